@@ -1,0 +1,50 @@
+// swift-tools-version: 6.2
+//
+// Layering (DESIGN.md): everything below NFQueue is pure Swift with strict memory safety and no
+// system imports, so it runs unchanged in unit tests, in pcap replay and live.
+import PackageDescription
+
+let pure: [SwiftSetting] = [.strictMemorySafety()]
+
+let package = Package(
+    name: "smtp-inspect",
+    products: [
+        .executable(name: "smtp-inspect", targets: ["smtp-inspect"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Pure layers.
+        .target(name: "PacketWire", swiftSettings: pure),
+        .target(name: "SMTPInspection", swiftSettings: pure),
+        .target(name: "FlowEngine", dependencies: ["PacketWire", "SMTPInspection"], swiftSettings: pure),
+        .target(name: "IOSConfig", swiftSettings: pure),
+
+        // The only C and the only syscalls.
+        .target(
+            name: "CNetfilterQueue",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [
+                .linkedLibrary("netfilter_queue"),
+                .linkedLibrary("mnl"),
+                .linkedLibrary("nfnetlink"),
+                .linkedLibrary("pcap"),
+            ]
+        ),
+        .target(name: "NFQueue", dependencies: ["CNetfilterQueue"]),
+
+        .executableTarget(
+            name: "smtp-inspect",
+            dependencies: [
+                "PacketWire", "SMTPInspection", "FlowEngine", "IOSConfig", "NFQueue",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "PacketWireTests", dependencies: ["PacketWire"]),
+        .testTarget(name: "SMTPInspectionTests", dependencies: ["SMTPInspection"]),
+        .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine", "PacketWire", "SMTPInspection"]),
+        .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig"]),
+    ]
+)

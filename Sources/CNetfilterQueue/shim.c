@@ -1,0 +1,2 @@
+#include "CNetfilterQueue.h"
+int cnfq_placeholder(void) { return 0; }

@@ -1,0 +1,1 @@
+print("smtp-inspect: not yet wired")
