@@ -33,7 +33,9 @@ for c in ip iptables ss ping swaks postfix gcc pkg-config; do
 done
 SMTP_SOURCE=$(smtp_source) || { echo "lab-selftest: smtp-source missing: run scripts/deps.sh" >&2; exit 1; }
 
-# /etc/postfix/main.cf before the run, to check the cleanup restores it.
+# /etc/postfix/main.cf before the run, to check the cleanup restores it (after removing what
+# runs killed earlier left behind, which lab_up would do anyway).
+lab_gc_stale
 main_cf_before=absent
 [[ -f /etc/postfix/main.cf ]] && main_cf_before=$(sha256sum </etc/postfix/main.cf)
 
@@ -90,7 +92,7 @@ send_and_check() {     # NS LABEL
         printf 'From: b@example.org\nTo: a@example.test\nSubject: lab selftest %s\n\n' "$label"
         sed "1s/\$/ $label/" "$body" | head -c -1
     } >"$msg"
-    if ! lab_exec "$ns" swaks -n --server "$LAB_SERVER_IP" --to a@example.test --from b@example.org \
+    if ! lab_exec "$ns" swaks -n --server "${LAB_TARGET:-$LAB_SERVER_IP}" --to a@example.test --from b@example.org \
         --data "@$msg" >"$LAB_DIR/swaks-$label.out" 2>&1; then
         cat "$LAB_DIR/swaks-$label.out" >&2
         fail "swaks from $ns ($label)"
@@ -105,6 +107,17 @@ send_and_check() {     # NS LABEL
 }
 send_and_check client direct
 send_and_check inside inside
+
+# ---------------------------------------------------------------------------------------------
+step "static NAT"
+lab_static_nat || fail "lab_static_nat"
+ping_ok client "$LAB_INSIDE_NAT_IP" || fail "ping from client to $LAB_INSIDE_NAT_IP (static NAT of $LAB_INSIDE_IP)"
+LAB_TARGET=$LAB_SERVER_NAT_IP send_and_check client nat
+qid=$(sed -n 's/.*queued as \([0-9A-F]*\).*/\1/p' "$LAB_DIR/swaks-nat.out")
+[[ -n "$qid" ]] || fail "no queue id in swaks's output"
+grep -q "$qid: client=unknown\[$LAB_CLIENT_IP\]" "$POSTFIX_MAILLOG" ||
+    fail "Postfix did not see the NATed session ($qid) as coming from $LAB_CLIENT_IP"
+ok "static NAT: $LAB_SERVER_NAT_IP -> $LAB_SERVER_IP and $LAB_INSIDE_NAT_IP -> $LAB_INSIDE_IP"
 
 # ---------------------------------------------------------------------------------------------
 step "nfqueue"
@@ -136,7 +149,7 @@ got=$(($(mailbox_count) - before))
 ok "smtp-source: 100 messages through the queue, all delivered in $(lab_since "$t0") s"
 
 # Take the rules out first, so that the kernel's count is final when it is compared.
-lab_nfqueue_flush || fail "iptables -F"
+lab_iptables_flush || fail "iptables -F"
 sleep 0.2
 read -r _ _ _ _ _ qdrop udrop idseq _ <<<"$(lab_nfq_stats 0)"
 ((qdrop == 0 && udrop == 0)) || fail "queue 0 dropped packets (full: $qdrop, socket: $udrop)"
@@ -156,7 +169,7 @@ step "cleanup"
 dir=$LAB_DIR
 spool=$POSTFIX_DIR/etc
 lab_cleanup
-leftover=$(ip netns list | awk '{print $1}' | grep -F "$LAB_PREFIX" || true)
+leftover=$(lab_ns_list | grep -F "$LAB_PREFIX" || true)
 [[ -z "$leftover" ]] || fail "namespaces left: $leftover"
 [[ ! -e "$dir" ]] || fail "$dir left"
 pgrep -f -- "$spool" >/dev/null && fail "Postfix processes of $spool left"

@@ -22,15 +22,20 @@
 # See Tests/e2e/README.md for a tour.
 
 # ---------------------------------------------------------------------------------------------
-# Configuration (override any of these before lab_up)
+# Names. LAB_PREFIX may be set before lab_up (default si<pid of the script>-); only names of the
+# form si<pid>- are garbage-collected by later runs once that PID is gone.
 : "${LAB_PREFIX:=si$$-}"
+_lab_names() {
+    LAB_NS_CLIENT="${LAB_PREFIX}client"
+    LAB_NS_ROUTER="${LAB_PREFIX}router"
+    LAB_NS_SERVER="${LAB_PREFIX}server"
+    LAB_NS_INSIDE="${LAB_PREFIX}inside"
+    LAB_NS_SWITCH="${LAB_PREFIX}switch"
+    LAB_NAMESPACES=("$LAB_NS_CLIENT" "$LAB_NS_ROUTER" "$LAB_NS_SERVER" "$LAB_NS_INSIDE" "$LAB_NS_SWITCH")
+}
+_lab_names
 
-LAB_NS_CLIENT="${LAB_PREFIX}client"
-LAB_NS_ROUTER="${LAB_PREFIX}router"
-LAB_NS_SERVER="${LAB_PREFIX}server"
-LAB_NS_INSIDE="${LAB_PREFIX}inside"
-LAB_NS_SWITCH="${LAB_PREFIX}switch"
-LAB_NAMESPACES=("$LAB_NS_CLIENT" "$LAB_NS_ROUTER" "$LAB_NS_SERVER" "$LAB_NS_INSIDE" "$LAB_NS_SWITCH")
+# The seed's address plan (constants: the IOS configuration in iptables/ uses them).
 
 LAB_EXT_NET=172.22.1.0/24           # outside segment (router Ethernet2/0)
 LAB_INT_NET=10.10.10.0/24           # inside segment (router Ethernet2/1)
@@ -158,6 +163,16 @@ lab_wait_until() {
     done
 }
 
+# lab_ns_exists NS / lab_ns_list: named namespaces, read from /run/netns. (`ip netns list` asks
+# the kernel about each namespace and prints "Peer netns reference is invalid" when another run
+# deletes one at the same moment.)
+lab_ns_exists() { [[ -e "/run/netns/$(lab_ns "$1")" ]]; }
+lab_ns_list() {
+    local f
+    for f in /run/netns/*; do [[ -e "$f" ]] && echo "${f##*/}"; done
+    return 0
+}
+
 _lab_require() {
     local missing=() c
     for c in "$@"; do command -v "$c" >/dev/null || missing+=("$c"); done
@@ -171,13 +186,20 @@ _lab_require() {
 # process is gone (names si<pid>-*, e.g. after a SIGKILL that skipped the cleanup trap).
 lab_gc_stale() {
     local ns pid p
-    for ns in $(ip netns list 2>/dev/null | awk '{print $1}'); do
+    for ns in $(lab_ns_list); do
         [[ "$ns" =~ ^si([0-9]+)-(client|router|server|inside|switch)$ ]] || continue
         pid=${BASH_REMATCH[1]}
         [[ -d /proc/$pid ]] && continue
         lab_log "removing stale namespace $ns (run $pid is gone)"
         for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
         ip netns del "$ns" 2>/dev/null || true
+    done
+    local d
+    for d in /tmp/si[0-9]*-lab.*; do
+        [[ -d "$d" && "$d" =~ ^/tmp/si([0-9]+)-lab\.[A-Za-z0-9]+$ ]] || continue
+        [[ -d /proc/${BASH_REMATCH[1]} ]] && continue
+        lab_log "removing stale lab directory $d"
+        rm -rf "$d"
     done
     _lab_postfix_gc_alternates
 }
@@ -190,6 +212,7 @@ lab_up() {
     ((EUID == 0)) || { lab_err "lab_up needs root"; return 1; }
     _lab_require ip iptables ss sysctl awk flock || return 1
     ((LAB_IS_UP == 0)) || { lab_err "lab already up ($LAB_PREFIX)"; return 1; }
+    _lab_names
     if [[ "${LAB_NO_TRAP:-0}" != 1 ]]; then
         trap 'lab_cleanup' EXIT
         trap 'exit 130' INT
@@ -197,7 +220,7 @@ lab_up() {
     fi
     lab_gc_stale
     for ns in "${LAB_NAMESPACES[@]}"; do
-        if ip netns list | awk '{print $1}' | grep -qxF "$ns"; then
+        if lab_ns_exists "$ns"; then
             lab_err "namespace $ns already exists"; return 1
         fi
     done
@@ -213,8 +236,10 @@ lab_up() {
     lab_log "up in $(lab_since "$t0") s: namespaces ${LAB_PREFIX}{client,router,server,inside,switch}"
 }
 
+# In a subshell, every step checked by x (set -e would not work here: it is ignored in the
+# `_lab_links || ...` context it is called from).
 _lab_links() (
-    set -e
+    x() { "$@" || { echo "lab: failed: $*" >&2; exit 1; }; }
     local c=$LAB_NS_CLIENT r=$LAB_NS_ROUTER s=$LAB_NS_SERVER i=$LAB_NS_INSIDE w=$LAB_NS_SWITCH
     local nodad=nodad
 
@@ -222,51 +247,51 @@ _lab_links() (
     # DAD the first neighbour solicitation waited ~1 s) and no router advertisements. Before any
     # link exists, so that "default" applies to every interface.
     for ns in "$c" "$r" "$s" "$i" "$w"; do
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
+        x ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0 \
             net.ipv6.conf.all.accept_ra=0 net.ipv6.conf.default.accept_ra=0 >/dev/null
     done
 
     # Outside: client eth0 <-> router ext0.
-    ip -n "$r" link add "$LAB_EXT_IF" type veth peer name "$LAB_HOST_IF" netns "$c"
+    x ip -n "$r" link add "$LAB_EXT_IF" type veth peer name "$LAB_HOST_IF" netns "$c"
     # Inside: a bridge in the switch namespace, one port each for router, server and inside host.
-    ip -n "$w" link add br0 type bridge stp_state 0 forward_delay 0
-    ip -n "$r" link add "$LAB_INT_IF" type veth peer name p-router netns "$w"
-    ip -n "$s" link add "$LAB_HOST_IF" type veth peer name p-server netns "$w"
-    ip -n "$i" link add "$LAB_HOST_IF" type veth peer name p-inside netns "$w"
+    x ip -n "$w" link add br0 type bridge stp_state 0 forward_delay 0
+    x ip -n "$r" link add "$LAB_INT_IF" type veth peer name p-router netns "$w"
+    x ip -n "$s" link add "$LAB_HOST_IF" type veth peer name p-server netns "$w"
+    x ip -n "$i" link add "$LAB_HOST_IF" type veth peer name p-inside netns "$w"
     local p
     for p in p-router p-server p-inside; do
-        ip -n "$w" link set "$p" master br0
-        ip -n "$w" link set "$p" up
+        x ip -n "$w" link set "$p" master br0
+        x ip -n "$w" link set "$p" up
     done
-    ip -n "$w" link set br0 up
+    x ip -n "$w" link set br0 up
 
-    ip -n "$c" addr add "$LAB_CLIENT_IP/24" dev "$LAB_HOST_IF"
-    ip -n "$r" addr add "$LAB_ROUTER_EXT_IP/24" dev "$LAB_EXT_IF"
-    ip -n "$r" addr add "$LAB_ROUTER_INT_IP/24" dev "$LAB_INT_IF"
-    ip -n "$s" addr add "$LAB_SERVER_IP/24" dev "$LAB_HOST_IF"
-    ip -n "$i" addr add "$LAB_INSIDE_IP/24" dev "$LAB_HOST_IF"
+    x ip -n "$c" addr add "$LAB_CLIENT_IP/24" dev "$LAB_HOST_IF"
+    x ip -n "$r" addr add "$LAB_ROUTER_EXT_IP/24" dev "$LAB_EXT_IF"
+    x ip -n "$r" addr add "$LAB_ROUTER_INT_IP/24" dev "$LAB_INT_IF"
+    x ip -n "$s" addr add "$LAB_SERVER_IP/24" dev "$LAB_HOST_IF"
+    x ip -n "$i" addr add "$LAB_INSIDE_IP/24" dev "$LAB_HOST_IF"
     if ((LAB_IPV6)); then
-        ip -n "$c" addr add "$LAB_CLIENT_IP6/64" dev "$LAB_HOST_IF" $nodad
-        ip -n "$r" addr add "$LAB_ROUTER_EXT_IP6/64" dev "$LAB_EXT_IF" $nodad
-        ip -n "$r" addr add "$LAB_ROUTER_INT_IP6/64" dev "$LAB_INT_IF" $nodad
-        ip -n "$s" addr add "$LAB_SERVER_IP6/64" dev "$LAB_HOST_IF" $nodad
-        ip -n "$i" addr add "$LAB_INSIDE_IP6/64" dev "$LAB_HOST_IF" $nodad
+        x ip -n "$c" addr add "$LAB_CLIENT_IP6/64" dev "$LAB_HOST_IF" $nodad
+        x ip -n "$r" addr add "$LAB_ROUTER_EXT_IP6/64" dev "$LAB_EXT_IF" $nodad
+        x ip -n "$r" addr add "$LAB_ROUTER_INT_IP6/64" dev "$LAB_INT_IF" $nodad
+        x ip -n "$s" addr add "$LAB_SERVER_IP6/64" dev "$LAB_HOST_IF" $nodad
+        x ip -n "$i" addr add "$LAB_INSIDE_IP6/64" dev "$LAB_HOST_IF" $nodad
     fi
-    for ns in "$c" "$s" "$i"; do ip -n "$ns" link set "$LAB_HOST_IF" up; done
-    ip -n "$r" link set "$LAB_EXT_IF" up
-    ip -n "$r" link set "$LAB_INT_IF" up
+    for ns in "$c" "$s" "$i"; do x ip -n "$ns" link set "$LAB_HOST_IF" up; done
+    x ip -n "$r" link set "$LAB_EXT_IF" up
+    x ip -n "$r" link set "$LAB_INT_IF" up
 
-    ip -n "$c" route add default via "$LAB_ROUTER_EXT_IP"
-    ip -n "$s" route add default via "$LAB_ROUTER_INT_IP"
-    ip -n "$i" route add default via "$LAB_ROUTER_INT_IP"
+    x ip -n "$c" route add default via "$LAB_ROUTER_EXT_IP"
+    x ip -n "$s" route add default via "$LAB_ROUTER_INT_IP"
+    x ip -n "$i" route add default via "$LAB_ROUTER_INT_IP"
     if ((LAB_IPV6)); then
-        ip -n "$c" -6 route add default via "$LAB_ROUTER_EXT_IP6"
-        ip -n "$s" -6 route add default via "$LAB_ROUTER_INT_IP6"
-        ip -n "$i" -6 route add default via "$LAB_ROUTER_INT_IP6"
+        x ip -n "$c" -6 route add default via "$LAB_ROUTER_EXT_IP6"
+        x ip -n "$s" -6 route add default via "$LAB_ROUTER_INT_IP6"
+        x ip -n "$i" -6 route add default via "$LAB_ROUTER_INT_IP6"
     fi
     # The router forwards; it has no default route (the seed's 172.22.1.1 does not exist here),
     # so nothing can leave the lab.
-    ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 >/dev/null
+    x ip netns exec "$r" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1 >/dev/null
 
     # IPv6 ignores neighbour solicitations on an interface until addrconf has given it its
     # link-local address (~0.3 s after link up, DAD or not); the first solicitation was lost and
@@ -318,9 +343,13 @@ lab_nfqueue_smtp() {
         lab_exec router iptables -A FORWARD -p tcp --sport 25 -j NFQUEUE "${qopt[@]}" "$@"
 }
 
-# lab_nfqueue_flush: empty the router's filter and nat tables.
-lab_nfqueue_flush() {
-    lab_exec router iptables -F && lab_exec router iptables -t nat -F
+# lab_iptables_flush: empty the router's filter, nat and mangle tables (IPv4 and IPv6).
+lab_iptables_flush() {
+    local t
+    for t in filter nat mangle; do
+        lab_exec router iptables -t "$t" -F || return 1
+        lab_exec router ip6tables -t "$t" -F 2>/dev/null || true
+    done
 }
 
 # lab_nfq_stats [QUEUE]: the router's /proc/net/netfilter/nfnetlink_queue (one queue's line).
@@ -345,7 +374,7 @@ lab_down() {
     ((LAB_IS_UP)) || return 0
     t0=$(lab_now)
     for ns in "${LAB_NAMESPACES[@]}"; do
-        ip netns list | awk '{print $1}' | grep -qxF "$ns" || continue
+        lab_ns_exists "$ns" || continue
         for p in $(ip netns pids "$ns" 2>/dev/null); do kill -KILL "$p" 2>/dev/null || true; done
         ip netns del "$ns" 2>/dev/null || lab_err "could not delete namespace $ns" || true
     done
@@ -361,7 +390,7 @@ lab_down() {
 lab_cleanup() {
     local rc=$? i pid
     set +e
-    trap - INT TERM
+    trap '' INT TERM    # a second Ctrl-C must not leave half a lab behind
     for ((i = ${#LAB_CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do
         eval "${LAB_CLEANUP_HOOKS[i]}"
     done
@@ -371,6 +400,7 @@ lab_cleanup() {
     smtp_sink_stop
     postfix_down
     lab_down
+    trap - INT TERM
     return $rc
 }
 
@@ -539,8 +569,10 @@ EOF
     _lab_postfix_register "$etc" || { lab_err "postfix_up: could not register $etc in /etc/postfix/main.cf"; return 1; }
     POSTFIX_IS_UP=1     # from here on postfix_down must undo things
 
+    # Postfix prints startup errors only to a terminal (or to a maillog that postlogd, not yet
+    # running, would write): give it one with script(1) so that a failure can be shown.
     local out=$d/postfix-start.out
-    if ! lab_exec server postfix -c "$etc" start >"$out" 2>&1; then
+    if ! lab_exec server script -qec "postfix -c '$etc' start" /dev/null >"$out" 2>&1 </dev/null; then
         lab_err "postfix start failed:"
         sed 's/^/  | /' "$out" >&2
         postfix_log 40 | sed 's/^/  maillog | /' >&2
@@ -558,9 +590,10 @@ EOF
 # postfix_down: stop the instance (stop, then abort, then kill what is left) and unregister it.
 postfix_down() {
     ((POSTFIX_IS_UP)) || return 0
+    local t0; t0=$(lab_now)
     local etc=$POSTFIX_DIR/etc pidf=$POSTFIX_DIR/spool/pid/master.pid mpid=""
     [[ -f "$pidf" ]] && mpid=$(tr -d ' \n' <"$pidf")
-    if ip netns list | awk '{print $1}' | grep -qxF "$LAB_NS_SERVER"; then
+    if lab_ns_exists "$LAB_NS_SERVER"; then
         lab_exec server postfix -c "$etc" stop >/dev/null 2>&1 || true
         if [[ -n "$mpid" ]] && ! lab_wait_until 10 _lab_gone "$mpid"; then
             lab_exec server postfix -c "$etc" abort >/dev/null 2>&1 || true
@@ -576,6 +609,7 @@ postfix_down() {
     done
     _lab_postfix_unregister "$etc"
     POSTFIX_IS_UP=0
+    lab_log "postfix down in $(lab_since "$t0") s"
 }
 _lab_gone() { ! kill -0 "$1" 2>/dev/null; }
 
@@ -630,6 +664,24 @@ mailbox_clear() {
 
 # mail_body FILE: the body of a delivered message (everything after the first empty line).
 mail_body() { awk 'body { print; next } /^$/ { body = 1 }' "$1"; }
+
+# ---------------------------------------------------------------------------------------------
+# Packet captures
+
+# lab_capture_start NS IFACE FILE [FILTER...]: tcpdump -U --immediate-mode -w FILE on IFACE in NS (full
+# packets), returning once it captures. Sets LAB_LAST_PID; stop it with lab_capture_stop PID
+# (or let lab_cleanup do it). E.g. lab_capture_start router ext0 "$LAB_DIR/ext.pcap" tcp port 25
+lab_capture_start() {
+    local ns=$1 ifc=$2 file=$3 log; shift 3
+    log=$file.tcpdump.log
+    lab_spawn "$ns" "$log" tcpdump -n -U --immediate-mode -s 0 -i "$ifc" -w "$file" "$@"
+    if ! lab_wait_until 10 grep -q "listening on" "$log"; then
+        lab_err "tcpdump on $ns/$ifc did not start"; sed 's/^/  | /' "$log" >&2; return 1
+    fi
+}
+
+# lab_capture_stop PID: stop a capture and let it write its last packets.
+lab_capture_stop() { lab_kill "$1" 5 INT || true; }
 
 # ---------------------------------------------------------------------------------------------
 # smtp-sink (Postfix's fast test server) for the benchmark
