@@ -1,0 +1,92 @@
+/// The validated model of an IOS running-config: what smtp-inspect applies. Every node carries the
+/// place it was written; settings left at IOS's default carry no place.
+///
+/// Build it with `IOSConfigParser.parse(_:fileName:)`: a value that exists has passed validation
+/// (every reference resolves, no duplicate static NAT, thresholds in order).
+public struct IOSConfiguration: Hashable, Sendable {
+    public var hostname: Located<String>?
+    /// `service timestamps log|debug …`: the prefix of alerts and debug lines.
+    public var timestamps = Timestamps()
+    /// The global `ip inspect …` settings.
+    public var inspect = InspectGlobals()
+    /// `ip inspect name …`, in the order each name first appears.
+    public var inspectionRules: [InspectionRule] = []
+    /// `interface …` blocks, in the order each interface first appears.
+    public var interfaces: [Interface] = []
+    /// Numbered access lists, in the order each number first appears.
+    public var accessLists: [AccessList] = []
+    /// `ip nat inside source static L G`, in configuration order.
+    public var staticNAT: [StaticNAT] = []
+    /// `ip route …`: informational only, the Linux routing table is the operator's.
+    public var routes: [StaticRoute] = []
+
+    public init() {}
+
+    public func inspectionRule(named name: String) -> InspectionRule? {
+        inspectionRules.first { $0.name == name }
+    }
+
+    public func accessList(_ number: Int) -> AccessList? {
+        accessLists.first { $0.number == number }
+    }
+
+    /// Interfaces are looked up without regard to case, as IOS does (`ethernet2/0`).
+    public func interface(named name: String) -> Interface? {
+        let key = name.lowercased()
+        return interfaces.first { $0.name.lowercased() == key }
+    }
+}
+
+/// How IOS stamps log (alert, audit trail) and debug lines.
+public enum TimestampFormat: Hashable, Sendable {
+    /// `no service timestamps …`
+    case none
+    /// `service timestamps … uptime`: time since boot.
+    case uptime
+    /// `service timestamps … datetime [msec] [localtime] [show-timezone] [year]`
+    case datetime(msec: Bool, localtime: Bool, showTimezone: Bool, year: Bool)
+}
+
+/// `service timestamps log …` and `service timestamps debug …`.
+public struct Timestamps: Hashable, Sendable {
+    /// IOS 12.x default when the line is absent: uptime stamps.
+    public var log: Configured<TimestampFormat> = .byDefault(.uptime)
+    public var debug: Configured<TimestampFormat> = .byDefault(.uptime)
+
+    public init() {}
+}
+
+/// `ip nat inside source static LOCAL GLOBAL [no-alias]`: a one-to-one translation of an inside
+/// host's address, both ways.
+public struct StaticNAT: Hashable, Sendable {
+    /// The inside local address (the host's real address).
+    public var local: IPv4Address
+    /// The inside global address (what the outside sees).
+    public var global: IPv4Address
+    /// `no-alias`: IOS then does not answer ARP for the global address.
+    public var noAlias: Bool
+    public var location: SourceLocation
+
+    public init(local: IPv4Address, global: IPv4Address, noAlias: Bool = false, location: SourceLocation) {
+        self.local = local
+        self.global = global
+        self.noAlias = noAlias
+        self.location = location
+    }
+}
+
+/// `ip route PREFIX MASK target…`, kept for `check` and the model dump; it configures nothing.
+public struct StaticRoute: Hashable, Sendable {
+    public var prefix: IPv4Address
+    public var mask: IPv4Address
+    /// The rest of the line as written: next hop, interface, distance, options.
+    public var target: [String]
+    public var location: SourceLocation
+
+    public init(prefix: IPv4Address, mask: IPv4Address, target: [String], location: SourceLocation) {
+        self.prefix = prefix
+        self.mask = mask
+        self.target = target
+        self.location = location
+    }
+}

@@ -1,0 +1,71 @@
+/// Renders a model back as IOS configuration text (what `show running-config` would print for
+/// the parts smtp-inspect reads). Parsing the result gives the same model, locations aside.
+public enum RunningConfig {
+    public static func render(_ configuration: IOSConfiguration) -> String {
+        var lines: [String] = []
+        if let hostname = configuration.hostname { lines.append("hostname \(hostname.value)") }
+        for (kind, setting) in [("debug", configuration.timestamps.debug), ("log", configuration.timestamps.log)]
+        where !setting.isDefault {
+            lines.append(IOSText.timestamps(setting.value, kind: kind))
+        }
+        lines += globalLines(configuration.inspect)
+        for rule in configuration.inspectionRules {
+            lines += rule.protocols.map { IOSText.inspection($0, rule: rule.name) }
+        }
+        for interface in configuration.interfaces {
+            lines.append("!")
+            lines += interfaceLines(interface)
+        }
+        lines.append("!")
+        lines += configuration.routes.map(IOSText.route)
+        lines += configuration.staticNAT.map(IOSText.staticNAT)
+        for list in configuration.accessLists {
+            lines += list.entries.map { IOSText.accessListEntry($0, list: list) }
+        }
+        lines.append("end")
+        return lines.map { $0 + "\n" }.joined()
+    }
+
+    private static func globalLines(_ globals: InspectGlobals) -> [String] {
+        var lines: [String] = []
+        if !globals.auditTrail.isDefault { lines.append(globals.auditTrail.value ? "ip inspect audit-trail" : "") }
+        if !globals.alert.isDefault { lines.append(globals.alert.value ? "" : "ip inspect alert-off") }
+        let numbers: [(String, Configured<UInt32>)] = [
+            ("max-incomplete low", globals.maxIncompleteLow), ("max-incomplete high", globals.maxIncompleteHigh),
+            ("one-minute low", globals.oneMinuteLow), ("one-minute high", globals.oneMinuteHigh),
+            ("tcp synwait-time", globals.tcpSynwaitTime), ("tcp finwait-time", globals.tcpFinwaitTime),
+            ("tcp idle-time", globals.tcpIdleTime), ("udp idle-time", globals.udpIdleTime),
+            ("dns-timeout", globals.dnsTimeout),
+        ]
+        for (name, setting) in numbers where !setting.isDefault {
+            lines.append("ip inspect \(name) \(setting.value)")
+        }
+        if !globals.tcpMaxIncompletePerHost.isDefault || !globals.tcpBlockTime.isDefault {
+            lines.append("ip inspect tcp max-incomplete host \(globals.tcpMaxIncompletePerHost.value)"
+                         + " block-time \(globals.tcpBlockTime.value)")
+        }
+        return lines.filter { !$0.isEmpty }
+    }
+
+    private static func interfaceLines(_ interface: Interface) -> [String] {
+        var lines = ["interface \(interface.name)"]
+        if let description = interface.description { lines.append(" description \(description.value)") }
+        if let address = interface.address {
+            lines.append(" ip address \(address.address) \(address.netmask)")
+        } else {
+            lines.append(" no ip address")
+        }
+        for address in interface.secondaryAddresses {
+            lines.append(" ip address \(address.address) \(address.netmask) secondary")
+        }
+        for direction in Direction.allCases {
+            if let group = interface.accessGroup(direction) { lines.append(" ip access-group \(group.value) \(direction.rawValue)") }
+        }
+        if let nat = interface.nat { lines.append(" ip nat \(nat.value.rawValue)") }
+        for direction in Direction.allCases {
+            if let rule = interface.inspection(direction) { lines.append(" ip inspect \(rule.value) \(direction.rawValue)") }
+        }
+        if !interface.shutdown.isDefault { lines.append(interface.shutdown.value ? " shutdown" : " no shutdown") }
+        return lines
+    }
+}
