@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2119  # functions with optional arguments called without any
 # Tests/e2e/lab-selftest.sh: proves the lab (scripts/lib/lab.sh) works before anything of
 # smtp-inspect is put into it. As root:
 #
@@ -15,7 +16,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-# shellcheck source=../../scripts/lib/lab.sh
+# shellcheck source=scripts/lib/lab.sh
 source "$ROOT/scripts/lib/lab.sh"
 
 PASSED=0

@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034  # (variables are for the callers)
 # scripts/lib/lab.sh: the seed's network (Cisco technote) in network namespaces, with a private
 # Postfix instance, for the end-to-end tests, the demo and the benchmark. Source it from bash, as root:
 #
@@ -408,7 +408,7 @@ lab_cleanup() {
 # Private Postfix in the server namespace (reference/LAB.md)
 
 _lab_postfix_list_alternates() {
-    postconf -c /etc/postfix -h alternate_config_directories 2>/dev/null | tr ', \t' '\n\n\n' | sed '/^$/d'
+    postconf -c /etc/postfix -h alternate_config_directories 2>/dev/null | tr -s ', \t' '\n' | sed '/^$/d'
 }
 
 # Under the lock: set alternate_config_directories to the given list (or remove the parameter,
@@ -499,7 +499,7 @@ postfix_up() {
     chmod 0755 "$d"
     chown postfix:postfix "$d/data"
     chown nobody:nogroup "$d/mailbox"
-    : >"$POSTFIX_MAILLOG"
+    touch "$POSTFIX_MAILLOG"     # kept across a postfix_down/postfix_up
     cp /etc/postfix/master.cf "$etc/master.cf"
     # postlogd writes maillog_file; no chroot: the spool holds no copies of /etc files here.
     sed -i -E 's/^#(postlog[[:space:]])/\1/' "$etc/master.cf"
