@@ -1,0 +1,106 @@
+// Reads one server reply line (RFC 5321 §4.2): Reply-code [ ("-" / SP) textstring ] CRLF.
+//
+// Transitions (phase, byte) → phase:
+//   code0      "2".."5" → code1                        other → text (bad code)
+//   code1      "0".."5" → code2                        other → text (bad code)
+//   code2      "0".."9" → separator                    other → text (bad code)
+//   separator  SP → text (last line)   "-" → text (more lines follow)   other → text (bad separator)
+//   text       any → text; in an EHLO reply after its first line the text starts with a keyword
+// LF ends the line (a bare LF is accepted, as clients accept it); CR is never part of the text.
+// Replies are never rewritten except for two maskings decided by the session: EHLO keywords the
+// policy refuses (`x`) and, when configured, the greeting's text (`*`).
+
+struct ReplyLineStateMachine: Equatable {
+    enum Phase: UInt8 { case code0 = 1, code1, code2, separator, text }
+
+    /// What the text of this line is, as the session sees it.
+    enum TextKind: UInt8 {
+        case plain
+        /// An EHLO keyword line: the keyword is checked against the policy's kept extensions.
+        case ehloKeyword
+        /// The greeting, masked with `*` (BEHAVIOR.md §3 banner option).
+        case maskedBanner
+    }
+
+    private(set) var phase: Phase = .code0
+    private(set) var code: UInt16 = 0
+    /// Bytes of the line before its terminator.
+    private(set) var length = 0
+    /// True unless the separator was "-".
+    private(set) var isLast = true
+    private(set) var problem: ReplyProblem?
+    private(set) var sawCR = false
+    var textKind: TextKind = .plain
+    /// EHLO keyword: reading it, masking it, or past it.
+    private(set) var keywordState: TokenTrie.State = TokenTrie.start
+    private(set) var keywordDone = false
+    private(set) var keywordMasked = false
+
+    /// Judges one byte that is not LF; returns the mask byte, or 0 to pass it.
+    @inline(__always)
+    mutating func judge(_ byte: UInt8, extensions: TokenTrie) -> UInt8 {
+        if byte == 0x0D { sawCR = true; return 0 }
+        if sawCR { sawCR = false; length += 1 }  // a bare CR was text
+        length += 1
+        switch phase {
+        case .code0: digit(byte, "2", "5")
+        case .code1: digit(byte, "0", "5")
+        case .code2: digit(byte, "0", "9")
+        case .separator:
+            phase = .text
+            if byte == UInt8(ascii: "-") { isLast = false }
+            else if byte != 0x20 { problem = problem ?? .badSeparator }
+        case .text:
+            switch textKind {
+            case .plain: return 0
+            case .maskedBanner: return UInt8(ascii: "*")
+            case .ehloKeyword: return keyword(byte, extensions: extensions)
+            }
+        }
+        return 0
+    }
+
+    /// Whether the rest of the line's bytes can be skipped without looking at them.
+    var inPlainText: Bool { phase == .text && (textKind == .plain || keywordDone) && !sawCR }
+
+    /// The accepted EHLO keyword (a trie token id), once the keyword is complete and unmasked.
+    func keptKeyword(extensions: TokenTrie) -> Int? {
+        guard textKind == .ehloKeyword, !keywordMasked, phase == .text else { return nil }
+        return extensions.accepted(keywordState)
+    }
+
+    /// Accounts for bytes skipped by a line-break search.
+    mutating func skipText(_ count: Int) { length += count }
+
+    private mutating func digit(_ byte: UInt8, _ low: Unicode.Scalar, _ high: Unicode.Scalar) {
+        if byte >= UInt8(ascii: low) && byte <= UInt8(ascii: high) {
+            code = code * 10 + UInt16(byte - 0x30)
+            phase = Phase(rawValue: phase.rawValue + 1)!
+        } else {
+            problem = problem ?? .badCode
+            phase = .text
+        }
+    }
+
+    /// RFC 5321 §4.1.1.1: ehlo-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"), ended by SP
+    /// (or "=" in the legacy `AUTH=` form). From the first byte that leaves every kept keyword,
+    /// the rest of the keyword is masked.
+    private mutating func keyword(_ byte: UInt8, extensions: TokenTrie) -> UInt8 {
+        if keywordDone { return 0 }
+        if byte == 0x20 || byte == UInt8(ascii: "=") {
+            keywordDone = true
+            if !keywordMasked && extensions.accepted(keywordState) == nil {
+                keywordMasked = true  // a proper prefix of a kept keyword: not offered
+            }
+            return 0
+        }
+        if keywordMasked { return UInt8(ascii: "x") }
+        let next = extensions.step(keywordState, byte)
+        if next == TokenTrie.dead {
+            keywordMasked = true
+            return UInt8(ascii: "x")
+        }
+        keywordState = next
+        return 0
+    }
+}
