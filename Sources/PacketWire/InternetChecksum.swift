@@ -8,8 +8,8 @@ public enum InternetChecksum {
     ///
     /// Speed: RFC 1071 §2(B) says the sum is byte-order independent, so the loop sums native
     /// little-endian words and swaps once at the end. Each 8-byte word is assembled from eight
-    /// bounds-checked byte reads, which LLVM merges into one unaligned load (the loop guard proves
-    /// the reads in range), so this stays safe code and runs well above 2 GB/s in release builds.
+    /// bounds-checked byte reads, which LLVM turns into one check and one unaligned load (see
+    /// `littleEndian64`), so this stays safe code and runs well above 2 GB/s in release builds.
     /// The accumulators take at most 2^33 per step and cannot overflow below 2^31 steps (16 GiB).
     public static func sum(_ bytes: Span<UInt8>) -> UInt16 {
         let count = bytes.count
@@ -33,11 +33,14 @@ public enum InternetChecksum {
         return fold(a &+ b).byteSwapped
     }
 
+    /// Bytes `i...i+7` as a little-endian word. The highest index is read first on purpose: once
+    /// its bounds check passes, LLVM drops the other seven and merges the reads into one load.
+    /// Reading in ascending order keeps eight checks and runs at a third of the speed (measured).
     @inline(__always)
     private static func littleEndian64(_ s: Span<UInt8>, _ i: Int) -> UInt64 {
-        UInt64(s[i]) | UInt64(s[i &+ 1]) << 8 | UInt64(s[i &+ 2]) << 16 | UInt64(s[i &+ 3]) << 24
-            | UInt64(s[i &+ 4]) << 32 | UInt64(s[i &+ 5]) << 40 | UInt64(s[i &+ 6]) << 48
-            | UInt64(s[i &+ 7]) << 56
+        UInt64(s[i &+ 7]) << 56 | UInt64(s[i &+ 6]) << 48 | UInt64(s[i &+ 5]) << 40
+            | UInt64(s[i &+ 4]) << 32 | UInt64(s[i &+ 3]) << 24 | UInt64(s[i &+ 2]) << 16
+            | UInt64(s[i &+ 1]) << 8 | UInt64(s[i])
     }
 
     /// Folds a wide accumulator of 16-bit words to a 16-bit one's-complement sum (end-around
@@ -74,10 +77,11 @@ public enum InternetChecksum {
     /// upper-layer length, next header.
     public static func pseudoHeaderSum(source: IPv6Address, destination: IPv6Address,
                                        protocol ipProtocol: UInt8, length: Int) -> UInt16 {
-        var wide: UInt64 = 0
-        for half in [source.high, source.low, destination.high, destination.low] {
-            wide &+= (half >> 48) &+ ((half >> 32) & 0xffff) &+ ((half >> 16) & 0xffff) &+ (half & 0xffff)
+        // No array of the four halves: this runs per packet, and an array literal may allocate.
+        @inline(__always) func words(_ half: UInt64) -> UInt64 {
+            (half >> 48) &+ ((half >> 32) & 0xffff) &+ ((half >> 16) & 0xffff) &+ (half & 0xffff)
         }
+        var wide = words(source.high) &+ words(source.low) &+ words(destination.high) &+ words(destination.low)
         let length32 = UInt32(truncatingIfNeeded: length)
         wide &+= UInt64(length32 >> 16) &+ UInt64(length32 & 0xffff) &+ UInt64(ipProtocol)
         return fold(wide)
