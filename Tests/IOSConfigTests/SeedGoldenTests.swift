@@ -1,0 +1,70 @@
+import Foundation
+import IOSConfig
+import Testing
+
+/// The seed configuration against the seed's own `show ip inspect all` and the golden files
+/// under iptables/ (regenerate those with UPDATE_GOLDEN=1 and review the diff).
+@Suite struct SeedGoldenTests {
+    static let showGolden = "iptables/seed-show-ip-inspect-all.txt"
+    static let seedMap = [
+        InterfaceMapping(argument: "Ethernet2/0=ext0")!, InterfaceMapping(argument: "Ethernet2/1=int0")!,
+    ]
+
+    /// The seed's output as IOS prints it: the technote's U+2212 minus signs read as `-`.
+    static func seedShowOutput() throws -> String {
+        try Repository.read(showGolden).replacingOccurrences(of: "\u{2212}", with: "-")
+    }
+
+    @Test func showIPInspectAllReadsLineForLineAsTheSeed() throws {
+        let rendered = ShowIPInspect.all(try Repository.seed().configuration)
+        let expected = try SeedGoldenTests.seedShowOutput()
+        #expect(rendered.split(separator: "\n", omittingEmptySubsequences: false)
+                == expected.split(separator: "\n", omittingEmptySubsequences: false))
+    }
+
+    /// The golden is the technote's lines 281-315, untouched; check it when the technote is at
+    /// hand (../shared/reference beside the repository).
+    @Test func showGoldenIsTheTechnotesOwnText() throws {
+        let document = Repository.root.deletingLastPathComponent()
+            .appendingPathComponent("shared/reference/cisco-ios-firewall-smtp-esmtp-inspection.txt")
+        guard let text = try? String(contentsOf: document, encoding: .utf8) else { return }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        let extract = lines[280..<315].map { $0 + "\n" }.joined()
+        #expect(extract == (try Repository.read(SeedGoldenTests.showGolden)))
+        // And the configuration under iptables/ is the technote's lines 111-263.
+        #expect(lines[110..<263].map { $0 + "\n" }.joined() == (try Repository.seedText()))
+    }
+
+    @Test func allIsConfigThenInterfacesThenSessions() throws {
+        let configuration = try Repository.seed().configuration
+        let config = ShowIPInspect.config(configuration)
+        let interfaces = ShowIPInspect.interfaces(configuration)
+        #expect(config.hasPrefix("Session audit trail is disabled\n"))
+        #expect(config.hasSuffix("    smtp max-data 20000000 alert is on audit-trail is off timeout 3600\n"))
+        #expect(interfaces.hasPrefix("Interface Configuration\n Interface Ethernet2/1\n"))
+        #expect(ShowIPInspect.all(configuration) == config + "\n" + interfaces)
+        let sessions = "Established Sessions\n Session 66F96EB0 (172.22.1.50:39349)=>(10.10.10.2:25) smtp SIS_OPEN\n"
+        #expect(ShowIPInspect.all(configuration, sessions: sessions) == config + "\n" + interfaces + sessions)
+    }
+
+    @Test func modelDumpGolden() throws {
+        try expectGolden(ModelDump.render(try Repository.seed().configuration), path: "iptables/seed-model.txt")
+    }
+
+    @Test func checkReportGolden() throws {
+        try expectGolden(CheckReport.render(try Repository.seed()), path: "iptables/seed-check.txt")
+    }
+
+    /// `iptables/seed-rules.txt` is what `smtp-inspect rules --config iptables/seed-running-config.txt
+    /// --interface Ethernet2/0=ext0 --interface Ethernet2/1=int0` prints (queue 0, no bypass).
+    @Test func rulesGolden() throws {
+        let options = RuleOptions(interfaces: SeedGoldenTests.seedMap, sourceName: Repository.seedFileName)
+        let rules = try IptablesRules.generate(try Repository.seed().configuration, options: options).get()
+        try expectGolden(rules.text, path: "iptables/seed-rules.txt")
+        #expect(rules.setup == [
+            .sysctl(name: "net.ipv4.ip_forward", value: "1"), .module("nf_conntrack_ftp"), .module("nf_nat_ftp"),
+            .address(device: "ext0", address: IPv4Address(172, 22, 1, 110)),
+            .address(device: "ext0", address: IPv4Address(172, 22, 1, 111)),
+        ])
+    }
+}
