@@ -12,7 +12,10 @@ extension SMTPSession {
             if !flags.contains(.lineBegun) { beginLine(into: &out) }
             if byte == 0x0A {
                 if maskStart >= 0 { out.mask(maskStart..<i, with: UInt8(ascii: "x")); maskStart = -1 }
-                if out.traceEnabled { traceProgress(upTo: i, from: traceFrom, into: &out) }
+                if out.traceEnabled {
+                    let total = line.length + (line.sawCR ? 2 : 1)
+                    traceProgress(upTo: i + 1, from: traceFrom, length: total, into: &out)
+                }
                 finishLine(into: &out)
                 if mode == .tornDown { return i }  // the LF does not pass: the line never executes
                 i += 1
@@ -36,7 +39,9 @@ extension SMTPSession {
             i += 1
         }
         if maskStart >= 0 { out.mask(maskStart..<end, with: UInt8(ascii: "x")) }
-        if out.traceEnabled && traceFrom < end { traceProgress(upTo: end, from: traceFrom, into: &out) }
+        if out.traceEnabled && traceFrom < end {
+            traceProgress(upTo: end, from: traceFrom, length: line.length + (line.sawCR ? 1 : 0), into: &out)
+        }
         return end
     }
 
@@ -112,13 +117,14 @@ extension SMTPSession {
         if out.traceEnabled && mode != .commands { out.trace.append(.modeChange(modeDescription)) }
     }
 
-    /// A VERB or CMD PARAM trace record for the bytes of the current line in this chunk.
-    private func traceProgress(upTo end: Int, from start: Int, into out: inout SMTPOutput) {
-        guard end > start || line.phase != .verb else { return }
+    /// A VERB or CMD PARAM trace record for the bytes of the current line in this chunk;
+    /// `length` counts the line so far, terminator bytes included, as the seed's trace does.
+    private func traceProgress(upTo end: Int, from start: Int, length: Int, into out: inout SMTPOutput) {
+        guard end > start else { return }
         if line.phase == .verb {
-            out.trace.append(.verb(commandLength: line.length, matchLength: end - start, state: Int(line.token)))
+            out.trace.append(.verb(commandLength: length, matchLength: end - start, state: Int(line.token)))
         } else {
-            out.trace.append(.parameter(commandLength: line.length, matchLength: end - start,
+            out.trace.append(.parameter(commandLength: length, matchLength: end - start,
                                         state: Int(line.phase.rawValue)))
         }
     }

@@ -19,7 +19,9 @@ extension SMTPSession {
             let byte = bytes[i]
             if byte == 0x0A {
                 if maskStart >= 0 { out.mask(maskStart..<i, with: maskByte); maskStart = -1 }
-                if out.traceEnabled { traceReply(upTo: i + 1, from: traceFrom, into: &out) }
+                if out.traceEnabled {
+                    traceReply(upTo: i + 1, from: traceFrom, length: reply.length + (reply.sawCR ? 2 : 1), into: &out)
+                }
                 endReplyLine(verdict: &verdict, into: &out)
                 i += 1
                 traceFrom = i
@@ -37,7 +39,9 @@ extension SMTPSession {
             i += 1
         }
         if maskStart >= 0 { out.mask(maskStart..<end, with: maskByte) }
-        if out.traceEnabled && traceFrom < end { traceReply(upTo: end, from: traceFrom, into: &out) }
+        if out.traceEnabled && traceFrom < end {
+            traceReply(upTo: end, from: traceFrom, length: reply.length + (reply.sawCR ? 1 : 0), into: &out)
+        }
         return verdict
     }
 
@@ -135,9 +139,9 @@ extension SMTPSession {
         verdict.teardown = true
     }
 
-    private func traceReply(upTo end: Int, from start: Int, into out: inout SMTPOutput) {
+    private func traceReply(upTo end: Int, from start: Int, length: Int, into out: inout SMTPOutput) {
         guard end > start else { return }
-        out.trace.append(.reply(type: Self.traceName(pending.front, plural: false), length: reply.length,
+        out.trace.append(.reply(type: Self.traceName(pending.front, plural: false), length: length,
                                 matchLength: end - start, state: Int(reply.phase.rawValue)))
     }
 

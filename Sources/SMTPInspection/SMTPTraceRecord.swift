@@ -1,11 +1,16 @@
 /// One line of `debug ip inspect smtp`, as the seed prints them (BEHAVIOR.md §8).
 ///
-/// The numbers are ours, not Cisco's: `cmd_re_state` is the state of the policy's verb trie while
-/// the verb is read, then the argument parser's phase; `match id` of a verb is its `SMTPVerb` raw
-/// value; `match id` at the end of a command line is 0 for a passed line and the number of masked
-/// bytes' first offset + 1 otherwise; `reply_re_state` is the reply parser's phase; a reply's
-/// `match id` is its code. Line indexes count command lines from 1 and reply lines from 0, as
-/// the seed's trace does.
+/// The shape is Cisco's; the numbers are ours (README "debug ip inspect smtp"):
+/// - `Cmd len` / `Reply len`: bytes of the line so far, terminator included; `match_len`: bytes of
+///   the line in this packet.
+/// - `cmd_re_state`: the verb trie's state while the verb is read, then the argument parser's
+///   phase (`CommandLineStateMachine.Phase` raw value); `reply_re_state`: the reply parser's
+///   phase (`ReplyLineStateMachine.Phase` raw value, 5 = text).
+/// - `VERB - match id`: the verb (`SMTPVerb` raw value: DATA 1, HELO 2 … STARTTLS 16).
+/// - `CMD PARAM - match id`: 0 when the line passed, 1 when it was masked.
+/// - `REPLY match id`: the reply code. `reply_type`: what the reply answers (GREETING, EHLO,
+///   DATA, AUTH, STARTTLS, QUIT, MESSAGE or OTHERS).
+/// - `index`: command lines count from 1, reply lines from 0, as in the seed.
 public enum SMTPTraceRecord: Equatable, Sendable, CustomStringConvertible {
     case verb(commandLength: Int, matchLength: Int, state: Int)
     case verbMatch(id: Int)
