@@ -12,6 +12,12 @@ public struct LineReport: Hashable, Sendable {
     /// The line as read (U+2212 already read as `-`).
     public var text: String
     public var disposition: Disposition
+
+    public init(line: Int, text: String, disposition: Disposition) {
+        self.line = line
+        self.text = text
+        self.disposition = disposition
+    }
 }
 
 /// A configuration that parsed and validated: the model, the warnings, and every line's fate.

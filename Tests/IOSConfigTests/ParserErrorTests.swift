@@ -1,0 +1,166 @@
+import IOSConfig
+import Testing
+
+/// One case per error kind: the configuration, the error expected and where it must point.
+struct ErrorCase: CustomTestStringConvertible, Sendable {
+    var name: String
+    var text: String
+    var kind: Diagnostic.Kind
+    var line: Int
+    var column: Int
+    /// Text the found/expected part must contain.
+    var mentions: String
+
+    var testDescription: String { name }
+}
+
+@Suite struct ParserErrorTests {
+    static let cases: [ErrorCase] = [
+        ErrorCase(name: "smtp and esmtp in one rule",
+                  text: "ip inspect name OUT-IN smtp\nip inspect name OUT-IN esmtp\n",
+                  kind: .smtpWithESMTP, line: 2, column: 24, mentions: "line 1 has `smtp`"),
+        ErrorCase(name: "unknown protocol", text: "ip inspect name OUT-IN smtpx\n",
+                  kind: .unknownProtocol, line: 1, column: 24, mentions: "`esmtp`"),
+        ErrorCase(name: "IOS protocol smtp-inspect lacks", text: "ip inspect name X h323\n",
+                  kind: .unsupported, line: 1, column: 19, mentions: "h323"),
+        ErrorCase(name: "unknown rule option", text: "ip inspect name X smtp alerts on\n",
+                  kind: .unknownOption, line: 1, column: 24, mentions: "`max-data`"),
+        ErrorCase(name: "max-data outside smtp", text: "ip inspect name X tcp max-data 100\n",
+                  kind: .unsupported, line: 1, column: 23, mentions: "max-data"),
+        ErrorCase(name: "option given twice", text: "ip inspect name X esmtp alert on alert off\n",
+                  kind: .duplicateOption, line: 1, column: 34, mentions: "alert"),
+        ErrorCase(name: "alert neither on nor off", text: "ip inspect name X smtp alert maybe\n",
+                  kind: .malformed, line: 1, column: 30, mentions: "`on`, `off`"),
+        ErrorCase(name: "unknown global option", text: "ip inspect hashtable-size 1024\n",
+                  kind: .unknownOption, line: 1, column: 12, mentions: "`max-incomplete`"),
+        ErrorCase(name: "timeout out of range", text: "ip inspect tcp synwait-time 0\n",
+                  kind: .numberOutOfRange, line: 1, column: 29, mentions: "1-2147483"),
+        ErrorCase(name: "per-host limit out of range", text: "ip inspect tcp max-incomplete host 251\n",
+                  kind: .numberOutOfRange, line: 1, column: 36, mentions: "1-250"),
+        ErrorCase(name: "not a number", text: "ip inspect dns-timeout five\n",
+                  kind: .malformed, line: 1, column: 24, mentions: "five"),
+        ErrorCase(name: "missing protocol", text: "ip inspect name OUT-IN\n",
+                  kind: .malformed, line: 1, column: 23, mentions: "end of line"),
+        ErrorCase(name: "thresholds inverted", text: "ip inspect max-incomplete low 600\n",
+                  kind: .thresholdsInverted, line: 1, column: 1, mentions: "low 600, high 500"),
+        ErrorCase(name: "bad interface address", text: "interface Ethernet0\n ip address 10.0.0.256 255.255.255.0\n",
+                  kind: .badAddress, line: 2, column: 13, mentions: "10.0.0.256"),
+        ErrorCase(name: "bad netmask", text: "interface Ethernet0\n ip address 10.0.0.1 255.0.255.0\n",
+                  kind: .badNetmask, line: 2, column: 22, mentions: "255.0.255.0"),
+        ErrorCase(name: "network address as interface address", text: "interface Ethernet0\n ip address 10.0.0.0 255.255.255.0\n",
+                  kind: .badAddress, line: 2, column: 13, mentions: "host address"),
+        ErrorCase(name: "bad wildcard", text: "access-list 101 permit ip 10.0.0.0 0.0.0.256 any\n",
+                  kind: .badWildcard, line: 1, column: 36, mentions: "0.0.0.256"),
+        ErrorCase(name: "bad host address", text: "access-list 101 permit tcp any host 172.22.1 eq smtp\n",
+                  kind: .badAddress, line: 1, column: 37, mentions: "172.22.1"),
+        ErrorCase(name: "leading zero address", text: "access-list 1 permit 010.0.0.1\n",
+                  kind: .badAddress, line: 1, column: 22, mentions: "010.0.0.1"),
+        ErrorCase(name: "access-list number of no IP kind", text: "access-list 250 permit ip any any\n",
+                  kind: .accessListNumberOutOfRange, line: 1, column: 13, mentions: "1300-1999"),
+        ErrorCase(name: "standard number, extended entry", text: "access-list 10 permit tcp any any eq smtp\n",
+                  kind: .accessListNumberOutOfRange, line: 1, column: 13, mentions: "100-199 or 2000-2699"),
+        ErrorCase(name: "extended number, standard entry", text: "access-list 101 permit any\n",
+                  kind: .badProtocol, line: 1, column: 24, mentions: "`tcp`"),
+        ErrorCase(name: "access-group number of no IP kind", text: "interface Ethernet0\n ip access-group 3000 in\n",
+                  kind: .accessListNumberOutOfRange, line: 2, column: 18, mentions: "2000-2699"),
+        ErrorCase(name: "unknown port name", text: "access-list 101 permit tcp any any eq smtpx\n",
+                  kind: .badPort, line: 1, column: 39, mentions: "smtpx"),
+        ErrorCase(name: "port number too big", text: "access-list 101 permit udp any range 1000 65536 any\n",
+                  kind: .badPort, line: 1, column: 43, mentions: "65536"),
+        ErrorCase(name: "tcp name on udp", text: "access-list 101 permit udp any any eq smtp\n",
+                  kind: .badPort, line: 1, column: 39, mentions: "udp port name"),
+        ErrorCase(name: "port on icmp", text: "access-list 101 permit icmp any any eq 25\n",
+                  kind: .badPort, line: 1, column: 37, mentions: "tcp"),
+        ErrorCase(name: "nothing above 65535", text: "access-list 101 permit tcp any any gt 65535\n",
+                  kind: .badPort, line: 1, column: 39, mentions: "0-65534"),
+        ErrorCase(name: "range backwards", text: "access-list 101 permit tcp any any range 80 21\n",
+                  kind: .badPort, line: 1, column: 45, mentions: "80-65535"),
+        ErrorCase(name: "established on udp", text: "access-list 101 permit udp any any established\n",
+                  kind: .unknownOption, line: 1, column: 36, mentions: "`log`"),
+        ErrorCase(name: "unsupported entry option", text: "access-list 101 permit ip any any fragments\n",
+                  kind: .unsupported, line: 1, column: 35, mentions: "fragments"),
+        ErrorCase(name: "undefined access list",
+                  text: "interface Ethernet2/0\n ip access-group 102 in\n!\naccess-list 101 permit ip any any\n",
+                  kind: .undefinedAccessList, line: 2, column: 18, mentions: "(101)"),
+        ErrorCase(name: "undefined inspection rule",
+                  text: "ip inspect name OUT-IN smtp\ninterface Ethernet2/0\n ip inspect out-in in\n",
+                  kind: .undefinedInspectionRule, line: 3, column: 13, mentions: "(OUT-IN)"),
+        ErrorCase(name: "duplicate static NAT, same inside local",
+                  text: "ip nat inside source static 10.10.10.2 172.22.1.110\nip nat inside source static 10.10.10.2 172.22.1.112\n",
+                  kind: .duplicateStaticNAT, line: 2, column: 29, mentions: "10.10.10.2"),
+        ErrorCase(name: "duplicate static NAT, same inside global",
+                  text: "ip nat inside source static 10.10.10.2 172.22.1.110\nip nat inside source static 10.10.10.3 172.22.1.110\n",
+                  kind: .duplicateStaticNAT, line: 2, column: 40, mentions: "172.22.1.110"),
+        ErrorCase(name: "dynamic NAT", text: "ip nat inside source list 1 interface Ethernet0 overload\n",
+                  kind: .unsupported, line: 1, column: 22, mentions: "list"),
+        ErrorCase(name: "static port NAT", text: "ip nat inside source static tcp 10.10.10.2 25 172.22.1.110 25\n",
+                  kind: .unsupported, line: 1, column: 29, mentions: "tcp"),
+        ErrorCase(name: "named access group", text: "interface Ethernet0\n ip access-group OUTSIDE in\n",
+                  kind: .unsupported, line: 2, column: 18, mentions: "OUTSIDE"),
+        ErrorCase(name: "missing direction", text: "interface Ethernet0\n ip access-group 101\naccess-list 101 permit ip any any\n",
+                  kind: .malformed, line: 2, column: 21, mentions: "`in`, `out`"),
+        ErrorCase(name: "bad direction", text: "ip inspect name X tcp\ninterface Ethernet0\n ip inspect X sideways\n",
+                  kind: .malformed, line: 3, column: 15, mentions: "sideways"),
+        ErrorCase(name: "interface command at top level", text: "ip access-group 101 in\n",
+                  kind: .malformed, line: 1, column: 4, mentions: "access-group"),
+        ErrorCase(name: "interface inspection at top level", text: "ip inspect name X tcp\nip inspect X in\n",
+                  kind: .malformed, line: 2, column: 12, mentions: "`ip inspect name"),
+        ErrorCase(name: "extra word", text: "hostname router one\n",
+                  kind: .malformed, line: 1, column: 17, mentions: "one"),
+        ErrorCase(name: "no form of an inspection command", text: "no ip inspect name X smtp\n",
+                  kind: .unsupported, line: 1, column: 1, mentions: "no"),
+        ErrorCase(name: "port-map", text: "ip port-map smtp port 2525\n",
+                  kind: .unsupported, line: 1, column: 4, mentions: "port-map"),
+        ErrorCase(name: "route prefix with host bits", text: "ip route 10.0.0.1 255.0.0.0 172.22.1.1\n",
+                  kind: .badAddress, line: 1, column: 10, mentions: "10.0.0.0"),
+        ErrorCase(name: "unknown timestamp format", text: "service timestamps log sundial\n",
+                  kind: .unknownOption, line: 1, column: 24, mentions: "`datetime`"),
+    ]
+
+    @Test(arguments: cases)
+    func errorNamesLineAndColumnAndNothingIsApplied(_ testCase: ErrorCase) throws {
+        let result = IOSConfigParser.parse(testCase.text, fileName: "case.cfg")
+        guard case .failure(let failure) = result else {
+            Issue.record("parsed without error: \(testCase.name)")
+            return
+        }
+        #expect(!failure.errors.isEmpty)
+        let error = try #require(failure.errors.first { $0.kind == testCase.kind }, "\(failure)")
+        #expect(error.severity == .error)
+        #expect(error.location == SourceLocation(file: "case.cfg", line: testCase.line, column: testCase.column),
+                "\(error)")
+        #expect(error.description.hasPrefix("case.cfg:\(testCase.line):\(testCase.column): error: "))
+        #expect(error.description.contains(testCase.mentions), "\(error)")
+    }
+
+    @Test func everyErrorInTheFileIsReported() {
+        let text = "ip inspect name X smtpx\nhostname ok\naccess-list 999 permit ip any any\n"
+        let errors = parseErrors(text)
+        #expect(errors.map(\.kind) == [.unknownProtocol, .accessListNumberOutOfRange])
+        #expect(errors.map(\.location.line) == [1, 3])
+    }
+
+    @Test func anErrorAnywhereMeansNoModel() throws {
+        let seed = try Repository.seedText()
+        #expect(seed.hasSuffix("\nend\n"))
+        let text = seed.dropLast(4) + "ip inspect name OUT-IN esmtp\nend\n"
+        guard case .failure(let failure) = IOSConfigParser.parse(String(text), fileName: "seed") else {
+            Issue.record("the seed with esmtp added to OUT-IN parsed")
+            return
+        }
+        #expect(failure.errors.map(\.kind) == [.smtpWithESMTP])
+        #expect(failure.errors[0].location.line == 153)
+        // The warnings seen on the way are kept for the report.
+        #expect(failure.warnings.contains { $0.kind == .unicodeMinus })
+    }
+
+    @Test func errorTextHasFoundExpectedAndHint() {
+        let error = parseErrors("ip inspect name OUT-IN smtp\nip inspect name OUT-IN esmtp\n", file: "r.cfg")[0]
+        #expect(error.description == """
+            r.cfg:2:24: error: `smtp` and `esmtp` in one inspection rule (IOS refuses it)
+                found: `esmtp`
+                expected: only one of `smtp` and `esmtp` in rule OUT-IN; line 1 has `smtp`
+                hint: keep one: esmtp allows all smtp commands plus AUTH, EHLO and ETRN
+            """)
+    }
+}
