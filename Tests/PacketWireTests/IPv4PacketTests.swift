@@ -129,10 +129,59 @@ struct IPv4PacketTests {
         #expect(parseError(fragment)?.source == Fixture.client4.address)
     }
 
-    @Test func reasonTextsAreStable() {
-        #expect(PacketError(.truncatedTCPHeader).description == "truncated TCP header")
-        #expect(PacketError.Reason.badIPTotalLength.text == "bad IP total length")
-        #expect(PacketError.Reason.fragment.text == "IP fragment")
+    /// IPv4 options (IHL 6): the TCP header moves, checksums and edits follow it.
+    @Test func parsesHeaderWithOptions() throws {
+        var bytes = Fixture.ipv4EHLO
+        bytes.insert(contentsOf: [0x01, 0x01, 0x01, 0x00], at: 20)    // NOP NOP NOP EOL
+        bytes[0] = 0x46
+        bytes[3] += 4
+        let packet = try parsed(bytes)
+        #expect(packet.tcpOffset == 24 && packet.payloadOffset == 56 && packet.payloadLength == 25)
+        #expect(packet.tcpVerifies(bytes))                       // the TCP checksum does not cover IP options
+        #expect(!packet.verifies(bytes))                         // the header checksum does
+        var span = bytes.mutableSpan
+        packet.recomputeChecksums(in: &span)
+        packet.maskPayload(20..<25, in: &span)
+        #expect(packet.verifies(bytes))
+        #expect(Array(bytes[packet.payloadRange]) == Array("EHLO client.example.xxxxx".utf8))
+    }
+
+    /// Every reason's text, as logs and `%FW-6-DROP_PKT` lines will carry it.
+    static let reasonTexts: [(PacketError.Reason, String, Bool)] = [
+        (.notIP(version: 5), "not an IP packet", false),
+        (.notTCP(protocol: 17), "not TCP", false),
+        (.fragment, "IP fragment", false),
+        (.truncatedIPHeader, "truncated IP header", true),
+        (.badIPHeaderLength, "bad IP header length", true),
+        (.badIPTotalLength, "bad IP total length", true),
+        (.truncatedIPPacket, "truncated IP packet", true),
+        (.truncatedIPv6Header, "truncated IPv6 header", true),
+        (.badIPv6PayloadLength, "bad IPv6 payload length", true),
+        (.truncatedIPv6Packet, "truncated IPv6 packet", true),
+        (.truncatedIPv6ExtensionHeader, "truncated IPv6 extension header", true),
+        (.misplacedHopByHopHeader, "misplaced IPv6 hop-by-hop header", true),
+        (.tooManyIPv6ExtensionHeaders, "too many IPv6 extension headers", true),
+        (.unsupportedIPv6RoutingHeader, "unsupported IPv6 routing header", true),
+        (.truncatedTCPHeader, "truncated TCP header", true),
+        (.badTCPDataOffset, "bad TCP data offset", true),
+        (.truncatedTCPOptions, "truncated TCP options", true),
+        (.badTCPOptionLength, "bad TCP option length", true),
+    ]
+
+    @Test(arguments: reasonTexts)
+    func reasonTextsAreStable(reason: PacketError.Reason, text: String, malformed: Bool) {
+        #expect(reason.text == text)
+        #expect(PacketError(reason).description == text)
+        #expect(reason.isMalformed == malformed)
+    }
+
+    @Test func dropMessageNamesTheFlow() throws {
+        var bytes = Fixture.ipv4EHLO
+        bytes[32] = 0x40                                         // data offset 4
+        let error = try #require(parseError(bytes))
+        let flow = try #require(error.flowKey)
+        #expect("Dropping tcp pkt \(flow) due to \(error)"
+                == "Dropping tcp pkt 192.0.2.50:50238 => 192.0.2.2:25 due to bad TCP data offset")
     }
 
     @Test func builderReproducesTheCapture() throws {
