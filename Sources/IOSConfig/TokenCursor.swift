@@ -38,7 +38,24 @@ struct TokenCursor {
     ) -> Diagnostic {
         Diagnostic(
             .error, kind, at: location(of: token), summary, found: token?.text ?? "",
-            expected: expected, hint: hint)
+            expected: expected, hint: hint.isEmpty ? TokenCursor.defaultHint(kind) : hint)
+    }
+
+    /// Every error says how to fix it; these serve where the command has nothing better to say.
+    static func defaultHint(_ kind: Diagnostic.Kind) -> String {
+        switch kind {
+        case .unknownOption, .duplicateOption:
+            "write the command as `show running-config` prints it; smtp-inspect reads IOS 12.3's options"
+        case .numberOutOfRange: "use a number in the range IOS accepts"
+        case .badAddress: "write the address as four decimal octets, without leading zeros"
+        case .badNetmask: "a netmask has contiguous one bits, like 255.255.255.0"
+        case .badWildcard: "a wildcard is an inverted netmask, like 0.0.0.255"
+        case .badPort: "use a port number or one of IOS's names (`access-list 101 permit tcp any any eq ?` lists them)"
+        case .badProtocol: "use ip, tcp, udp, icmp, another IOS protocol name, or a number"
+        case .accessListNumberOutOfRange: "standard lists are 1-99 and 1300-1999, extended 100-199 and 2000-2699"
+        case .unsupported: "remove the line; smtp-inspect cannot reproduce it"
+        default: "write the command as `show running-config` prints it"
+        }
     }
 
     /// Any next word; missing is a `malformed` error.

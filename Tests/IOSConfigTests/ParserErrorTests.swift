@@ -131,6 +131,7 @@ struct ErrorCase: CustomTestStringConvertible, Sendable {
                 "\(error)")
         #expect(error.description.hasPrefix("case.cfg:\(testCase.line):\(testCase.column): error: "))
         #expect(error.description.contains(testCase.mentions), "\(error)")
+        #expect(!error.summary.isEmpty && !error.expected.isEmpty && !error.hint.isEmpty, "\(error)")
     }
 
     @Test func everyErrorInTheFileIsReported() {
