@@ -110,3 +110,23 @@ extension IOSConfiguration {
             timeout: inspection.timeout ?? defaultTimeout)
     }
 }
+
+/// An inspection rule applied to an interface in one direction (`ip inspect NAME in|out`).
+public struct InspectionAttachment: Hashable, Sendable {
+    public var interface: Interface
+    public var direction: Direction
+    public var rule: InspectionRule
+}
+
+extension IOSConfiguration {
+    /// Every `ip inspect NAME in|out` of every interface that is not shut down, in configuration
+    /// order: what the daemon enforces on the flows of each interface.
+    public var inspectionAttachments: [InspectionAttachment] {
+        interfaces.filter { !$0.shutdown.value }.flatMap { interface in
+            Direction.allCases.compactMap { direction in
+                interface.inspection(direction).flatMap { inspectionRule(named: $0.value) }
+                    .map { InspectionAttachment(interface: interface, direction: direction, rule: $0) }
+            }
+        }
+    }
+}

@@ -85,13 +85,10 @@ struct RuleGenerator {
         return GeneratedRules(text: text, setup: setup)
     }
 
-    /// Inspections applied on active interfaces: (interface, Linux name, direction, rule).
+    /// Inspections applied on active interfaces, with the Linux name.
     var inspections: [(interface: Interface, linux: String, direction: Direction, rule: InspectionRule)] {
-        active.flatMap { entry in
-            Direction.allCases.compactMap { direction in
-                entry.interface.inspection(direction).flatMap { configuration.inspectionRule(named: $0.value) }
-                    .map { (entry.interface, entry.linux, direction, $0) }
-            }
+        configuration.inspectionAttachments.compactMap { attachment in
+            linuxNames[attachment.interface.name].map { (attachment.interface, $0, attachment.direction, attachment.rule) }
         }
     }
 

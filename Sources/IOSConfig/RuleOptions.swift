@@ -45,11 +45,13 @@ public struct InterfaceMapping: Hashable, Sendable {
         self.init(iosName: String(parts[0]), linuxName: String(parts[1]))
     }
 
-    /// Linux interface names: 1-15 bytes, no `/`, `:`, white space or quotes, not `.` or `..`.
+    /// Linux interface names as the rules can carry them: 1-15 of `A-Z a-z 0-9 - _ .`, not `.` or
+    /// `..` (the kernel allows more, but such names would need quoting in rules and chain names).
     public static func isValidLinuxName(_ name: String) -> Bool {
         guard (1...15).contains(name.utf8.count), name != ".", name != ".." else { return false }
         return name.unicodeScalars.allSatisfy { scalar in
-            scalar.isASCII && scalar.value > 32 && scalar.value < 127 && !"/:\"'".unicodeScalars.contains(scalar)
+            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                || scalar == "-" || scalar == "_" || scalar == "."
         }
     }
 }

@@ -28,6 +28,15 @@ import Testing
         #expect(model.routes.first?.target == ["172.22.1.1"])
     }
 
+    @Test func inspectionAttachments() throws {
+        let seed = try Repository.seed().configuration.inspectionAttachments
+        #expect(seed.map { "\($0.interface.name) \($0.direction) \($0.rule.name)" } == ["Ethernet2/0 in OUT-IN", "Ethernet2/1 in IN-OUT"])
+        let rich = try Fixtures.richModel().inspectionAttachments
+        #expect(rich.map { "\($0.direction) \($0.rule.name)" } == ["in MAIL", "out OUT"])
+        let shut = try ModelTests.model("ip inspect name R smtp\ninterface E0\n ip inspect R in\n shutdown\n")
+        #expect(shut.inspectionAttachments.isEmpty)
+    }
+
     @Test func nodesCarryLineAndColumn() throws {
         let model = try Repository.seed().configuration
         let file = Repository.seedFileName

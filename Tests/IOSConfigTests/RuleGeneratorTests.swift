@@ -80,7 +80,7 @@ import Testing
 
     @Test func interfaceMapArguments() {
         #expect(InterfaceMapping(argument: "Ethernet2/0=ext0") == InterfaceMapping(iosName: "Ethernet2/0", linuxName: "ext0"))
-        for bad in ["Ethernet2/0", "=ext0", "Ethernet2/0=", "E0=a/b", "E0=sixteen-chars-xx", "E0=a b", "E0=.."] {
+        for bad in ["Ethernet2/0", "=ext0", "Ethernet2/0=", "E0=a/b", "E0=sixteen-chars-xx", "E0=a b", "E0=..", "E0=a#b", "E0=a\"b"] {
             #expect(InterfaceMapping(argument: bad) == nil, "\(bad)")
         }
         #expect(NFQueueTarget(argument: "7") == .number(7))
