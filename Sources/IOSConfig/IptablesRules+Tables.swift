@@ -63,19 +63,28 @@ extension RuleGenerator {
             let chain = inspectionChain(entry.rule, &mangle)
             let location = entry.interface.inspection(entry.direction)?.location
             mangle.note(forward, "\(entry.interface.name): sessions that \(entry.direction == .in ? "enter" : "leave") through it are inspected by \(entry.rule.name).")
-            if entry.rule.smtp != nil {
-                let server = entry.direction == .in ? Direction.out : .in
-                mangle.note(forward, "A packet conntrack calls INVALID (outside the window) has no connection and so no mark:",
-                            "it would pass NFQUEUE uninspected. IOS drops such segments too (%FW-6-DROP_PKT).")
-                for (direction, port) in [(entry.direction, "--dport"), (server, "--sport")] {
-                    mangle.rule(forward, [RuleGenerator.interfaceMatch(entry.linux, direction), "-p tcp", "-m tcp \(port) 25",
-                                          "-m conntrack --ctstate INVALID"],
-                                comment: "\(entry.interface.name): smtp inspection, segment outside its session", "-j DROP")
-                }
-            }
+            if entry.rule.smtp != nil { smtpGuards(&mangle, forward: forward, entry.interface, entry.linux, entry.direction) }
             mangle.rule(forward, [RuleGenerator.interfaceMatch(entry.linux, entry.direction), "-m conntrack --ctstate NEW"],
                         comment: "\(entry.interface.name): ip inspect \(entry.rule.name) \(entry.direction.rawValue)\(RuleGenerator.line(location))",
                         "-j \(chain)")
+        }
+    }
+
+    /// TCP/25 packets that would reach NFQUEUE's far side without a mark: drop them, so that no
+    /// client byte reaches the server uninspected.
+    private func smtpGuards(
+        _ mangle: inout IptablesTable, forward: String, _ interface: Interface, _ linux: String, _ client: Direction
+    ) {
+        mangle.note(forward, "smtp inspection on \(interface.name): a TCP/25 packet without an inspected session",
+                    "would pass uninspected. INVALID (outside the window: IOS drops it too, %FW-6-DROP_PKT) and",
+                    "a first packet that is not a SYN (IOS starts sessions from the SYN) are dropped.")
+        let server: Direction = client == .in ? .out : .in
+        for (direction, port) in [(client, "--dport"), (server, "--sport")] {
+            let side = RuleGenerator.interfaceMatch(linux, direction)
+            mangle.rule(forward, [side, "-p tcp", "-m tcp \(port) 25", "-m conntrack --ctstate INVALID"],
+                        comment: "\(interface.name): smtp inspection, segment outside its session", "-j DROP")
+            mangle.rule(forward, [side, "-p tcp", "-m tcp \(port) 25 ! --syn", "-m conntrack --ctstate NEW"],
+                        comment: "\(interface.name): smtp inspection, no session without a SYN", "-j DROP")
         }
     }
 

@@ -161,6 +161,22 @@ import Testing
                 == ["-A SI-PREROUTING ! -i wan -p tcp -m tcp --dport 21"])
     }
 
+    /// No TCP/25 packet reaches the far side without an inspected session: the client side is
+    /// where the inspection applies, the server side the other way.
+    @Test(arguments: [(Direction.in, "-i e0", "-o e0"), (.out, "-o e0", "-i e0")])
+    func smtpGuardsFollowTheDirection(_ direction: Direction, _ client: String, _ server: String) throws {
+        let text = "ip inspect name M esmtp\ninterface E0\n ip inspect M \(direction.rawValue)\n"
+        let model = try IOSConfigParser.parse(text, fileName: "g.cfg").get().configuration
+        let lines = RuleGeneratorTests.ruleLines(try RuleGeneratorTests.rules(model, [InterfaceMapping(argument: "E0=e0")!]))
+            .filter { $0.hasSuffix("-j DROP") }.map(RuleGeneratorTests.uncommented)
+        #expect(lines == [
+            "-A SI-FORWARD \(client) -p tcp -m tcp --dport 25 -m conntrack --ctstate INVALID -j DROP",
+            "-A SI-FORWARD \(client) -p tcp -m tcp --dport 25 ! --syn -m conntrack --ctstate NEW -j DROP",
+            "-A SI-FORWARD \(server) -p tcp -m tcp --sport 25 -m conntrack --ctstate INVALID -j DROP",
+            "-A SI-FORWARD \(server) -p tcp -m tcp --sport 25 ! --syn -m conntrack --ctstate NEW -j DROP",
+        ])
+    }
+
     @Test func staticNATNeedsAnInsideAndAnOutsideInterface() throws {
         let text = "ip nat inside source static 10.0.0.2 192.0.2.2\ninterface E0\n ip nat outside\n"
         let model = try IOSConfigParser.parse(text, fileName: "n.cfg").get().configuration
