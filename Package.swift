@@ -34,6 +34,7 @@ let package = Package(
         ),
         .target(name: "NFQueue", dependencies: ["CNetfilterQueue"]),
 
+        .executableTarget(name: "nfqueue-selftest", dependencies: ["NFQueue"]),
         .executableTarget(
             name: "smtp-inspect",
             dependencies: [
@@ -41,6 +42,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+
+        // Release-mode benchmarks (scripts/bench.sh); numbers go to BENCHMARKS.md, never to tests.
+        .executableTarget(name: "smtp-inspect-bench", dependencies: ["SMTPInspection", "FlowEngine", "PacketWire"]),
 
         .testTarget(name: "PacketWireTests", dependencies: ["PacketWire"]),
         .testTarget(name: "SMTPInspectionTests", dependencies: ["SMTPInspection"]),

@@ -21,11 +21,11 @@ extension CommandLineStateMachine {
             }
             number = value
         case .body:
-            enumerated(byte, Vocabulary.bodyValueTrie)
+            enumerated(byte, policy.bodyValueTrie)
         case .ret:
-            enumerated(byte, Vocabulary.retValueTrie)
+            enumerated(byte, policy.retValueTrie)
         case .notify:
-            notify(byte)
+            notify(byte, policy.notifyValueTrie)
         case .envid:
             xtext(byte, limit: 100)  // RFC 3461 §4.4: at most 100 characters
         case .auth:
@@ -56,11 +56,11 @@ extension CommandLineStateMachine {
         case .size:
             return count == 0 ? .missingValue : nil
         case .body:
-            return Vocabulary.bodyValueTrie.accepted(token) == nil ? (count == 0 ? .missingValue : .malformed) : nil
+            return policy.bodyValueTrie.accepted(token) == nil ? (count == 0 ? .missingValue : .malformed) : nil
         case .ret:
-            return Vocabulary.retValueTrie.accepted(token) == nil ? (count == 0 ? .missingValue : .malformed) : nil
+            return policy.retValueTrie.accepted(token) == nil ? (count == 0 ? .missingValue : .malformed) : nil
         case .notify:
-            return Vocabulary.notifyValueTrie.accepted(token) == nil ? (count == 0 ? .missingValue : .malformed) : nil
+            return policy.notifyValueTrie.accepted(token) == nil ? (count == 0 ? .missingValue : .malformed) : nil
         case .envid, .auth:
             if count == 0 { return .missingValue }
             return sub == 0 || sub == 4 ? nil : .malformed
@@ -77,8 +77,7 @@ extension CommandLineStateMachine {
 
     /// RFC 3461 §4.1: NEVER alone, or a comma list of SUCCESS, FAILURE, DELAY, each at most once.
     /// `sub` holds the words already seen as bits.
-    private mutating func notify(_ byte: UInt8) {
-        let trie = Vocabulary.notifyValueTrie
+    private mutating func notify(_ byte: UInt8, _ trie: TokenTrie) {
         if byte == UInt8(ascii: ",") {
             guard let id = trie.accepted(token), id != Vocabulary.notifyNever else {
                 return fail(.parameter(.malformed))

@@ -45,20 +45,20 @@ struct CommandLineStateMachine {
 
     var phase: Phase = .verb
     /// Content bytes so far (a CR is counted once known to be bare).
-    private(set) var length = 0
+    var length = 0
     /// The verb, once the bytes spell an allowed one.
     private(set) var verb: SMTPVerb?
     /// The first problem, and whether it was found in time to mask bytes.
     private(set) var problem: LineProblem?
     private(set) var sawCR = false
     /// The first word as sent (for events) and the parameter keyword being read.
-    private(set) var verbText = ShortText()
-    private(set) var keyword = ShortText()
+    var verbText = ShortText()
+    var keyword = ShortText()
     /// State in whichever trie the phase reads (verb, FROM:/TO:, keyword, enumerated value).
     var token: TokenTrie.State = TokenTrie.start
-    private var verbTextDone = false
+    private(set) var verbTextDone = false
     private var seenParameters: UInt32 = 0
-    private var allowedParameters: UInt32 = 0
+    private(set) var allowedParameters: UInt32 = 0
     // Value and argument state, used by CommandLineStateMachine+Values.swift.
     var parameter: SMTPParameter?
     var number: UInt64 = 0
@@ -136,7 +136,7 @@ struct CommandLineStateMachine {
         case .free:
             break
         case .prefix:
-            let trie = verb == .mail ? Vocabulary.fromTrie : Vocabulary.toTrie
+            let trie = verb == .mail ? policy.fromTrie : policy.toTrie
             let next = trie.step(token, byte)
             guard next != TokenTrie.dead else { return fail(.parameter(.malformed)) }
             token = next
@@ -144,7 +144,7 @@ struct CommandLineStateMachine {
         case .beforePath, .pathAngle, .pathQuoted, .pathQuotedEscape, .pathBare, .afterPath:
             path(byte)
         case .beforeKeyword, .keyword:
-            keywordByte(byte, advertised: advertised)
+            keywordByte(byte, policy: policy, advertised: advertised)
         case .value:
             valueByte(byte, policy: policy)
         case .etrn:
@@ -207,7 +207,7 @@ struct CommandLineStateMachine {
         }
     }
 
-    private mutating func keywordByte(_ byte: UInt8, advertised: UInt32) {
+    private mutating func keywordByte(_ byte: UInt8, policy: SMTPPolicy, advertised: UInt32) {
         if phase == .beforeKeyword {
             if byte == 0x20 { return }
             phase = .keyword
@@ -216,11 +216,11 @@ struct CommandLineStateMachine {
             allowedParameters = Self.parameterMask(verb: verb, advertised: advertised) & ~seenParameters
         }
         keyword.append(byte)
-        let trie = Vocabulary.parameterTrie
+        let trie = policy.parameterTrie
         if byte == UInt8(ascii: "=") {
             guard let id = trie.accepted(token), let p = SMTPParameter(rawValue: UInt8(id)),
                   allowedParameters & p.bit != 0
-            else { return fail(.parameter(classify(token, advertised: advertised))) }
+            else { return fail(.parameter(classify(token, trie: trie, advertised: advertised))) }
             seenParameters |= p.bit
             parameter = p
             phase = .value
@@ -231,14 +231,14 @@ struct CommandLineStateMachine {
         if byte == 0x20 { return fail(.parameter(.missingValue)) }
         let next = trie.step(token, byte)
         guard next != TokenTrie.dead, trie.reachable(next) & allowedParameters != 0 else {
-            return fail(.parameter(classify(next, advertised: advertised)))
+            return fail(.parameter(classify(next, trie: trie, advertised: advertised)))
         }
         token = next
     }
 
     /// Which rule a keyword broke, judged on the parameters still reachable from its state.
-    private func classify(_ state: TokenTrie.State, advertised: UInt32) -> ParameterProblem {
-        let reachable = state == TokenTrie.dead ? 0 : Vocabulary.parameterTrie.reachable(state)
+    private func classify(_ state: TokenTrie.State, trie: TokenTrie, advertised: UInt32) -> ParameterProblem {
+        let reachable = state == TokenTrie.dead ? 0 : trie.reachable(state)
         let forVerb = Self.parameterMask(verb: verb, advertised: ~0)
         if reachable == 0 { return .unknownParameter }
         if reachable & forVerb == 0 { return .wrongCommand }

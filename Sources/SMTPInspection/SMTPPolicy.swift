@@ -29,6 +29,14 @@ public final class SMTPPolicy: Sendable {
     /// EHLO keywords passed to the client, in trie-id order.
     let keptExtensions: [SMTPExtension]
     let extensionTrie: TokenTrie
+    // The shared vocabulary, copied here (the arrays are shared, not duplicated) so the byte
+    // loops reach it with a field load instead of a global's once-check.
+    let parameterTrie = Vocabulary.parameterTrie
+    let bodyValueTrie = Vocabulary.bodyValueTrie
+    let retValueTrie = Vocabulary.retValueTrie
+    let notifyValueTrie = Vocabulary.notifyValueTrie
+    let fromTrie = Vocabulary.fromTrie
+    let toTrie = Vocabulary.toTrie
     /// Parameters of MAIL/RCPT are checked (esmtp) or not (smtp: verbs only, as IOS does).
     var inspectsParameters: Bool { kind == .esmtp }
 

@@ -7,12 +7,13 @@ extension SMTPSession {
         var i = start
         var maskStart = -1
         var traceFrom = start
+        let tracing = out.traceEnabled
         while i < end {
             let byte = bytes[i]
             if !flags.contains(.lineBegun) { beginLine(into: &out) }
             if byte == 0x0A {
                 if maskStart >= 0 { out.mask(maskStart..<i, with: UInt8(ascii: "x")); maskStart = -1 }
-                if out.traceEnabled {
+                if tracing {
                     let total = line.length + (line.sawCR ? 2 : 1)
                     traceProgress(upTo: i + 1, from: traceFrom, length: total, into: &out)
                 }
@@ -23,23 +24,26 @@ extension SMTPSession {
                 if mode != .commands { return i }
                 continue
             }
-            let wasVerb = line.phase == .verb
+            let wasVerb = tracing && line.phase == .verb
             if line.judge(byte, policy: policy, advertised: advertised) {
                 if maskStart < 0 { maskStart = i }
             } else if maskStart >= 0 {
                 out.mask(maskStart..<i, with: UInt8(ascii: "x"))
                 maskStart = -1
             }
-            if out.traceEnabled && wasVerb && line.phase == .afterVerb, let verb = line.verb {
+            if wasVerb && line.phase == .afterVerb, let verb = line.verb {
                 out.trace.append(.verb(commandLength: line.length, matchLength: i + 1 - traceFrom,
                                        state: Int(line.token)))
                 out.trace.append(.verbMatch(id: Int(verb.rawValue)))
                 traceFrom = i + 1
             }
             i += 1
+            // A run that changes nothing but counters is passed (or masked) in one step; the
+            // mask run, if any, simply continues over it.
+            if i < end && line.hasRuns { i = line.skipRun(bytes, from: i, to: end, policy: policy) }
         }
         if maskStart >= 0 { out.mask(maskStart..<end, with: UInt8(ascii: "x")) }
-        if out.traceEnabled && traceFrom < end {
+        if tracing && traceFrom < end {
             traceProgress(upTo: end, from: traceFrom, length: line.length + (line.sawCR ? 1 : 0), into: &out)
         }
         return end
