@@ -5,6 +5,7 @@
 ///        1 warning  column 5: U+2212 minus sign read as `-` (2 on this line)
 ///       41 applied  ip inspect name IN-OUT tcp
 public enum CheckReport {
+    /// The listing for a configuration that parsed (one that did not has only its errors to show).
     public static func render(_ parsed: ParsedConfiguration) -> String {
         let applied = parsed.lines.filter { $0.disposition == .applied }.count
         var text = "# check of \(parsed.fileName): \(parsed.lines.count) lines, \(applied) applied, "

@@ -22,10 +22,12 @@ public struct IOSConfiguration: Hashable, Sendable {
 
     public init() {}
 
+    /// The rule with this name (case-sensitive, as in IOS).
     public func inspectionRule(named name: String) -> InspectionRule? {
         inspectionRules.first { $0.name == name }
     }
 
+    /// The numbered access list, if the configuration has an entry for it.
     public func accessList(_ number: Int) -> AccessList? {
         accessLists.first { $0.number == number }
     }

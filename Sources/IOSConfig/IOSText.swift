@@ -1,6 +1,7 @@
 /// The canonical IOS text of model nodes: how `show running-config` would print them. Used by the
 /// running-config renderer, the model dump and the comments of generated rules.
 public enum IOSText {
+    /// `any`, `host A` or `A W`.
     public static func address(_ match: AddressMatch) -> String {
         switch match {
         case .any: "any"
@@ -13,6 +14,7 @@ public enum IOSText {
         protocolNumber.flatMap { IOSNames.portName(value, protocolNumber: $0) } ?? "\(value)"
     }
 
+    /// `eq smtp`, `range 1000 2000`: IOS's name where it has one for the protocol.
     public static func port(_ match: PortMatch, protocolNumber: UInt8?) -> String {
         let name = { (value: UInt16) in port(value, protocolNumber: protocolNumber) }
         return switch match {
@@ -24,11 +26,13 @@ public enum IOSText {
         }
     }
 
+    /// `ip` for any protocol, IOS's name, or the number.
     public static func protocolName(_ number: UInt8?) -> String {
         guard let number else { return "ip" }
         return IOSNames.protocolName(number) ?? "\(number)"
     }
 
+    /// IOS's ICMP message name, or `type [code]`.
     public static func icmp(_ match: ICMPMatch) -> String {
         if let name = IOSNames.icmpName(type: match.type, code: match.code) { return name }
         return match.code.map { "\(match.type) \($0)" } ?? "\(match.type)"
@@ -63,14 +67,17 @@ public enum IOSText {
         return words.joined(separator: " ")
     }
 
+    /// `ip nat inside source static L G [no-alias]`
     public static func staticNAT(_ nat: StaticNAT) -> String {
         "ip nat inside source static \(nat.local) \(nat.global)" + (nat.noAlias ? " no-alias" : "")
     }
 
+    /// `ip route PREFIX MASK target…`
     public static func route(_ route: StaticRoute) -> String {
         (["ip route", "\(route.prefix)", "\(route.mask)"] + route.target).joined(separator: " ")
     }
 
+    /// `service timestamps KIND …` (`kind` is `log` or `debug`).
     public static func timestamps(_ format: TimestampFormat, kind: String) -> String {
         switch format {
         case .none: return "no service timestamps \(kind)"
