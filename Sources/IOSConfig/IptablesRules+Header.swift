@@ -20,7 +20,7 @@ extension RuleGenerator {
             "",
             "Connection marks (bits set under a mask, other bits are left alone):",
             "  \(inspected)  the connection was created through an `ip inspect` rule: a CBAC session, whose",
-            "              packets pass the access lists both ways (IOS 12.3(4)T session table)",
+            "             packets pass the access lists both ways (IOS 12.3(4)T session table)",
             "  \(smtp)  its rule inspects smtp/esmtp: both directions go to smtp-inspect via NFQUEUE",
             "",
             "Where each IOS step happens (IOS order of operations):",
