@@ -105,6 +105,7 @@ struct ConfigParser {
         if line.isComment { return .ignored("comment") }
         if case .ended = mode { return .ignored("after `end`: not configuration") }
         if let reason = ConfigParser.preamble(line) { return .ignored(reason) }
+        try ConfigParser.refuseAbbreviation(line, file: file)
         // IOS reads a pasted line in the current mode when it can, else in the global mode; the
         // indentation is only a hint, so an indented global command still counts as global.
         let global = ConfigParser.configuresGlobally(line.tokens.map(\.keyword))
@@ -119,6 +120,25 @@ struct ConfigParser {
         }
         mode = .global
         return try globalCommand(line)
+    }
+
+    /// IOS accepts `int e0` or `ip insp …`; a running-config never abbreviates, and reading an
+    /// abbreviated security command as "not ours, ignored" would silently drop it. So refuse.
+    static func refuseAbbreviation(_ line: SourceLine, file: String) throws(Diagnostic) {
+        let words = line.tokens.map(\.keyword)
+        func abbreviates(_ word: String, _ full: String) -> Bool {
+            word.count >= 2 && word.count < full.count && full.hasPrefix(word)
+        }
+        var index = 0
+        var full = ["interface", "access-list", "hostname", "shutdown"].first { abbreviates(words[0], $0) }
+        if full == nil, words[0] == "ip", words.count > 1 {
+            index = 1
+            full = ["inspect", "nat", "route", "access-group", "address"].first { abbreviates(words[1], $0) }
+        }
+        guard let full else { return }
+        let cursor = TokenCursor(line, file: file)
+        throw cursor.error(.malformed, at: line.tokens[index], "abbreviated keyword", expected: "`\(full)`",
+                           hint: "write commands in full, as show running-config prints them")
     }
 
     /// Whether a line is a global command smtp-inspect reads, wherever it appears.

@@ -113,6 +113,12 @@ struct ErrorCase: CustomTestStringConvertible, Sendable {
                   kind: .unsupported, line: 1, column: 4, mentions: "port-map"),
         ErrorCase(name: "route prefix with host bits", text: "ip route 10.0.0.1 255.0.0.0 172.22.1.1\n",
                   kind: .badAddress, line: 1, column: 10, mentions: "10.0.0.0"),
+        ErrorCase(name: "abbreviated interface", text: "int Ethernet0\n ip access-group 101 in\n",
+                  kind: .malformed, line: 1, column: 1, mentions: "`interface`"),
+        ErrorCase(name: "abbreviated sub-command", text: "interface Ethernet0\n ip access-gr 101 in\n",
+                  kind: .malformed, line: 2, column: 5, mentions: "`access-group`"),
+        ErrorCase(name: "abbreviated shutdown", text: "interface Ethernet0\n shut\n",
+                  kind: .malformed, line: 2, column: 2, mentions: "`shutdown`"),
         ErrorCase(name: "unknown timestamp format", text: "service timestamps log sundial\n",
                   kind: .unknownOption, line: 1, column: 24, mentions: "`datetime`"),
     ]
