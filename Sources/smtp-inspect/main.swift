@@ -1,1 +1,0 @@
-print("smtp-inspect: not yet wired")
