@@ -1,0 +1,170 @@
+// One internal call site per system call (swift-system's Internals/Syscalls.swift): the only
+// place in the package where these are made, so tracing or mocking them means editing this file.
+// Each returns Result<_, Errno>; `retryOnInterrupt` loops on EINTR, as swift-system's
+// valueOrErrno does. Callers turn errors into typed throws at the module's edge.
+import CNetfilterQueue
+import Glibc
+
+@inline(__always)
+private func valueOrErrno<I: FixedWidthInteger>(
+    retryOnInterrupt: Bool = true, _ call: () -> I
+) -> Result<I, Errno> {
+    while true {
+        let value = call()
+        if value != -1 { return .success(value) }
+        let error = Errno.current
+        if error == .interrupted && retryOnInterrupt { continue }
+        return .failure(error)
+    }
+}
+
+@inline(__always)
+private func nothingOrErrno<I: FixedWidthInteger>(
+    retryOnInterrupt: Bool = true, _ call: () -> I
+) -> Result<Void, Errno> {
+    valueOrErrno(retryOnInterrupt: retryOnInterrupt, call).map { _ in () }
+}
+
+/// socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_NETFILTER).
+func system_netlinkSocket() -> Result<Int32, Errno> {
+    valueOrErrno { socket(AF_NETLINK, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), NETLINK_NETFILTER) }
+}
+
+/// bind(fd, {AF_NETLINK, pid 0}) (the kernel assigns the port id) and getsockname for it.
+func system_netlinkBindAutoPortID(_ fd: Int32) -> Result<UInt32, Errno> {
+    var address = sockaddr_nl()
+    address.nl_family = sa_family_t(AF_NETLINK)
+    let length = socklen_t(MemoryLayout<sockaddr_nl>.size)
+    let bound = nothingOrErrno {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+    }
+    if case .failure(let e) = bound { return .failure(e) }
+    var actual = sockaddr_nl()
+    var actualLength = length
+    return nothingOrErrno {
+        withUnsafeMutablePointer(to: &actual) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &actualLength) }
+        }
+    }.map { actual.nl_pid }
+}
+
+func system_setsockopt(_ fd: Int32, _ level: Int32, _ option: Int32, _ value: Int32) -> Result<Void, Errno> {
+    var v = value
+    return nothingOrErrno { setsockopt(fd, level, option, &v, socklen_t(MemoryLayout<Int32>.size)) }
+}
+
+func system_getsockopt(_ fd: Int32, _ level: Int32, _ option: Int32) -> Result<Int32, Errno> {
+    var v: Int32 = 0
+    var length = socklen_t(MemoryLayout<Int32>.size)
+    return nothingOrErrno { getsockopt(fd, level, option, &v, &length) }.map { v }
+}
+
+/// recv(2). Netlink with MSG_TRUNC returns the datagram's full length even when it was longer
+/// than the buffer, so the caller can tell a cut message from a whole one.
+func system_recv(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ capacity: Int, _ flags: Int32) -> Result<Int, Errno> {
+    valueOrErrno { recv(fd, buffer, capacity, flags) }
+}
+
+/// sendto(2) to the kernel (netlink port id 0).
+func system_sendToKernel(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Result<Int, Errno> {
+    var kernel = sockaddr_nl()
+    kernel.nl_family = sa_family_t(AF_NETLINK)
+    return valueOrErrno {
+        withUnsafePointer(to: &kernel) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, buffer, count, 0, $0, socklen_t(MemoryLayout<sockaddr_nl>.size))
+            }
+        }
+    }
+}
+
+/// poll(2) on up to two descriptors for POLLIN. Not retried on EINTR: a signal must get the
+/// receive loop back to its caller (which may have been asked to stop).
+func system_pollIn(_ a: Int32, _ b: Int32, timeoutMilliseconds: Int32) -> Result<(a: Bool, b: Bool), Errno> {
+    var fds = (pollfd(fd: a, events: Int16(POLLIN), revents: 0), pollfd(fd: b, events: Int16(POLLIN), revents: 0))
+    let r = withUnsafeMutableBytes(of: &fds) { raw in
+        valueOrErrno(retryOnInterrupt: false) {
+            poll(raw.baseAddress!.assumingMemoryBound(to: pollfd.self), 2, timeoutMilliseconds)
+        }
+    }
+    return r.map { _ in (fds.0.revents != 0, fds.1.revents != 0) }
+}
+
+func system_eventfd() -> Result<Int32, Errno> {
+    valueOrErrno { eventfd(0, Int32(EFD_CLOEXEC) | Int32(EFD_NONBLOCK)) }
+}
+
+/// Adds 1 to an eventfd counter. Async-signal-safe (a plain write(2)), so a signal handler may
+/// call it.
+func system_eventfdSignal(_ fd: Int32) {
+    var one: UInt64 = 1
+    _ = valueOrErrno { write(fd, &one, MemoryLayout<UInt64>.size) }
+}
+
+/// Resets an eventfd counter (non-blocking; EAGAIN when it was already zero).
+func system_eventfdDrain(_ fd: Int32) {
+    var value: UInt64 = 0
+    _ = valueOrErrno { read(fd, &value, MemoryLayout<UInt64>.size) }
+}
+
+func system_close(_ fd: Int32) {
+    // Never retried: on Linux the descriptor is gone even when close reports EINTR.
+    _ = valueOrErrno(retryOnInterrupt: false) { close(fd) }
+}
+
+/// clock_gettime(CLOCK_REALTIME), for packet timestamps (vDSO, no kernel entry in practice).
+func system_realtimeNow() -> (seconds: Int64, nanoseconds: Int64) {
+    var ts = timespec()
+    clock_gettime(CLOCK_REALTIME, &ts)
+    return (Int64(ts.tv_sec), Int64(ts.tv_nsec))
+}
+
+/// sigaction(2) without SA_RESTART, so that a blocking poll returns EINTR when the signal lands.
+func system_sigaction(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void) -> Result<Void, Errno> {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = handler
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    return nothingOrErrno { sigaction(signal, &action, nil) }
+}
+
+/// write(2) of a whole string to standard error (no stdio: usable from any thread).
+func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in
+        var done = 0
+        while done < bytes.count {
+            let r = valueOrErrno { write(2, bytes.baseAddress! + done, bytes.count - done) }
+            guard case .success(let n) = r, n > 0 else { return }
+            done += n
+        }
+    }
+}
+
+/// The whole content of a small file (procfs), read with open/read/close.
+func system_readFile(_ path: String, limit: Int = 1 << 20) -> Result<[UInt8], Errno> {
+    let fd: Int32
+    switch valueOrErrno({ open(path, O_RDONLY | O_CLOEXEC) }) {
+    case .success(let f): fd = f
+    case .failure(let e): return .failure(e)
+    }
+    defer { system_close(fd) }
+    var content: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while content.count < limit {
+        let r = chunk.withUnsafeMutableBytes { raw in valueOrErrno { read(fd, raw.baseAddress, raw.count) } }
+        switch r {
+        case .success(0): return .success(content)
+        case .success(let n): content += chunk[0..<n]
+        case .failure(let e): return .failure(e)
+        }
+    }
+    return .success(content)
+}
+
+/// poll(2) on nothing: a sleep that a signal cuts short.
+func system_sleepMilliseconds(_ ms: Int32) {
+    _ = valueOrErrno(retryOnInterrupt: false) { poll(nil, 0, ms) }
+}
