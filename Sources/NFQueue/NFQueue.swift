@@ -14,6 +14,11 @@
 /// })
 /// queue.close()                                             // flush, unbind, close (deinit too)
 /// NFQueue.kernelStatus()                                    // /proc/net/netfilter/nfnetlink_queue
+///
+/// let reader = try PcapReader(path: "in.pcap")              // any IP-carrying link type
+/// try reader.forEach { record, bytes in ...; return true }  // bytes from the IP header on
+/// let writer = try PcapWriter(path: "out.pcap")             // LINKTYPE_RAW
+/// writer.write(bytes.span, timestamp: record.timestamp); try writer.close()
 /// ```
 /// One `NFQueue` per queue, used by one thread (run, verdict, close, counters); only the stop
 /// handle crosses threads. Packet memory belongs to the receive buffer and is lent to `onPacket`

@@ -444,8 +444,10 @@ packets=$(counter packets) gso=$(counter gso) notready=$(counter csum-not-ready)
 ((packets == idseq)) || fail "GSO run: selftest counted $packets packets, the kernel's id_sequence is $idseq"
 ((notready > 0)) || fail "GSO run: no packet with NFQA_SKB_CSUMNOTREADY"
 ((gso > 0)) || fail "GSO run: no packet flagged NFQA_SKB_GSO"
+gap=$(counter longest-idle-gap-ms)
+((gap < 300)) || fail "GSO run: onIdle was not called for $gap ms (idle interval 100 ms)"
 ok "GSO: EXPN masked in a CSUMNOTREADY packet (full checksum recompute) ($expn_out); 1 MB echoed intact ($CLIENT_OUT)"
-ok "GSO: $packets packets, $gso GSO super-packets (largest $largest bytes), $notready with CSUMNOTREADY, $(counter truncated) truncated"
+ok "GSO: $packets packets, $gso GSO super-packets (largest $largest bytes), $notready with CSUMNOTREADY, $(counter truncated) truncated; onIdle at most $gap ms apart"
 
 # ---------------------------------------------------------------------------------------------
 step "ENOBUFS: a receive buffer too small for the burst"
