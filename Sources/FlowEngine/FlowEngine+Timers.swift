@@ -1,0 +1,55 @@
+import PacketWire
+import SMTPInspection
+
+extension FlowEngine {
+    /// Expires what time ends: held packets past `holdTimeout` (dropped: TCP sends them again),
+    /// half-open sessions past synwait-time, closing and reset sessions past their deadline,
+    /// idle sessions past their rule's timeout. Call it about once a second.
+    public mutating func tick(at now: Moment, into out: inout FlowOutput) {
+        var i = 0
+        while i < flows.count {
+            if !flows[i].held.isEmpty { expireHeld(i, at: now, into: &out) }
+            if isExpired(flows[i], at: now) {
+                remove(i, at: now, into: &out)  // swaps the last session into `i`
+                continue
+            }
+            i += 1
+        }
+        statistics.heldNow = heldPackets
+    }
+
+    private func isExpired(_ flow: Flow, at now: Moment) -> Bool {
+        switch flow.state {
+        case .opening: return now.seconds(since: flow.created) > configuration.synWaitTimeout
+        case .open: return now.seconds(since: flow.lastHeard) > flow.rule.idleTimeout
+        case .closing, .reset: return flow.deadline.map { now > $0 } ?? true
+        }
+    }
+
+    private mutating func expireHeld(_ i: Int, at now: Moment, into out: inout FlowOutput) {
+        var k = 0
+        while k < flows[i].held.count {
+            let held = flows[i].held[k]
+            if now.seconds(since: held.since) > configuration.holdTimeout {
+                flows[i].held.remove(at: k)
+                flows[i].heldBytes -= held.bytes.count
+                heldPackets -= 1
+                statistics.holdExpired += 1
+                statistics.count(PacketVerdict.drop)
+                out.releases.append(HeldRelease(token: held.token, verdict: .drop, bytes: held.bytes))
+            } else {
+                k += 1
+            }
+        }
+    }
+
+    /// Hands every session a reloaded rule of the same name; the SMTP policy takes over at each
+    /// session's next command line, the idle timeout and alert settings at once.
+    public mutating func adopt(_ rules: [InspectionRuleBinding]) {
+        for i in flows.indices {
+            guard let rule = rules.first(where: { $0.name == flows[i].rule.name }) else { continue }
+            flows[i].rule = rule
+            flows[i].smtp.adopt(rule.policy)
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import PacketWire
+import SMTPInspection
+
+/// A point in time, in nanoseconds of a monotonic clock. The engine never reads a clock: the
+/// caller passes the time of each packet and each tick, so tests and pcap replay control it.
+public struct Moment: Comparable, Hashable, Sendable {
+    public var nanoseconds: UInt64
+
+    public init(nanoseconds: UInt64) { self.nanoseconds = nanoseconds }
+    public static func seconds(_ s: Double) -> Moment { Moment(nanoseconds: UInt64(s * 1e9)) }
+
+    public static func < (lhs: Moment, rhs: Moment) -> Bool { lhs.nanoseconds < rhs.nanoseconds }
+    public static func + (lhs: Moment, seconds: Double) -> Moment {
+        Moment(nanoseconds: lhs.nanoseconds &+ UInt64(seconds * 1e9))
+    }
+
+    /// Seconds from `earlier` to `self` (0 when `earlier` is later).
+    public func seconds(since earlier: Moment) -> Double {
+        nanoseconds > earlier.nanoseconds ? Double(nanoseconds - earlier.nanoseconds) / 1e9 : 0
+    }
+}
+
+/// What to do with a packet.
+public enum PacketVerdict: Equatable, Sendable {
+    /// Let it through unchanged.
+    case accept
+    /// Let it through as edited in place: the first `length` bytes (same length, or shorter
+    /// when the payload was cut at a hold point; the sender retransmits the rest).
+    case acceptModified(length: Int)
+    /// Drop it (TCP retransmits).
+    case drop
+    /// Drop it and reset its sender (the NFQUEUE layer marks it for an iptables REJECT with
+    /// tcp-reset): the session is torn down.
+    case reset
+    /// The engine kept a copy and will give a verdict later, in `FlowOutput.releases`.
+    case hold
+}
+
+/// A held packet's verdict, given later. `bytes` is the engine's copy: for `acceptModified`
+/// send `bytes[0..<length]` as the packet's replacement.
+public struct HeldRelease: Sendable {
+    public var token: UInt64
+    public var verdict: PacketVerdict
+    public var bytes: [UInt8]
+}
+
+/// Something the engine reports; the executable prints it as an IOS `%FW-…` message.
+public struct FlowEvent: Sendable {
+    public enum Kind: Sendable {
+        /// An SMTP finding (`%FW-4-SMTP_…`).
+        case smtp(SMTPEvent)
+        /// `%FW-6-DROP_PKT: Dropping tcp pkt … due to <reason>`.
+        case dropPacket(reason: String)
+        /// `%FW-6-SESS_AUDIT_TRAIL_START`.
+        case sessionStart
+        /// `%FW-6-SESS_AUDIT_TRAIL` with the payload bytes each side sent.
+        case sessionStop(initiatorBytes: UInt64, responderBytes: UInt64)
+        /// A retransmission carried bytes different from the first copy; rewritten to the first.
+        case overlapRewritten(bytes: Int)
+    }
+
+    public var time: Moment
+    /// The packet's (or session's) addresses: initiator and responder when known.
+    public var initiator: Endpoint
+    public var responder: Endpoint
+    public var kind: Kind
+    /// Whether the inspection rule asked for alerts / audit trail (the printer filters on them).
+    public var alertOn: Bool
+    public var auditOn: Bool
+}
+
+/// One `debug ip inspect smtp` line, with the session it belongs to.
+public struct FlowTrace: Sendable {
+    public var time: Moment
+    public var record: SMTPTraceRecord
+}
+
+/// Where the engine's findings go. The caller owns one, reads it after each call, then empties
+/// it with `removeAll()` (capacity is kept, so steady state allocates nothing).
+public struct FlowOutput: Sendable {
+    public var releases: [HeldRelease] = []
+    public var events: [FlowEvent] = []
+    public var trace: [FlowTrace] = []
+
+    public init() {
+        releases.reserveCapacity(16)
+        events.reserveCapacity(16)
+    }
+
+    public mutating func removeAll() {
+        releases.removeAll(keepingCapacity: true)
+        events.removeAll(keepingCapacity: true)
+        trace.removeAll(keepingCapacity: true)
+    }
+}

@@ -1,0 +1,106 @@
+import PacketWire
+import SMTPInspection
+
+/// One session as `show ip inspect sessions` reports it.
+public struct SessionSnapshot: Sendable {
+    public var id: UInt32
+    public var initiator: Endpoint
+    public var responder: Endpoint
+    public var protocolName: String
+    public var ruleName: String
+    public var state: SessionState
+    public var created: Moment
+    public var lastHeard: Moment
+    public var initiatorBytes: UInt64
+    public var responderBytes: UInt64
+    public var smtpMode: String
+    public var pendingReplies: Int
+    public var heldPackets: Int
+}
+
+extension FlowEngine {
+    /// The sessions in the table, oldest first.
+    public func sessions() -> [SessionSnapshot] {
+        flows.map { f in
+            SessionSnapshot(id: f.id, initiator: f.initiator, responder: f.responder, protocolName: f.rule.protocolName,
+                            ruleName: f.rule.name, state: f.state, created: f.created, lastHeard: f.lastHeard,
+                            initiatorBytes: f.initiatorStream.bytes, responderBytes: f.responderStream.bytes,
+                            smtpMode: f.smtp.modeDescription, pendingReplies: f.smtp.pendingReplyCount,
+                            heldPackets: f.held.count)
+        }
+        .sorted { $0.created < $1.created }
+    }
+}
+
+/// IOS-style renderings of sessions and statistics (BEHAVIOR.md §8).
+public enum ShowInspect {
+    /// `show ip inspect sessions [detail]`. `alias` gives an address as the other side of a
+    /// static NAT sees it (the global address of an inside server), shown when it differs.
+    public static func sessions(_ sessions: [SessionSnapshot], now: Moment, detail: Bool,
+                                alias: (Endpoint) -> Endpoint? = { _ in nil }) -> String {
+        var out = ""
+        let groups: [(String, [SessionState])] = [
+            ("Established Sessions", [.open]), ("Half-open Sessions", [.opening]),
+            ("Terminating Sessions", [.closing, .reset]),
+        ]
+        for (heading, states) in groups {
+            let group = sessions.filter { states.contains($0.state) }
+            guard !group.isEmpty else { continue }
+            out += heading + "\n"
+            for s in group {
+                out += " Session \(hex(s.id)) (\(s.initiator))=>(\(s.responder)) \(s.protocolName) \(s.state.rawValue)\n"
+                guard detail else { continue }
+                out += "  Created \(clock(now.seconds(since: s.created))), Last heard \(clock(now.seconds(since: s.lastHeard)))\n"
+                out += "  Bytes sent (initiator:responder) [\(s.initiatorBytes):\(s.responderBytes)]\n"
+                if let global = alias(s.responder), global != s.responder {
+                    out += "  Responder (\(s.responder)) is (\(global)) before NAT\n"
+                }
+                out += "  Inspection rule \(s.ruleName), SMTP \(s.smtpMode), \(s.pendingReplies) replies pending"
+                out += s.heldPackets > 0 ? ", \(s.heldPackets) packets held\n" : "\n"
+            }
+        }
+        return out
+    }
+
+    /// `show ip inspect statistics`: IOS's session lines, then the SMTP and packet counters.
+    public static func statistics(_ s: FlowStatistics, now: Moment, since start: Moment, interfaces: Int) -> String {
+        let created = s.lastSessionCreated.map { clock(now.seconds(since: $0)) } ?? "never"
+        return """
+            Interfaces configured for inspection \(interfaces)
+            Session creations since subsystem startup or last reset \(s.sessionsCreated)
+            Current session counts (estab/half-open/terminating) [\(s.established):\(s.halfOpen):\(s.closing)]
+            Maxever session counts (estab/half-open/terminating) [\(s.maxEstablished):\(s.maxHalfOpen):\(s.maxClosing)]
+            Last session created \(created)
+            Last statistic reset \(clock(now.seconds(since: start)))
+            SMTP commands inspected \(s.smtp.commands), masked \(s.smtp.commandsMasked); replies \(s.smtp.replies); \
+            EHLO keywords masked \(s.smtp.ehloKeywordsMasked)
+            SMTP messages \(s.smtp.messages) (\(s.smtp.messageBytes) bytes); alerts \(s.smtpEvents); sessions reset \(s.teardowns)
+            Packets in \(s.packets) (\(s.bytes) bytes): accepted \(s.accepted), modified \(s.modified), dropped \(s.dropped), \
+            reset \(s.resets), held now \(s.heldNow)
+            Stream: out of order \(s.outOfOrder), retransmissions rewritten \(s.retransmissionsRewritten), \
+            overlap conflicts \(s.overlapConflicts), cut at a hold \(s.truncated), mid-stream \(s.midstream), \
+            malformed \(s.malformed), not TCP \(s.notInspected)
+            Limits refused: session table \(s.tableFull), hold \(s.holdRefused), hold expired \(s.holdExpired), \
+            retain \(s.retainRefused)
+
+            """
+    }
+
+    /// IOS prints a session's control-block address; ours is an id in the same shape.
+    static func hex(_ value: UInt32) -> String {
+        String(value, radix: 16, uppercase: true).leftPadded(8)
+    }
+
+    /// hh:mm:ss as IOS prints ages.
+    public static func clock(_ seconds: Double) -> String {
+        let total = Int(seconds)
+        let h = total / 3600, m = (total / 60) % 60, s = total % 60
+        return "\(String(h).leftPadded(2)):\(String(m).leftPadded(2)):\(String(s).leftPadded(2))"
+    }
+}
+
+extension String {
+    func leftPadded(_ width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}

@@ -1,0 +1,93 @@
+import PacketWire
+
+/// The bytes of one direction that were released but not yet acknowledged, as they were
+/// released (masks applied), so that a retransmission can be made to carry exactly the same
+/// bytes (DESIGN.md invariant 2). A ring buffer: appending and trimming never move bytes.
+struct StreamWindow {
+    /// Sequence number of the oldest byte kept.
+    private(set) var start: SequenceNumber
+    private var storage: [UInt8] = []
+    private var head = 0
+    private(set) var count = 0
+    /// Masked ranges still in the window (to tell our own masking from a peer's changed bytes).
+    private(set) var masks: [Range<Int>] = []  // offsets from `start`
+
+    init(start: SequenceNumber) {
+        self.start = start
+    }
+
+    var end: SequenceNumber { start + count }
+    var capacity: Int { storage.count }
+
+    /// Appends released bytes; false when `limit` would be exceeded (nothing appended).
+    mutating func append(_ bytes: Span<UInt8>, limit: Int) -> Bool {
+        let n = bytes.count
+        guard count + n <= limit else { return false }
+        if count + n > storage.count { grow(to: count + n, limit: limit) }
+        var index = (head + count) % max(storage.count, 1)
+        for i in 0..<n {
+            storage[index] = bytes[i]
+            index += 1
+            if index == storage.count { index = 0 }
+        }
+        count += n
+        return true
+    }
+
+    /// Records that `range` (sequence numbers, inside the window) was masked.
+    mutating func noteMask(_ range: Range<Int>) {
+        if masks.count >= 32 { masks.removeFirst() }
+        masks.append(range)
+    }
+
+    /// Forgets everything before `ack` (the peer has it).
+    mutating func acknowledge(_ ack: SequenceNumber) {
+        let n = start.distance(to: ack)
+        guard n > 0 else { return }
+        let dropped = min(n, count)
+        head = storage.isEmpty ? 0 : (head + dropped) % storage.count
+        count -= dropped
+        start = start + n
+        if !masks.isEmpty {
+            masks = masks.compactMap { r in
+                let lower = max(0, r.lowerBound - n), upper = r.upperBound - n
+                return upper > 0 ? lower..<upper : nil
+            }
+        }
+        if count == 0 {
+            head = 0
+            if storage.count > 64 * 1024 { storage = [] }  // an idle session keeps no big buffer
+        }
+    }
+
+    /// The byte kept for sequence number `seq`, if the window holds it.
+    func byte(at seq: SequenceNumber) -> UInt8? {
+        let offset = start.distance(to: seq)
+        guard offset >= 0 && offset < count else { return nil }
+        return storage[(head + offset) % storage.count]
+    }
+
+    /// Whether the byte at `seq` was masked by us.
+    func wasMasked(_ seq: SequenceNumber) -> Bool {
+        let offset = start.distance(to: seq)
+        return masks.contains { $0.contains(offset) }
+    }
+
+    /// Starts the window afresh at `seq` (nothing kept), e.g. when the peer's ISN is learned.
+    mutating func reset(to seq: SequenceNumber) {
+        start = seq
+        head = 0
+        count = 0
+        masks = []
+    }
+
+    private mutating func grow(to needed: Int, limit: Int) {
+        var size = max(4096, storage.count)
+        while size < needed { size *= 2 }
+        size = min(size, max(limit, needed))
+        var grown = [UInt8](repeating: 0, count: size)
+        for i in 0..<count { grown[i] = storage[(head + i) % storage.count] }
+        storage = grown
+        head = 0
+    }
+}
