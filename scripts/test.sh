@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every test of smtp-inspect: the unit tests (no root needed) and the end-to-end tests in
+# network namespaces (root: they create namespaces, iptables rules and a private Postfix, and
+# remove them again). This is what CI runs (.ci/run).
+#
+#   scripts/test.sh            # everything; installs what a fresh Debian 12 lacks (as root)
+#   scripts/test.sh --unit     # unit tests only, no root, nothing installed
+#
+# Exit status 0 only when every test passed; a summary lists each suite's result.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+unit_only=0
+for arg in "$@"; do
+    case "$arg" in
+        --unit) unit_only=1 ;;
+        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        *) echo "test.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
+    esac
+done
+
+if [[ -x /opt/swift/usr/bin/swift ]] && ! command -v swift >/dev/null; then
+    export PATH=/opt/swift/usr/bin:$PATH
+fi
+
+if ((unit_only == 0)); then
+    if ((EUID != 0)); then
+        echo "test.sh: the end-to-end tests need root (namespaces, iptables, NFQUEUE)." >&2
+        echo "         Run as root, or 'scripts/test.sh --unit' for the unit tests alone." >&2
+        exit 2
+    fi
+    scripts/deps.sh || { echo "test.sh: scripts/deps.sh failed" >&2; exit 1; }
+fi
+
+results=()
+failed=0
+run() {
+    local name=$1; shift
+    echo
+    echo "=== $name: $*"
+    local start=$SECONDS
+    if "$@"; then
+        results+=("PASS  $name ($((SECONDS - start)) s)")
+    else
+        results+=("FAIL  $name ($((SECONDS - start)) s)")
+        failed=1
+    fi
+}
+
+run "build" swift build
+run "unit tests" swift test
+if ((unit_only == 0)); then
+    for t in Tests/e2e/*.sh; do
+        run "$(basename "$t" .sh)" "$t"
+    done
+fi
+
+echo
+echo "=== summary"
+printf '%s\n' "${results[@]}"
+exit $failed
