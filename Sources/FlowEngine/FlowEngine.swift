@@ -129,13 +129,14 @@ public struct FlowEngine {
     private mutating func existing(_ i: Int, _ packet: TCPPacket, _ bytes: inout MutableSpan<UInt8>, token: UInt64,
                                    checksumNotReady: Bool, at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
         flows[i].lastHeard = now
-        if flows[i].state == .reset { return .reset }
         let direction = flows[i].direction(of: packet)
         let flags = packet.flags
         if flags.contains(.rst) {
+            // Also the resets the daemon sends for a torn-down session, which pass our queue.
             remove(i, at: now, into: &out)
             return .accept
         }
+        if flows[i].state == .reset { return .reset }
         if flags.contains(.syn) {
             if direction == .fromResponder && flags.contains(.ack) && flows[i].responderStream.next == nil {
                 flows[i].responderStream.start(isn: packet.sequenceNumber)
