@@ -168,3 +168,39 @@ func system_readFile(_ path: String, limit: Int = 1 << 20) -> Result<[UInt8], Er
 func system_sleepMilliseconds(_ ms: Int32) {
     _ = valueOrErrno(retryOnInterrupt: false) { poll(nil, 0, ms) }
 }
+
+/// socket(family, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW): sends whole IP packets we build.
+func system_rawIPSocket(family: Int32) -> Result<Int32, Errno> {
+    valueOrErrno { socket(family, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), Int32(IPPROTO_RAW)) }
+}
+
+/// sendto(2) of a whole IPv4 packet to `destination` (network byte order address).
+func system_sendIPv4(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, destination: UInt32) -> Result<Int, Errno> {
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = destination
+    return valueOrErrno {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, buffer, count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+    }
+}
+
+/// sendto(2) of a whole IPv6 packet (the socket has IPV6_HDRINCL) to `destination`.
+func system_sendIPv6(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, destination: (UInt64, UInt64)) -> Result<Int, Errno> {
+    var address = sockaddr_in6()
+    address.sin6_family = sa_family_t(AF_INET6)
+    withUnsafeMutableBytes(of: &address.sin6_addr) { raw in
+        for k in 0..<8 { raw[k] = UInt8(truncatingIfNeeded: destination.0 >> (56 - 8 * UInt64(k))) }
+        for k in 0..<8 { raw[8 + k] = UInt8(truncatingIfNeeded: destination.1 >> (56 - 8 * UInt64(k))) }
+    }
+    return valueOrErrno {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                sendto(fd, buffer, count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+            }
+        }
+    }
+}
