@@ -1,9 +1,176 @@
 import ArgumentParser
+import FlowEngine
+import Foundation
+import Glibc
+import IOSConfig
+import NFQueue
+import SMTPInspection
 
-/// Placeholder until this subcommand is written (see the open issues).
+/// `smtp-inspect run`: the daemon. Binds the NFQUEUE queues, inspects every queued packet,
+/// prints live counters on stdout and alerts on stderr, and stops cleanly on SIGINT/SIGTERM.
 struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Not written yet.")
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Inspect the SMTP sessions iptables sends to NFQUEUE.",
+        discussion: """
+            Without --config, one esmtp inspection (15 verbs, parameter checks, max-data 20000000) \
+            applies to everything queued. With --config, the smtp/esmtp rules of the IOS \
+            configuration apply, chosen by the interface a session comes in on (--interface maps \
+            IOS names to Linux ones). Needs CAP_NET_ADMIN (NFQUEUE) and CAP_NET_RAW (resets).
+            """)
+
+    @Option(help: "IOS running-config to take the inspection rules from.")
+    var config: String?
+
+    @Option(name: .customLong("interface"), help: "IOSNAME=LINUXNAME, e.g. Ethernet2/0=ext0 (repeatable).")
+    var interfaces: [String] = []
+
+    @Option(help: "NFQUEUE queue number (default 0).")
+    var queue: UInt16?
+
+    @Option(help: "A range of queues A-B (iptables --queue-balance A:B), one thread each.")
+    var queues: String?
+
+    @Option(help: "Seconds between counter lines on stdout; 0 turns them off.")
+    var statsInterval: Double = 1
+
+    @Option(help: "Print the 'debug ip inspect smtp' trace on stderr (the only value: smtp).")
+    var debug: String?
+
+    @Option(help: "Without --config: smtp (12 verbs, verbs only) or esmtp.")
+    var policy: SMTPInspectionKind?
+
+    @Option(help: "Without --config: message bytes a session may send (max-data).")
+    var maxData: Int?
+
+    @Flag(help: "Let STARTTLS through; after the server's 220 the session is opaque TLS.")
+    var allowStarttls = false
+
+    @Flag(help: "Mask the text of the server's greeting with '*', as PIX MailGuard did.")
+    var maskBanner = false
+
+    @Flag(help: "When the queue is full, let packets through uninspected instead of dropping them.")
+    var failOpen = false
+
+    @Option(help: "Packets the kernel may hold for us per queue.")
+    var queueMaxLength: UInt32 = 4096
+
+    func validate() throws {
+        if queue != nil && queues != nil { throw ValidationError("give either --queue or --queues, not both") }
+        if let queues, Self.queueRange(queues) == nil {
+            throw ValidationError("--queues \(queues): expected A-B with A ≤ B ≤ 65535, e.g. 0-3")
+        }
+        if let debug, debug != "smtp" { throw ValidationError("--debug \(debug): the only trace is 'smtp'") }
+        if config != nil && (policy != nil || maxData != nil) {
+            throw ValidationError("--policy and --max-data are for running without --config; the configuration's "
+                + "'ip inspect name NAME smtp|esmtp [max-data N]' sets them")
+        }
+        if let maxData, maxData < 0 { throw ValidationError("--max-data must not be negative") }
+        if statsInterval < 0 { throw ValidationError("--stats-interval must not be negative") }
+        for mapping in interfaces where InterfaceMapping(argument: mapping) == nil {
+            throw ValidationError("--interface \(mapping): expected IOSNAME=LINUXNAME, e.g. Ethernet2/0=ext0")
+        }
+    }
+
+    static func queueRange(_ text: String) -> ClosedRange<UInt16>? {
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, let a = UInt16(parts[0]), let b = UInt16(parts[1]), a <= b else { return nil }
+        return a...b
+    }
+
     func run() throws {
-        throw ValidationError("smtp-inspect run is not written yet")
+        let setup = try makeSetup()
+        let log = AlertLog(timestamps: setup.timestamps)
+        let numbers: [UInt16] = queues.flatMap(Self.queueRange).map(Array.init) ?? [queue ?? 0]
+        let origin = ContinuousClock.now
+        var workers: [QueueWorker] = []
+        for number in numbers {
+            var configuration = NFQueueConfiguration(queue: number, maxLength: queueMaxLength)
+            configuration.failOpen = failOpen
+            do {
+                let queue = try NFQueue(configuration)
+                workers.append(QueueWorker(queue: queue, setup: setup, log: log, debug: debug == "smtp", origin: origin))
+            } catch {
+                log.note("cannot bind NFQUEUE queue \(number): \(error)")
+                throw ExitCode(1)
+            }
+        }
+        try TerminationSignals.install(stopping: workers.map(\.stopHandle))
+        let rules = setup.rules.map { "\($0.name) (\($0.policy.kind.rawValue), max-data \($0.policy.maxData))" }
+        log.note("inspecting queue\(numbers.count > 1 ? "s" : "") \(numbers.map(String.init).joined(separator: ",")) "
+            + "with \(rules.joined(separator: ", "))")
+        for worker in workers {
+            let thread = Thread { worker.run() }
+            thread.name = "queue \(worker.number)"
+            thread.start()
+        }
+        let printer = CounterLine(interval: statsInterval)
+        while !workers.allSatisfy({ $0.snapshot.withLock { $0.finished } }) {
+            printer.tick(workers.map { $0.snapshot.withLock { $0 } })
+            usleep(50_000)
+        }
+        printer.finish(workers.map { $0.snapshot.withLock { $0 } })
+        let failures = workers.compactMap { $0.snapshot.withLock { $0.failure } }
+        for failure in failures { log.note(failure) }
+        if !failures.isEmpty { throw ExitCode(1) }
+        log.note("stopped")
+    }
+
+    private func makeSetup() throws -> InspectionSetup {
+        guard let config else {
+            return InspectionSetup.builtIn(kind: policy ?? .esmtp, maxData: maxData ?? 20_000_000,
+                                           allowSTARTTLS: allowStarttls, maskBanner: maskBanner)
+        }
+        let parsed = try ConfigLoading.load(config)
+        do {
+            return try InspectionSetup.from(parsed.configuration, interfaces: interfaces.compactMap(InterfaceMapping.init(argument:)),
+                                            allowSTARTTLS: allowStarttls, maskBanner: maskBanner)
+        } catch {
+            FileHandle.standardError.write(Data("smtp-inspect: \(config): \(error)\n".utf8))
+            throw ConfigLoading.configurationError
+        }
+    }
+}
+
+extension SMTPInspectionKind: ExpressibleByArgument {}
+
+/// The live counters on stdout: one line per interval, redrawn in place on a terminal.
+final class CounterLine {
+    let interval: Double
+    let terminal = isatty(STDOUT_FILENO) == 1
+    private var next = ContinuousClock.now
+
+    init(interval: Double) {
+        self.interval = interval
+        next = ContinuousClock.now + .milliseconds(Int(interval * 1000))
+    }
+
+    func tick(_ snapshots: [WorkerSnapshot]) {
+        guard interval > 0, ContinuousClock.now >= next else { return }
+        next = ContinuousClock.now + .milliseconds(Int(interval * 1000))
+        emit(Self.line(snapshots), final: false)
+    }
+
+    func finish(_ snapshots: [WorkerSnapshot]) {
+        emit(Self.line(snapshots), final: true)
+    }
+
+    private func emit(_ line: String, final: Bool) {
+        let text = terminal ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n"
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func line(_ snapshots: [WorkerSnapshot]) -> String {
+        var s = FlowStatistics()
+        var resets: UInt64 = 0
+        for snapshot in snapshots {
+            s += snapshot.statistics
+            resets += snapshot.resetsSent
+        }
+        return "packets \(s.packets) accepted \(s.accepted) modified \(s.modified) dropped \(s.dropped) "
+            + "reset \(s.resets) held \(s.heldNow) | sessions \(s.established) open \(s.halfOpen) half-open "
+            + "\(s.closing) closing | commands \(s.smtp.commands) masked \(s.smtp.commandsMasked) "
+            + "replies \(s.smtp.replies) messages \(s.smtp.messages) | bytes \(s.bytes) | alerts \(s.smtpEvents) "
+            + "resets sent \(resets)"
     }
 }

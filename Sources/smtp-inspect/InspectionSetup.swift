@@ -1,0 +1,90 @@
+import FlowEngine
+import IOSConfig
+import PacketWire
+import SMTPInspection
+
+/// What the daemon (and replay) enforce, made from a configuration or the built-in default:
+/// the smtp/esmtp inspection rules, which rule a new session on which interface gets, the
+/// engine's timeouts, and how to print time.
+struct InspectionSetup {
+    /// Every smtp/esmtp rule, bound for the engine.
+    var rules: [InspectionRuleBinding]
+    /// Linux interface name → the rule a session gets when its first packet comes in on it
+    /// (`ip inspect NAME in`) or leaves through it (`ip inspect NAME out`).
+    var inbound: [String: InspectionRuleBinding] = [:]
+    var outbound: [String: InspectionRuleBinding] = [:]
+    var engine = FlowEngineConfiguration()
+    var timestamps: TimestampFormat = .datetime(msec: true, localtime: false, showTimezone: false, year: false)
+    /// Inside local → inside global (static NAT), to show the outside's view of a session.
+    var natAliases: [IPAddress: IPAddress] = [:]
+    var configuration: IOSConfiguration?
+    /// Interfaces with an smtp/esmtp inspection rule applied.
+    var inspectedInterfaces = 0
+
+    /// The rule used when no interface says otherwise: the first one.
+    var defaultRule: InspectionRuleBinding { rules[0] }
+
+    /// `run` without `--config`: one esmtp inspection on everything queued (DESIGN.md).
+    static func builtIn(kind: SMTPInspectionKind, maxData: Int, allowSTARTTLS: Bool, maskBanner: Bool) -> InspectionSetup {
+        let policy = SMTPPolicy(kind: kind, maxData: maxData, maskBanner: maskBanner, allowSTARTTLS: allowSTARTTLS)
+        return InspectionSetup(rules: [InspectionRuleBinding(name: "default", policy: policy)], inspectedInterfaces: 1)
+    }
+
+    /// From a validated configuration; `interfaces` maps IOS names to Linux names. Throws a
+    /// message when the configuration inspects no smtp/esmtp anywhere.
+    static func from(_ config: IOSConfiguration, interfaces: [InterfaceMapping], allowSTARTTLS: Bool,
+                     maskBanner: Bool) throws(SetupError) -> InspectionSetup {
+        var bindings: [String: InspectionRuleBinding] = [:]
+        var rules: [InspectionRuleBinding] = []
+        for rule in config.inspectionRules {
+            guard let smtp = rule.smtp else { continue }
+            let effective = config.effective(smtp)
+            let kind: SMTPInspectionKind = smtp.kind == .smtp ? .smtp : .esmtp
+            let policy = SMTPPolicy(kind: kind, maxData: Int(effective.maxData ?? InspectedProtocol.defaultMaxData),
+                                    maskBanner: maskBanner, allowSTARTTLS: allowSTARTTLS)
+            let binding = InspectionRuleBinding(name: rule.name, policy: policy, idleTimeout: Double(effective.timeout),
+                                                alert: effective.alert, auditTrail: effective.auditTrail)
+            bindings[rule.name] = binding
+            rules.append(binding)
+        }
+        guard !rules.isEmpty else {
+            throw SetupError("the configuration has no `ip inspect name NAME smtp|esmtp` rule: nothing to inspect")
+        }
+        var setup = InspectionSetup(rules: rules, configuration: config)
+        for attachment in config.inspectionAttachments {
+            guard let binding = bindings[attachment.rule.name] else { continue }
+            setup.inspectedInterfaces += 1
+            let ios = attachment.interface.name
+            guard let linux = interfaces.first(where: { $0.iosName == ios })?.linuxName else { continue }
+            if attachment.direction == .in { setup.inbound[linux] = binding } else { setup.outbound[linux] = binding }
+        }
+        let globals = config.inspect
+        setup.engine.synWaitTimeout = Double(globals.tcpSynwaitTime.value)
+        setup.engine.finWaitTimeout = Double(globals.tcpFinwaitTime.value)
+        setup.timestamps = config.timestamps.log.value
+        for nat in config.staticNAT {
+            if let local = PacketWire.IPv4Address(nat.local.description), let global = PacketWire.IPv4Address(nat.global.description) {
+                setup.natAliases[.v4(local)] = .v4(global)
+            }
+        }
+        return setup
+    }
+
+    /// The rule for a session whose first packet came in on `inInterface` and leaves through
+    /// `outInterface` (Linux names, when known).
+    func rule(in inInterface: String?, out outInterface: String?) -> InspectionRuleBinding {
+        if let name = inInterface, let rule = inbound[name] { return rule }
+        if let name = outInterface, let rule = outbound[name] { return rule }
+        return defaultRule
+    }
+
+    /// The outside's view of an endpoint behind static NAT, for `show … sessions detail`.
+    func alias(_ endpoint: Endpoint) -> Endpoint? {
+        natAliases[endpoint.address].map { Endpoint($0, endpoint.port) }
+    }
+}
+
+struct SetupError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

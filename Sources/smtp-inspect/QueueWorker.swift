@@ -1,0 +1,163 @@
+import FlowEngine
+import Foundation
+import Glibc
+import NFQueue
+import PacketWire
+import SMTPInspection
+import Synchronization
+
+/// What a worker publishes for the counters line (and later the control socket).
+struct WorkerSnapshot: Sendable {
+    var statistics = FlowStatistics()
+    var queue = NFQueueCounters()
+    var resetsSent: UInt64 = 0
+    var truncatedDropped: UInt64 = 0
+    var finished = false
+    var failure: String?
+}
+
+/// One NFQUEUE queue and its FlowEngine, on their own thread: flows never cross queues
+/// (`--queue-balance` hashes both directions of a connection to the same queue).
+final class QueueWorker: @unchecked Sendable {
+    // Touched only on the worker's thread (after `start`): the queue, the engine, the output.
+    private let queue: NFQueue
+    private var engine: FlowEngine
+    private var output = FlowOutput()
+    private let resets = RawPacketSender()
+    private var interfaceNames: [UInt32: String] = [:]
+    private var lastTick: ContinuousClock.Instant
+    private var lastPublish: ContinuousClock.Instant
+    private let origin: ContinuousClock.Instant
+    private var truncatedDropped: UInt64 = 0
+
+    // Shared with other threads.
+    let number: UInt16
+    let setup: InspectionSetup
+    let log: AlertLog
+    let debug: Atomic<Bool>
+    let snapshot = Mutex(WorkerSnapshot())
+    var stopHandle: NFQueueStopHandle { queue.stopHandle }
+
+    init(queue: NFQueue, setup: InspectionSetup, log: AlertLog, debug: Bool, origin: ContinuousClock.Instant) {
+        self.queue = queue
+        self.number = queue.configuration.queue
+        self.setup = setup
+        self.log = log
+        self.debug = Atomic(debug)
+        self.origin = origin
+        self.lastTick = origin
+        self.lastPublish = origin
+        engine = FlowEngine(configuration: setup.engine)
+        engine.traceEnabled = debug
+    }
+
+    /// The receive loop; returns when stopped. Runs on the worker's thread.
+    func run() {
+        do {
+            try queue.run(onPacket: { info, bytes in self.packet(info, &bytes) }, onIdle: { self.idle() })
+        } catch {
+            snapshot.withLock { $0.failure = "queue \(number): \(error)" }
+        }
+        queue.close()  // unbinding drops what is still held: TCP sends it again to the next inspector
+        publish()
+        snapshot.withLock { $0.finished = true }
+    }
+
+    private func packet(_ info: PacketInfo, _ bytes: inout MutableSpan<UInt8>) -> PacketAction {
+        if info.isTruncated {
+            // Not all of it was copied to us: it cannot be judged, so it does not pass.
+            truncatedDropped += 1
+            return .drop
+        }
+        let rule = setup.rule(in: name(info.inInterface), out: name(info.outInterface))
+        let verdict = engine.process(&bytes, token: UInt64(info.id.rawValue), rule: rule,
+                                     checksumNotReady: info.checksumNotReady, at: moment(info.receivedAt),
+                                     into: &output)
+        let action: PacketAction
+        switch verdict {
+        case .accept: action = .accept
+        case let .acceptModified(length): action = .acceptModified(length: length)
+        case .drop: action = .drop
+        case .reset:
+            sendResets(for: bytes.span)
+            action = .drop
+        case .hold: action = .deferred
+        }
+        flushOutput()
+        return action
+    }
+
+    private func idle() {
+        let now = ContinuousClock.now
+        let tracing = debug.load(ordering: .relaxed)
+        if engine.traceEnabled != tracing { engine.traceEnabled = tracing }
+        if now - lastTick >= .milliseconds(500) {
+            lastTick = now
+            engine.tick(at: moment(now), into: &output)
+            flushOutput()
+        }
+        if now - lastPublish >= .milliseconds(200) {
+            lastPublish = now
+            publish()
+        }
+    }
+
+    /// Gives held packets their verdicts and prints what the engine reported.
+    private func flushOutput() {
+        for release in output.releases {
+            let id = PacketID(rawValue: UInt32(truncatingIfNeeded: release.token))
+            switch release.verdict {
+            case .accept: queue.verdict(id, .accept, replacing: nil, mark: nil)
+            case let .acceptModified(length): queue.verdict(id, .accept, replacing: release.bytes.span.extracting(0..<length), mark: nil)
+            case .drop, .hold: queue.verdict(id, .drop, replacing: nil, mark: nil)
+            case .reset:
+                sendResets(for: release.bytes.span)
+                queue.verdict(id, .drop, replacing: nil, mark: nil)
+            }
+        }
+        for event in output.events { log.report(event) }
+        for line in output.trace { log.trace(line.record) }
+        output.removeAll()
+    }
+
+    /// Resets both ends of a torn-down session: one RST to the packet's sender, one to its
+    /// receiver, built from the packet. They pass our queue on their way out (the engine lets
+    /// resets through) and conntrack gives them the session's NAT.
+    private func sendResets(for bytes: Span<UInt8>) {
+        guard let packet = try? TCPPacket(checking: bytes) else { return }
+        for direction in [ResetDirection.toSender, .toReceiver(segmentDelivered: false)] {
+            let rst = TCPPacketBuilder.reset(for: packet, direction: direction).build()
+            resets.send(rst.span)
+        }
+    }
+
+    private func publish() {
+        var statistics = engine.statistics
+        statistics.heldNow = engine.statistics.heldNow
+        let queueCounters = queue.counters
+        let sent = resets.sent
+        let truncated = truncatedDropped
+        snapshot.withLock {
+            $0.statistics = statistics
+            $0.queue = queueCounters
+            $0.resetsSent = sent
+            $0.truncatedDropped = truncated
+        }
+    }
+
+    private func moment(_ instant: ContinuousClock.Instant) -> Moment {
+        let elapsed = instant - origin
+        let (seconds, attoseconds) = elapsed.components
+        return Moment(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000)
+    }
+
+    private func name(_ index: InterfaceIndex?) -> String? {
+        guard let index else { return nil }
+        if let known = interfaceNames[index.rawValue] { return known }
+        var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+        guard if_indextoname(index.rawValue, &buffer) != nil else { return nil }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        interfaceNames[index.rawValue] = name
+        return name
+    }
+}
