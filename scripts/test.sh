@@ -49,6 +49,7 @@ run() {
 
 run "build" swift build
 run "unit tests" swift test
+run "replay fixtures" Tests/replay/run.sh "$(swift build --show-bin-path)/smtp-inspect"
 if ((unit_only == 0)); then
     for t in Tests/e2e/*.sh; do
         run "$(basename "$t" .sh)" "$t"
