@@ -356,7 +356,11 @@ build_restore() {
                 prelude()
                 print "COMMIT"
             }
-        }' "$rules" >"$out"
+        }' "$rules" >"$TMP/ordered.rules"
+    # filter first: it holds SI-STATE, so that if a later table fails to commit (iptables
+    # commits table by table) the record of what this apply created is there for remove.
+    awk -v dir="$TMP" '/^\*/ { file = dir "/section." substr($0, 2) } file { print > file }' "$TMP/ordered.rules"
+    for t in filter raw mangle nat; do cat "$TMP/section.$t"; done >"$out"
 }
 
 do_apply() {
