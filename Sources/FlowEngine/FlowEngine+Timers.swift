@@ -16,6 +16,7 @@ extension FlowEngine {
             i += 1
         }
         statistics.heldNow = heldPackets
+        halfOpenTick(at: now, into: &out)
     }
 
     private func isExpired(_ flow: Flow, at now: Moment) -> Bool {

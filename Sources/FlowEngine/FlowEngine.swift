@@ -35,6 +35,7 @@ public struct FlowEngine {
     var heldPackets = 0
     var retainedBytes = 0
     var sessionCounter: UInt32 = 0
+    var halfOpen = HalfOpenGuard()
 
     public init(configuration: FlowEngineConfiguration = FlowEngineConfiguration()) {
         self.configuration = configuration
@@ -114,6 +115,8 @@ public struct FlowEngine {
             statistics.tableFull += 1
             return .drop
         }
+        let host = packet.flowKey.destination.address
+        guard admitHalfOpen(to: host, rule: rule, at: now, into: &out) else { return .drop }
         sessionCounter &+= 1
         var flow = Flow(key: key, initiator: packet.flowKey.source, responder: packet.flowKey.destination,
                         id: 0x66F9_6EB0 &+ sessionCounter &* 0x9E37_79B1, rule: rule, at: now)
@@ -122,6 +125,7 @@ public struct FlowEngine {
         flows.append(flow)
         statistics.sessionCreated(at: now)
         statistics.halfOpen += 1
+        halfOpenCreated(to: host, rule: rule, at: now, into: &out)
         return .accept
     }
 
@@ -174,6 +178,7 @@ public struct FlowEngine {
             flows[i].state = .open
             statistics.halfOpen -= 1
             statistics.established += 1
+            halfOpenEnded(to: flows[i].responder.address)
             let flow = flows[i]
             out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
                                         kind: .sessionStart, alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
@@ -186,7 +191,7 @@ public struct FlowEngine {
     mutating func finSeen(_ i: Int, from direction: Direction, at now: Moment) {
         flows[i][direction].finSeen = true
         if flows[i].initiatorStream.finSeen && flows[i].responderStream.finSeen && flows[i].state != .closing {
-            if flows[i].state == .opening { statistics.halfOpen -= 1 } else { statistics.established -= 1 }
+            leaveState(i)
             flows[i].state = .closing
             statistics.closing += 1
             flows[i].deadline = now + configuration.finWaitTimeout
@@ -225,7 +230,9 @@ public struct FlowEngine {
     /// Takes a session out of the state counters.
     private mutating func leaveState(_ i: Int) {
         switch flows[i].state {
-        case .opening: statistics.halfOpen -= 1
+        case .opening:
+            statistics.halfOpen -= 1
+            halfOpenEnded(to: flows[i].responder.address)
         case .open: statistics.established -= 1
         case .closing: statistics.closing -= 1
         case .reset: break

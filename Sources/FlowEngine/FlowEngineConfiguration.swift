@@ -55,6 +55,8 @@ public struct FlowEngineConfiguration: Sendable {
     public var retainLimitPerStream = 1 << 20
     public var retainLimitTotal = 256 << 20
     public var midstream: MidstreamTreatment = .reset
+    /// max-incomplete, one-minute and per-host thresholds (FlowEngine+HalfOpen.swift).
+    public var halfOpen = HalfOpenLimits()
 
     public init() {}
 }

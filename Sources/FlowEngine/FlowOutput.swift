@@ -57,6 +57,13 @@ public struct FlowEvent: Sendable {
         case sessionStop(initiatorBytes: UInt64, responderBytes: UInt64)
         /// A retransmission carried bytes different from the first copy; rewritten to the first.
         case overlapRewritten(bytes: Int)
+        /// `%FW-4-ALERT_ON` / `%FW-4-ALERT_OFF`: half-open protection turned aggressive / calm.
+        case aggressiveOn(count: Int, high: Int, rate: Int)
+        case aggressiveOff(count: Int, low: Int, rate: Int)
+        /// `%FW-4-HOST_TCP_ALERT_ON`, `%FW-2-BLOCK_HOST`, `%FW-4-UNBLOCK_HOST`.
+        case hostHalfOpenExceeded(host: IPAddress, max: Int)
+        case blockHost(host: IPAddress, minutes: Int, max: Int)
+        case unblockHost(host: IPAddress)
     }
 
     public var time: Moment
@@ -81,6 +88,8 @@ public struct FlowOutput: Sendable {
     public var releases: [HeldRelease] = []
     public var events: [FlowEvent] = []
     public var trace: [FlowTrace] = []
+    /// RSTs to send (deleted half-open sessions).
+    public var resets: [ResetRequest] = []
 
     public init() {
         releases.reserveCapacity(16)
@@ -91,5 +100,6 @@ public struct FlowOutput: Sendable {
         releases.removeAll(keepingCapacity: true)
         events.removeAll(keepingCapacity: true)
         trace.removeAll(keepingCapacity: true)
+        resets.removeAll(keepingCapacity: true)
     }
 }

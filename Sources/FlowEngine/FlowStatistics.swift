@@ -28,6 +28,9 @@ public struct FlowStatistics: Equatable, Sendable {
     public var holdRefused: UInt64 = 0
     public var holdExpired: UInt64 = 0
     public var retainRefused: UInt64 = 0
+    /// Half-open protection: sessions deleted, SYNs to a blocked host dropped.
+    public var halfOpenDeleted: UInt64 = 0
+    public var blockedConnections: UInt64 = 0
     // Sessions.
     public var sessionsCreated: UInt64 = 0
     public var teardowns: UInt64 = 0
@@ -77,6 +80,7 @@ public struct FlowStatistics: Equatable, Sendable {
         lhs.duplicatesDropped += rhs.duplicatesDropped; lhs.droppedBeforeHandshake += rhs.droppedBeforeHandshake
         lhs.midstream += rhs.midstream; lhs.tableFull += rhs.tableFull; lhs.holdRefused += rhs.holdRefused
         lhs.holdExpired += rhs.holdExpired; lhs.retainRefused += rhs.retainRefused
+        lhs.halfOpenDeleted += rhs.halfOpenDeleted; lhs.blockedConnections += rhs.blockedConnections
         lhs.sessionsCreated += rhs.sessionsCreated; lhs.teardowns += rhs.teardowns
         lhs.established += rhs.established; lhs.halfOpen += rhs.halfOpen; lhs.closing += rhs.closing
         lhs.maxEstablished += rhs.maxEstablished; lhs.maxHalfOpen += rhs.maxHalfOpen; lhs.maxClosing += rhs.maxClosing

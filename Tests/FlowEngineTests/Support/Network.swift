@@ -55,6 +55,8 @@ struct Network {
     var events: [FlowEvent] = []
     var trace: [FlowTrace] = []
     var resetsSeen = 0
+    /// RSTs the engine asked for (deleted half-open sessions).
+    var resetRequests: [ResetRequest] = []
     /// Every packet the engine let through, as sent on, for checksum checks.
     var forwarded: [[UInt8]] = []
 
@@ -110,6 +112,7 @@ struct Network {
         }
         events += out.events
         trace += out.trace
+        resetRequests += out.resets
         out.removeAll()
         return verdict
     }
@@ -198,6 +201,7 @@ struct Network {
             }
         }
         events += out.events
+        resetRequests += out.resets
         out.removeAll()
     }
 
@@ -212,6 +216,11 @@ struct Network {
             case .sessionStart: "session-start"
             case .sessionStop: "session-stop"
             case .overlapRewritten: "overlap-rewritten"
+            case .aggressiveOn: "alert-on"
+            case .aggressiveOff: "alert-off"
+            case .hostHalfOpenExceeded: "host-tcp-alert-on"
+            case .blockHost: "block-host"
+            case .unblockHost: "unblock-host"
             }
         }
     }
