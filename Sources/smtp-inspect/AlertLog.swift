@@ -43,6 +43,22 @@ final class AlertLog: Sendable {
             guard event.alertOn else { return nil }
             return "%FW-4-TCP_OVERLAP_MISMATCH: Retransmission from \(initiator)=>\(responder) differed in "
                 + "\(bytes) bytes; rewritten to the bytes first seen"
+        case let .aggressiveOn(count, high, rate):
+            guard event.alertOn else { return nil }
+            return "%FW-4-ALERT_ON: getting aggressive, count (\(count)/\(high)) current 1-min rate: \(rate)"
+        case let .aggressiveOff(count, low, rate):
+            guard event.alertOn else { return nil }
+            return "%FW-4-ALERT_OFF: calming down, count (\(count)/\(low)) current 1-min rate: \(rate)"
+        case let .hostHalfOpenExceeded(host, max):
+            guard event.alertOn else { return nil }
+            return "%FW-4-HOST_TCP_ALERT_ON: Max tcp half-open connections (\(max)) exceeded for host \(host)."
+        case let .blockHost(host, minutes, max):
+            guard event.alertOn else { return nil }
+            return "%FW-2-BLOCK_HOST: Blocking new TCP connections to host \(host) for \(minutes) minute"
+                + "\(minutes == 1 ? "" : "s") (half-open count \(max) exceeded)."
+        case let .unblockHost(host):
+            guard event.alertOn else { return nil }
+            return "%FW-4-UNBLOCK_HOST: New TCP connections to host \(host) no longer blocked"
         }
     }
 

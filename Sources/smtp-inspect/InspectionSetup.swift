@@ -61,6 +61,12 @@ struct InspectionSetup {
         let globals = config.inspect
         setup.engine.synWaitTimeout = Double(globals.tcpSynwaitTime.value)
         setup.engine.finWaitTimeout = Double(globals.tcpFinwaitTime.value)
+        setup.engine.halfOpen.maxIncompleteHigh = Int(globals.maxIncompleteHigh.value)
+        setup.engine.halfOpen.maxIncompleteLow = Int(globals.maxIncompleteLow.value)
+        setup.engine.halfOpen.oneMinuteHigh = Int(globals.oneMinuteHigh.value)
+        setup.engine.halfOpen.oneMinuteLow = Int(globals.oneMinuteLow.value)
+        setup.engine.halfOpen.perHost = Int(globals.tcpMaxIncompletePerHost.value)
+        setup.engine.halfOpen.blockTime = Int(globals.tcpBlockTime.value)
         setup.timestamps = config.timestamps.log.value
         for nat in config.staticNAT {
             if let local = PacketWire.IPv4Address(nat.local.description), let global = PacketWire.IPv4Address(nat.global.description) {

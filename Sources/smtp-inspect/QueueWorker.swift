@@ -115,6 +115,11 @@ final class QueueWorker: @unchecked Sendable {
                 queue.verdict(id, .drop, replacing: nil, mark: nil)
             }
         }
+        for reset in output.resets {
+            var builder = TCPPacketBuilder(from: reset.from, to: reset.to, sequenceNumber: reset.sequence, flags: .rst)
+            builder.window = 0
+            resets.send(builder.build().span)
+        }
         for event in output.events { log.report(event) }
         for line in output.trace { log.trace(line.record) }
         output.removeAll()

@@ -198,6 +198,12 @@ struct Replay {
             case .drop, .hold: break
             }
         }
+        for reset in output.resets {
+            var builder = TCPPacketBuilder(from: reset.from, to: reset.to, sequenceNumber: reset.sequence, flags: .rst)
+            builder.window = 0
+            writer?.write(builder.build().span, timestamp: Self.timestamp(now))
+            resetsWritten += 1
+        }
         for event in output.events { log.report(event, at: Self.date(event.time)) }
         for line in output.trace { log.trace(line.record, at: Self.date(line.time)) }
         output.removeAll()
