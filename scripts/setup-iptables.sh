@@ -246,7 +246,9 @@ read_setup() {
 
 # address_present DEV ADDR: ADDR (any prefix length) is on DEV.
 address_present() {
-    ip -4 -o addr show dev "$1" 2>/dev/null | awk '{ print $4 }' | cut -d/ -f1 | grep -qxF "$2"
+    # No `grep -q` at the end of a pipe: under pipefail, its early exit can fail the writer.
+    ip -4 -o addr show dev "$1" 2>/dev/null |
+        awk -v a="$2" '{ split($4, p, "/"); if (p[1] == a) found = 1 } END { exit !found }'
 }
 
 load_module() {
@@ -295,10 +297,13 @@ plan_setup() {
     for t in "${TABLES[@]}"; do
         if [[ -n "$(state_get "table $t")" ]] || ! has_table "$t"; then NEW_STATE+=("table $t"); fi
     done
+    local kept
     for entry in "${STATE[@]}"; do
         case "$entry" in
             "sysctl "*|"address "*)
-                printf '%s\n' "${NEW_STATE[@]}" | grep -qxF "$entry" || STALE+=("$entry") ;;
+                kept=0
+                for t in "${NEW_STATE[@]}"; do [[ "$t" == "$entry" ]] && kept=1; done
+                ((kept)) || STALE+=("$entry") ;;
         esac
     done
     NEW_STATE+=("rules sha256 $(sha256sum <"$RULES" | cut -d' ' -f1)" "config ${CONFIG:0:240}")
@@ -487,7 +492,7 @@ summary() {
             "config "*)  say "  from --config ${entry#config }" ;;
         esac
     done
-    nfq=$(sed -nE 's/^-A SI-.* -j NFQUEUE (.*)$/\1/p' "$SNAPSHOT" | sort -u | head -n 1)
+    nfq=$(sed -nE 's/^-A SI-.* -j NFQUEUE (.*)$/\1/p' "$SNAPSHOT" | sort -u | awk 'NR == 1')
     if [[ -n "$nfq" ]]; then
         bound=$( (awk '{ print $1 }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null || true) | tr '\n' ' ')
         if [[ "$nfq" == *--queue-bypass* ]]; then
