@@ -54,3 +54,22 @@ extension FlowEngine {
         }
     }
 }
+
+extension FlowEngine {
+    /// `clear ip inspect statistics`: counters start from zero; what describes the present
+    /// (sessions by state, packets held) is kept.
+    public mutating func clearStatistics() {
+        var fresh = FlowStatistics()
+        fresh.established = statistics.established
+        fresh.halfOpen = statistics.halfOpen
+        fresh.closing = statistics.closing
+        fresh.heldNow = statistics.heldNow
+        fresh.noteMaxima()
+        statistics = fresh
+    }
+
+    /// Takes a reloaded configuration's timeouts and bounds; sessions keep their state.
+    public mutating func reconfigure(_ configuration: FlowEngineConfiguration) {
+        self.configuration = configuration
+    }
+}
