@@ -6,14 +6,41 @@ import PacketWire
 import SMTPInspection
 import Synchronization
 
-/// What a worker publishes for the counters line (and later the control socket).
+/// What a worker publishes for the counters line and the control socket.
 struct WorkerSnapshot: Sendable {
     var statistics = FlowStatistics()
+    /// The sessions, published when asked (`sessionsServed` catches up with the request).
+    var sessions: [SessionSnapshot] = []
+    var sessionsServed = 0
+    var clearsServed = 0
+    /// The worker's clock, so `show` ages are measured against the same time as the sessions.
+    var now = Moment(nanoseconds: 0)
     var queue = NFQueueCounters()
     var resetsSent: UInt64 = 0
     var truncatedDropped: UInt64 = 0
     var finished = false
     var failure: String?
+}
+
+/// The setup in force, swapped whole by a reload; workers pick it up at their next idle.
+final class SetupBox: Sendable {
+    private let current: Mutex<InspectionSetup>
+    let generation = Atomic<Int>(0)
+
+    init(_ setup: InspectionSetup) { current = Mutex(setup) }
+
+    var setup: InspectionSetup { current.withLock { $0 } }
+
+    func replace(with setup: InspectionSetup) {
+        current.withLock { $0 = setup }
+        generation.add(1, ordering: .releasing)
+    }
+}
+
+/// Requests from the control socket, as counters the workers catch up with.
+final class WorkerRequests: Sendable {
+    let sessions = Atomic<Int>(0)
+    let clear = Atomic<Int>(0)
 }
 
 /// One NFQUEUE queue and its FlowEngine, on their own thread: flows never cross queues
@@ -29,25 +56,33 @@ final class QueueWorker: @unchecked Sendable {
     private var lastPublish: ContinuousClock.Instant
     private let origin: ContinuousClock.Instant
     private var truncatedDropped: UInt64 = 0
+    private var setup: InspectionSetup
+    private var setupGeneration = 0
+    private var sessionsServed = 0
+    private var clearsServed = 0
 
     // Shared with other threads.
     let number: UInt16
-    let setup: InspectionSetup
+    let setupBox: SetupBox
+    let requests: WorkerRequests
     let log: AlertLog
     let debug: Atomic<Bool>
     let snapshot = Mutex(WorkerSnapshot())
     var stopHandle: NFQueueStopHandle { queue.stopHandle }
 
-    init(queue: NFQueue, setup: InspectionSetup, log: AlertLog, debug: Bool, origin: ContinuousClock.Instant) {
+    init(queue: NFQueue, setup: SetupBox, requests: WorkerRequests, log: AlertLog, debug: Bool,
+         origin: ContinuousClock.Instant) {
         self.queue = queue
         self.number = queue.configuration.queue
-        self.setup = setup
+        self.setupBox = setup
+        self.setup = setup.setup
+        self.requests = requests
         self.log = log
         self.debug = Atomic(debug)
         self.origin = origin
         self.lastTick = origin
         self.lastPublish = origin
-        engine = FlowEngine(configuration: setup.engine)
+        engine = FlowEngine(configuration: self.setup.engine)
         engine.traceEnabled = debug
     }
 
@@ -96,6 +131,31 @@ final class QueueWorker: @unchecked Sendable {
             engine.tick(at: moment(now), into: &output)
             flushOutput()
         }
+        if setupBox.generation.load(ordering: .acquiring) != setupGeneration {
+            // A reload: new rules for new sessions; open ones keep their state and take the
+            // new policy at their next command line.
+            setupGeneration = setupBox.generation.load(ordering: .acquiring)
+            setup = setupBox.setup
+            engine.reconfigure(setup.engine)
+            engine.adopt(setup.rules)
+        }
+        let clears = requests.clear.load(ordering: .acquiring)
+        if clears != clearsServed {
+            clearsServed = clears
+            engine.clearStatistics()
+            publish()
+        }
+        let wanted = requests.sessions.load(ordering: .acquiring)
+        if wanted != sessionsServed {
+            sessionsServed = wanted
+            let sessions = engine.sessions()
+            let at = moment(now)
+            snapshot.withLock {
+                $0.sessions = sessions
+                $0.now = at
+                $0.sessionsServed = wanted
+            }
+        }
         if now - lastPublish >= .milliseconds(200) {
             lastPublish = now
             publish()
@@ -142,11 +202,15 @@ final class QueueWorker: @unchecked Sendable {
         let queueCounters = queue.counters
         let sent = resets.sent
         let truncated = truncatedDropped
+        let cleared = clearsServed
+        let at = moment(ContinuousClock.now)
         snapshot.withLock {
             $0.statistics = statistics
             $0.queue = queueCounters
             $0.resetsSent = sent
             $0.truncatedDropped = truncated
+            $0.clearsServed = cleared
+            $0.now = at
         }
     }
 

@@ -5,6 +5,10 @@ import Glibc
 import IOSConfig
 import NFQueue
 import SMTPInspection
+import Synchronization
+
+/// Set by the SIGHUP handler; the main loop reloads the configuration.
+let hangupReceived = Atomic<Bool>(false)
 
 /// `smtp-inspect run`: the daemon. Binds the NFQUEUE queues, inspects every queued packet,
 /// prints live counters on stdout and alerts on stderr, and stops cleanly on SIGINT/SIGTERM.
@@ -55,6 +59,12 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Packets the kernel may hold for us per queue.")
     var queueMaxLength: UInt32 = 4096
 
+    @Option(help: "Control socket for show/debug/clear/reload (owner-only permissions).")
+    var control: String = "/run/smtp-inspect.sock"
+
+    @Flag(help: "Run without a control socket.")
+    var noControl = false
+
     func validate() throws {
         if queue != nil && queues != nil { throw ValidationError("give either --queue or --queues, not both") }
         if let queues, Self.queueRange(queues) == nil {
@@ -83,19 +93,34 @@ struct RunCommand: ParsableCommand {
         let log = AlertLog(timestamps: setup.timestamps)
         let numbers: [UInt16] = queues.flatMap(Self.queueRange).map(Array.init) ?? [queue ?? 0]
         let origin = ContinuousClock.now
+        let setupBox = SetupBox(setup)
+        let requests = WorkerRequests()
         var workers: [QueueWorker] = []
         for number in numbers {
             var configuration = NFQueueConfiguration(queue: number, maxLength: queueMaxLength)
             configuration.failOpen = failOpen
             do {
                 let queue = try NFQueue(configuration)
-                workers.append(QueueWorker(queue: queue, setup: setup, log: log, debug: debug == "smtp", origin: origin))
+                workers.append(QueueWorker(queue: queue, setup: setupBox, requests: requests, log: log,
+                                           debug: debug == "smtp", origin: origin))
             } catch {
                 log.note("cannot bind NFQUEUE queue \(number): \(error)")
                 throw ExitCode(1)
             }
         }
+        let daemon = Daemon(workers: workers, setupBox: setupBox, requests: requests, log: log, origin: origin,
+                            configPath: config, interfaces: interfaces.compactMap(InterfaceMapping.init(argument:)),
+                            allowSTARTTLS: allowStarttls, maskBanner: maskBanner)
+        var listener: Int32 = -1
+        if !noControl {
+            do { listener = try ControlSocket.listen(at: control) } catch {
+                log.note("\(error)")
+                throw ExitCode(1)
+            }
+        }
         try TerminationSignals.install(stopping: workers.map(\.stopHandle))
+        _ = hangupReceived.load(ordering: .relaxed)  // initialise the global before the handler may run
+        signal(SIGHUP) { _ in hangupReceived.store(true, ordering: .relaxed) }
         let rules = setup.rules.map { "\($0.name) (\($0.policy.kind.rawValue), max-data \($0.policy.maxData))" }
         log.note("inspecting queue\(numbers.count > 1 ? "s" : "") \(numbers.map(String.init).joined(separator: ",")) "
             + "with \(rules.joined(separator: ", "))")
@@ -104,10 +129,21 @@ struct RunCommand: ParsableCommand {
             thread.name = "queue \(worker.number)"
             thread.start()
         }
+        let control = listener >= 0 ? Thread { [listener] in
+            daemon.serveControl(listener: listener, stop: { TerminationSignals.received != nil })
+        } : nil
+        control?.name = "control"
+        control?.start()
         let printer = CounterLine(interval: statsInterval)
         while !workers.allSatisfy({ $0.snapshot.withLock { $0.finished } }) {
             printer.tick(workers.map { $0.snapshot.withLock { $0 } })
+            if hangupReceived.exchange(false, ordering: .relaxed) { _ = daemon.reload() }
             usleep(50_000)
+        }
+        if listener >= 0 {
+            usleep(300_000)  // the control thread notices the signal within its 200 ms poll
+            close(listener)
+            unlink(self.control)
         }
         printer.finish(workers.map { $0.snapshot.withLock { $0 } })
         let failures = workers.compactMap { $0.snapshot.withLock { $0.failure } }

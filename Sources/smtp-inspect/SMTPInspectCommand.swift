@@ -13,6 +13,7 @@ struct SMTPInspectCommand: ParsableCommand {
             """,
         subcommands: [
             RunCommand.self, ReplayCommand.self, RulesCommand.self, CheckCommand.self, ShowCommand.self,
+            DebugCommand.self, UndebugCommand.self, ClearCommand.self, ReloadCommand.self,
         ]
     )
 }

@@ -56,14 +56,8 @@ struct ShowCommand: ParsableCommand {
     func run() throws {
         let request = try ShowRequest(words: words)
         if let control {
-            // TODO(control socket): send `show <request.text>` on the daemon's control socket at
-            // `control` and print its answer (for `all`: config, interfaces, then the sessions).
-            // The daemon side (`run --control PATH`) does not exist yet.
-            standardError("""
-                smtp-inspect show \(request.text) --control \(control): the control socket is not \
-                implemented yet
-                """)
-            throw ConfigLoading.runtimeFailure
+            try ControlClient.send("show " + request.text, to: control)
+            return
         }
         guard let config else { throw ValidationError("--config FILE or --control PATH is needed") }
         let configuration = try ConfigLoading.load(config).configuration

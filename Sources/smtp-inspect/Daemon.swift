@@ -1,0 +1,194 @@
+import ArgumentParser
+import FlowEngine
+import Foundation
+import Glibc
+import IOSConfig
+import NFQueue
+import Synchronization
+
+/// The running daemon as the control socket and SIGHUP see it: its workers, the setup they
+/// enforce, and the commands an operator may give it (`show`, `debug`, `clear`, `reload`).
+final class Daemon: Sendable {
+    let workers: [QueueWorker]
+    let setupBox: SetupBox
+    let requests: WorkerRequests
+    let log: AlertLog
+    let origin: ContinuousClock.Instant
+    /// How to rebuild the setup on reload: the file, the interface map, the flags.
+    let configPath: String?
+    let interfaces: [InterfaceMapping]
+    let allowSTARTTLS: Bool
+    let maskBanner: Bool
+    private let statisticsClearedAt = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(workers: [QueueWorker], setupBox: SetupBox, requests: WorkerRequests, log: AlertLog,
+         origin: ContinuousClock.Instant, configPath: String?, interfaces: [InterfaceMapping],
+         allowSTARTTLS: Bool, maskBanner: Bool) {
+        self.workers = workers
+        self.setupBox = setupBox
+        self.requests = requests
+        self.log = log
+        self.origin = origin
+        self.configPath = configPath
+        self.interfaces = interfaces
+        self.allowSTARTTLS = allowSTARTTLS
+        self.maskBanner = maskBanner
+    }
+
+    /// Runs one control command and returns the answer. An answer starting with `%` is an error.
+    func execute(_ line: String) -> String {
+        let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+        guard let first = words.first else { return "% Incomplete command.\n" }
+        do {
+            var reader = IOSWords(words, command: "")
+            let verb = try reader.next(["show", "debug", "undebug", "no", "clear", "reload"])
+            switch verb {
+            case "show":
+                return try show(ShowRequest(words: Array(words.dropFirst())))
+            case "debug":
+                try reader.next(["ip"]); try reader.next(["inspect"]); try reader.next(["smtp"]); try reader.end()
+                setDebug(true)
+                return "INSPECT SMTP Inspection debugging is on\n"
+            case "undebug", "no":
+                if verb == "no" { try reader.next(["debug"]) }
+                let what = try reader.next(["all", "ip"], listed: ["all", "ip inspect smtp"])
+                if what == "ip" { try reader.next(["inspect"]); try reader.next(["smtp"]) }
+                try reader.end()
+                setDebug(false)
+                return what == "all" ? "All possible debugging has been turned off\n"
+                    : "INSPECT SMTP Inspection debugging is off\n"
+            case "clear":
+                try reader.next(["ip"]); try reader.next(["inspect"]); try reader.next(["statistics"]); try reader.end()
+                clearStatistics()
+                return ""
+            default:
+                try reader.end()
+                return reload()
+            }
+        } catch let error as ValidationError {
+            return error.message + "\n"
+        } catch {
+            return "% \(first): \(error)\n"
+        }
+    }
+
+    private func show(_ request: ShowRequest) throws -> String {
+        let setup = setupBox.setup
+        switch request.topic {
+        case .all:
+            let sessions = self.sessionsText(detail: false)
+            guard let config = setup.configuration else { return Self.builtInConfig(setup) + sessions }
+            return ShowIPInspect.all(config, sessions: sessions)
+        case .config:
+            guard let config = setup.configuration else { return Self.builtInConfig(setup) }
+            return ShowIPInspect.config(config)
+        case .interfaces:
+            guard let config = setup.configuration else { return "Interface Configuration\n (all queued traffic)\n" }
+            return ShowIPInspect.interfaces(config)
+        case .sessions:
+            return sessionsText(detail: request.detail)
+        case .statistics:
+            let snapshots = workers.map { $0.snapshot.withLock { $0 } }
+            var total = FlowStatistics()
+            for s in snapshots { total += s.statistics }
+            let now = snapshots.map(\.now).max() ?? Moment(nanoseconds: 0)
+            let since = statisticsClearedAt.withLock { $0 }.map(moment) ?? Moment(nanoseconds: 0)
+            return ShowInspect.statistics(total, now: now, since: since, interfaces: setup.inspectedInterfaces)
+        }
+    }
+
+    /// The sessions of every queue, asked of the workers and rendered IOS-style.
+    private func sessionsText(detail: Bool) -> String {
+        let wanted = requests.sessions.add(1, ordering: .releasing).newValue
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline,
+              !workers.allSatisfy({ $0.snapshot.withLock { $0.sessionsServed >= wanted || $0.finished } }) {
+            usleep(5_000)
+        }
+        let snapshots = workers.map { $0.snapshot.withLock { $0 } }
+        let now = snapshots.map(\.now).max() ?? Moment(nanoseconds: 0)
+        let setup = setupBox.setup
+        return ShowInspect.sessions(snapshots.flatMap(\.sessions).sorted { $0.created < $1.created },
+                                    now: now, detail: detail, alias: setup.alias)
+    }
+
+    func setDebug(_ on: Bool) {
+        for worker in workers { worker.debug.store(on, ordering: .relaxed) }
+    }
+
+    func clearStatistics() {
+        statisticsClearedAt.withLock { $0 = ContinuousClock.now }
+        requests.clear.add(1, ordering: .releasing)
+    }
+
+    /// Re-reads the configuration: on success new sessions get the new rules and open ones take
+    /// them at their next command line; on any error the running configuration stays.
+    func reload() -> String {
+        guard let configPath else {
+            return "% reload: smtp-inspect runs with its built-in policy (no --config): nothing to reload\n"
+        }
+        let text: String
+        do {
+            text = try String(contentsOfFile: configPath, encoding: .utf8)
+        } catch {
+            let message = "% reload of \(configPath) failed: \(error.localizedDescription); the running configuration stays\n"
+            log.note(String(message.dropFirst(2).dropLast()))
+            return message
+        }
+        switch IOSConfigParser.parse(text, fileName: configPath) {
+        case let .failure(failure):
+            let lines = failure.errors.map(\.description).joined(separator: "\n")
+            let message = "% reload of \(configPath) failed, the running configuration stays:\n\(lines)\n"
+            log.note(String(message.dropFirst(2).dropLast()))
+            return message
+        case let .success(parsed):
+            do {
+                let setup = try InspectionSetup.from(parsed.configuration, interfaces: interfaces,
+                                                     allowSTARTTLS: allowSTARTTLS, maskBanner: maskBanner)
+                setupBox.replace(with: setup)
+                let rules = setup.rules.map { "\($0.name) (\($0.policy.kind.rawValue), max-data \($0.policy.maxData))" }
+                log.note("reloaded \(configPath): \(rules.joined(separator: ", "))")
+                return "reloaded \(configPath): \(rules.joined(separator: ", "))\n"
+            } catch {
+                let message = "% reload of \(configPath) failed: \(error); the running configuration stays\n"
+                log.note(String(message.dropFirst(2).dropLast()))
+                return message
+            }
+        }
+    }
+
+    private func moment(_ instant: ContinuousClock.Instant) -> Moment {
+        let (seconds, attoseconds) = (instant - origin).components
+        return Moment(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000)
+    }
+
+    /// `show ip inspect config` for the built-in policy, in IOS's words.
+    static func builtInConfig(_ setup: InspectionSetup) -> String {
+        let rule = setup.defaultRule
+        return """
+            Session audit trail is \(rule.auditTrail ? "enabled" : "disabled")
+            Session alert is \(rule.alert ? "enabled" : "disabled")
+            Inspection Rule Configuration
+             Inspection name \(rule.name)
+                \(rule.policy.kind.rawValue) max-data \(rule.policy.maxData) alert is \(rule.alert ? "on" : "off") \
+            audit-trail is \(rule.auditTrail ? "on" : "off") timeout \(Int(rule.idleTimeout))
+
+            """
+    }
+
+    /// Serves the control socket until `stop` says so; each request is answered and closed.
+    func serveControl(listener: Int32, stop: @Sendable () -> Bool) {
+        while !stop() {
+            guard let fd = ControlSocket.accept(listener, waiting: 200) else { continue }
+            let answer: String
+            if let line = ControlSocket.readRequest(fd) {
+                answer = execute(line.trimmingCharacters(in: .whitespacesAndNewlines))
+            } else {
+                answer = "% request refused: one line of at most \(ControlSocket.maxRequest) bytes of UTF-8 text, "
+                    + "sent within a second\n"
+            }
+            ControlSocket.write(fd, answer)
+            close(fd)
+        }
+    }
+}
