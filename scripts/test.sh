@@ -48,8 +48,12 @@ run() {
 }
 
 run "build" swift build
+# One build serves every suite: the end-to-end scripts take these instead of building again.
+bin_path=$(swift build --show-bin-path)
+export SMTP_INSPECT_BIN=$bin_path/smtp-inspect
+export NFQUEUE_SELFTEST=$bin_path/nfqueue-selftest
 run "unit tests" swift test
-run "replay fixtures" Tests/replay/run.sh "$(swift build --show-bin-path)/smtp-inspect"
+run "replay fixtures" Tests/replay/run.sh "$SMTP_INSPECT_BIN"
 if ((unit_only == 0)); then
     for t in Tests/e2e/*.sh; do
         run "$(basename "$t" .sh)" "$t"
