@@ -25,8 +25,7 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Write the packets as they would leave the inspector to this pcap file.")
     var write: String?
 
-    @Option(help: "IOS running-config to take the inspection rule from.")
-    var config: String?
+    @OptionGroup var policyOptions: PolicyOptions
 
     @Option(help: "With --config: the inspection rule to apply (default: the first smtp/esmtp one).")
     var rule: String?
@@ -34,28 +33,13 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Print the 'debug ip inspect smtp' trace (the only value: smtp).")
     var debug: String?
 
-    @Option(help: "Without --config: smtp or esmtp.")
-    var policy: SMTPInspectionKind?
-
-    @Option(help: "Without --config: message bytes a session may send (max-data).")
-    var maxData: Int?
-
-    @Flag(help: "Let STARTTLS through.")
-    var allowStarttls = false
-
-    @Flag(help: "Mask the greeting's text with '*'.")
-    var maskBanner = false
-
     func validate() throws {
         if let debug, debug != "smtp" { throw ValidationError("--debug \(debug): the only trace is 'smtp'") }
-        if config != nil && (policy != nil || maxData != nil) {
-            throw ValidationError("--policy and --max-data are for replaying without --config")
-        }
-        if rule != nil && config == nil { throw ValidationError("--rule needs --config") }
+        if rule != nil && policyOptions.config == nil { throw ValidationError("--rule needs --config") }
     }
 
     func run() throws {
-        let setup = try makeSetup()
+        let setup = try policyOptions.makeSetup(interfaces: [])
         let chosen = try chooseRule(setup)
         var timestamps = setup.timestamps
         if case .uptime = timestamps { timestamps = .datetime(msec: true, localtime: false, showTimezone: false, year: false) }
@@ -86,21 +70,6 @@ struct ReplayCommand: ParsableCommand {
         replay.finish()
         try? writer?.close()
         print(replay.summary(framesSkipped: reader.framesSkipped))
-    }
-
-    private func makeSetup() throws -> InspectionSetup {
-        guard let config else {
-            return InspectionSetup.builtIn(kind: policy ?? .esmtp, maxData: maxData ?? 20_000_000,
-                                           allowSTARTTLS: allowStarttls, maskBanner: maskBanner)
-        }
-        let parsed = try ConfigLoading.load(config)
-        do {
-            return try InspectionSetup.from(parsed.configuration, interfaces: [], allowSTARTTLS: allowStarttls,
-                                            maskBanner: maskBanner)
-        } catch {
-            FileHandle.standardError.write(Data("smtp-inspect: \(config): \(error)\n".utf8))
-            throw ConfigLoading.configurationError
-        }
     }
 
     private func chooseRule(_ setup: InspectionSetup) throws -> InspectionRuleBinding {

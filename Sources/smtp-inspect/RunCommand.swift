@@ -23,35 +23,14 @@ struct RunCommand: ParsableCommand {
             IOS names to Linux ones). Needs CAP_NET_ADMIN (NFQUEUE) and CAP_NET_RAW (resets).
             """)
 
-    @Option(help: "IOS running-config to take the inspection rules from.")
-    var config: String?
-
-    @Option(name: .customLong("interface"), help: "IOSNAME=LINUXNAME, e.g. Ethernet2/0=ext0 (repeatable).")
-    var interfaces: [String] = []
-
-    @Option(help: "NFQUEUE queue number (default 0).")
-    var queue: UInt16?
-
-    @Option(help: "A range of queues A-B (iptables --queue-balance A:B), one thread each.")
-    var queues: String?
+    @OptionGroup var policyOptions: PolicyOptions
+    @OptionGroup var datapath: DatapathOptions
 
     @Option(help: "Seconds between counter lines on stdout; 0 turns them off.")
     var statsInterval: Double = 1
 
     @Option(help: "Print the 'debug ip inspect smtp' trace on stderr (the only value: smtp).")
     var debug: String?
-
-    @Option(help: "Without --config: smtp (12 verbs, verbs only) or esmtp.")
-    var policy: SMTPInspectionKind?
-
-    @Option(help: "Without --config: message bytes a session may send (max-data).")
-    var maxData: Int?
-
-    @Flag(help: "Let STARTTLS through; after the server's 220 the session is opaque TLS.")
-    var allowStarttls = false
-
-    @Flag(help: "Mask the text of the server's greeting with '*', as PIX MailGuard did.")
-    var maskBanner = false
 
     @Flag(help: "When the queue is full, let packets through uninspected instead of dropping them.")
     var failOpen = false
@@ -66,32 +45,17 @@ struct RunCommand: ParsableCommand {
     var noControl = false
 
     func validate() throws {
-        if queue != nil && queues != nil { throw ValidationError("give either --queue or --queues, not both") }
-        if let queues, Self.queueRange(queues) == nil {
-            throw ValidationError("--queues \(queues): expected A-B with A ≤ B ≤ 65535, e.g. 0-3")
-        }
         if let debug, debug != "smtp" { throw ValidationError("--debug \(debug): the only trace is 'smtp'") }
-        if config != nil && (policy != nil || maxData != nil) {
-            throw ValidationError("--policy and --max-data are for running without --config; the configuration's "
-                + "'ip inspect name NAME smtp|esmtp [max-data N]' sets them")
-        }
-        if let maxData, maxData < 0 { throw ValidationError("--max-data must not be negative") }
         if statsInterval < 0 { throw ValidationError("--stats-interval must not be negative") }
-        for mapping in interfaces where InterfaceMapping(argument: mapping) == nil {
-            throw ValidationError("--interface \(mapping): expected IOSNAME=LINUXNAME, e.g. Ethernet2/0=ext0")
-        }
-    }
-
-    static func queueRange(_ text: String) -> ClosedRange<UInt16>? {
-        let parts = text.split(separator: "-")
-        guard parts.count == 2, let a = UInt16(parts[0]), let b = UInt16(parts[1]), a <= b else { return nil }
-        return a...b
     }
 
     func run() throws {
-        let setup = try makeSetup()
+        let setup = try policyOptions.makeSetup(interfaces: datapath.interfaces)
         let log = AlertLog(timestamps: setup.timestamps)
-        let numbers: [UInt16] = queues.flatMap(Self.queueRange).map(Array.init) ?? [queue ?? 0]
+        let numbers: [UInt16] = switch datapath.queueTarget {
+        case let .number(n): [n]
+        case let .balance(first, last): Array(first...last)
+        }
         let origin = ContinuousClock.now
         let setupBox = SetupBox(setup)
         let requests = WorkerRequests()
@@ -109,8 +73,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         let daemon = Daemon(workers: workers, setupBox: setupBox, requests: requests, log: log, origin: origin,
-                            configPath: config, interfaces: interfaces.compactMap(InterfaceMapping.init(argument:)),
-                            allowSTARTTLS: allowStarttls, maskBanner: maskBanner)
+                            configPath: policyOptions.config, interfaces: datapath.interfaces,
+                            allowSTARTTLS: policyOptions.allowStarttls, maskBanner: policyOptions.maskBanner)
         var listener: Int32 = -1
         if !noControl {
             do { listener = try ControlSocket.listen(at: control) } catch {
@@ -151,24 +115,7 @@ struct RunCommand: ParsableCommand {
         if !failures.isEmpty { throw ExitCode(1) }
         log.note("stopped")
     }
-
-    private func makeSetup() throws -> InspectionSetup {
-        guard let config else {
-            return InspectionSetup.builtIn(kind: policy ?? .esmtp, maxData: maxData ?? 20_000_000,
-                                           allowSTARTTLS: allowStarttls, maskBanner: maskBanner)
-        }
-        let parsed = try ConfigLoading.load(config)
-        do {
-            return try InspectionSetup.from(parsed.configuration, interfaces: interfaces.compactMap(InterfaceMapping.init(argument:)),
-                                            allowSTARTTLS: allowStarttls, maskBanner: maskBanner)
-        } catch {
-            FileHandle.standardError.write(Data("smtp-inspect: \(config): \(error)\n".utf8))
-            throw ConfigLoading.configurationError
-        }
-    }
 }
-
-extension SMTPInspectionKind: ExpressibleByArgument {}
 
 /// The live counters on stdout: one line per interval, redrawn in place on a terminal.
 final class CounterLine {
