@@ -64,6 +64,24 @@ struct CoreBenchmark {
         return chunks
     }
 
+    /// Pipelined envelopes as MTAs send them: MAIL with SIZE, 48 plain RCPTs, per group.
+    static func typicalEnvelopes(groups: Int) -> Chunks {
+        var group: [UInt8] = Array("MAIL FROM:<sender@example.org> SIZE=10240\r\n".utf8)
+        var replies: [UInt8] = Array("250 2.1.0 Ok\r\n".utf8)
+        for i in 0..<48 {
+            group += Array("RCPT TO:<recipient\(i)@example.net>\r\n".utf8)
+            replies += Array("250 2.1.5 Ok\r\n".utf8)
+        }
+        group += Array("RSET\r\n".utf8)
+        replies += Array("250 2.0.0 Ok\r\n".utf8)
+        var chunks: Chunks = []
+        for _ in 0..<groups {
+            chunks += chunked(group, client: true)
+            chunks += chunked(replies, client: false)
+        }
+        return chunks
+    }
+
     /// Runs the chunks through one session (after the opening), `rounds` times over.
     static func run(_ name: String, opening: Chunks, chunks: Chunks, rounds: Int, mallocCount: (() -> UInt64)?) -> Result {
         var session = SMTPSession(policy: SMTPPolicy(kind: .esmtp, maxData: Int.max))

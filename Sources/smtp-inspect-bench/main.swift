@@ -34,12 +34,15 @@ func core(only: String?) {
     let data = CoreBenchmark.run("DATA-heavy (1 MB messages)", opening: opening,
                                  chunks: CoreBenchmark.dataHeavy(messages: 20, size: 1_000_000),
                                  rounds: 20, mallocCount: counter)
-    let commands = CoreBenchmark.run("command-heavy (pipelined, 50 per group)", opening: opening,
-                                     chunks: CoreBenchmark.commandHeavy(groups: 200),
+    let commands = CoreBenchmark.run("command-heavy, every RCPT with NOTIFY and ORCPT (pipelined, 50 per group)",
+                                     opening: opening, chunks: CoreBenchmark.commandHeavy(groups: 200),
                                      rounds: 20, mallocCount: counter)
+    let typical = CoreBenchmark.run("command-heavy, plain envelopes (MAIL SIZE=, 48 RCPT, pipelined)",
+                                    opening: opening, chunks: CoreBenchmark.typicalEnvelopes(groups: 300),
+                                    rounds: 20, mallocCount: counter)
     print("| load | client bytes | seconds | MB/s | chunks | commands/s | allocations per chunk |")
     print("|---|---|---|---|---|---|---|")
-    for r in [data, commands] {
+    for r in [data, commands, typical] {
         let perChunk = r.allocations.map { format(Double($0) / Double(r.chunks), 3) } ?? "not measured"
         let commandRate = r.commands > 0 ? format(Double(r.commands) / r.seconds / 1e6, 2) + " M" : "-"
         print("| \(r.name) | \(r.bytes) | \(format(r.seconds, 3)) | \(format(r.megabytesPerSecond, 0)) | \(r.chunks) | \(commandRate) | \(perChunk) |")
