@@ -6,6 +6,7 @@
 # the daemon inspects it (built-in esmtp policy). As root:
 #
 #   Tests/e2e/inspect-e2e.sh       # builds smtp-inspect (swift build) unless SMTP_INSPECT_BIN=PATH
+#   INSPECT_E2E_LOGS=/tmp/e2e Tests/e2e/inspect-e2e.sh     # keeps logs and captures there
 #
 #  1. swaks: a 380-line body (dots at line starts, 998- and 2000-byte lines, 8-bit and control
 #     bytes, command look-alikes) is delivered byte-identical, with no alert;
@@ -26,7 +27,9 @@
 #     open across the kill are reset by the restarted daemon.
 # After each phase: the daemon's counters line and the kernel's nfnetlink_queue line (no drops in
 # phases 1-5). Every check prints PASS or FAIL; all run, the summary lists the failures, and the
-# exit status is 1 if any failed. Everything is removed on exit (lab_cleanup).
+# exit status is 1 if any failed. A check failing because of a daemon bug says so ([DAEMON BUG:
+# ...]); INSPECT_E2E_XFAIL="check ..." turns such known failures into XFAIL. Everything is
+# removed on exit (lab_cleanup).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -61,10 +64,21 @@ echo "== binary: $BIN"
 # ---------------------------------------------------------------------------------------------
 # Results
 
-NPASS=0
+# INSPECT_E2E_XFAIL="name ...": checks that fail because of a known, reported daemon bug; they
+# print XFAIL (or XPASS once fixed) and do not make the run fail. Empty by default.
+NPASS=0 NXFAIL=0
 FAILED=()
-pass() { NPASS=$((NPASS + 1)); printf 'PASS  %-34s %s\n' "$1" "$2"; }
-fail() { FAILED+=("$1"); printf 'FAIL  %-34s %s\n' "$1" "$2"; }
+_xfail() { [[ " ${INSPECT_E2E_XFAIL:-} " == *" $1 "* ]]; }
+pass() {
+    NPASS=$((NPASS + 1))
+    if _xfail "$1"; then printf 'XPASS %-34s %s (listed in INSPECT_E2E_XFAIL)\n' "$1" "$2"
+    else printf 'PASS  %-34s %s\n' "$1" "$2"; fi
+}
+fail() {
+    if _xfail "$1"; then NXFAIL=$((NXFAIL + 1)); printf 'XFAIL %-34s %s\n' "$1" "$2"; return 0; fi
+    FAILED+=("$1")
+    printf 'FAIL  %-34s %s\n' "$1" "$2"
+}
 # verdict NAME OK INFO WHY: PASS NAME INFO when OK is 1, else FAIL NAME WHY
 verdict() { if [[ "$2" == 1 ]]; then pass "$1" "$3"; else fail "$1" "$4"; fi; }
 note() { printf '      %s\n' "$*"; }
@@ -80,7 +94,7 @@ abort() {
 
 summary() {
     echo
-    echo "== summary: $NPASS passed, ${#FAILED[@]} failed in $(lab_since "$T_START") s"
+    echo "== summary: $NPASS passed, ${#FAILED[@]} failed$( ((NXFAIL)) && echo ", $NXFAIL known failures (XFAIL)") in $(lab_since "$T_START") s"
     if ((${#FAILED[@]})); then printf '   FAILED: %s\n' "${FAILED[@]}"; fi
 }
 
@@ -134,6 +148,7 @@ nfq_line() { local l; l=$(lab_nfq_stats "$Q"); echo "${l:-(queue $Q not bound)}"
 PREV_LINE="" PREV_DERR_LINES=0 PREV_DAEMON=0
 phase_end() {
     local name=$1 strict=$2 line k qd ud drops
+    sleep 0.25      # the worker publishes its counters every 200 ms
     line=$(counters_fresh)
     k=$(nfq_line)
     ((PREV_DAEMON == DAEMON_N)) || { PREV_LINE="" PREV_DERR_LINES=0 PREV_DAEMON=$DAEMON_N; }
@@ -147,9 +162,10 @@ phase_end() {
         d_drop=$(($(cf dropped "$line") - $(cf dropped "${PREV_LINE:-dropped 0}")))
         d_reset=$(($(cf reset "$line") - $(cf reset "${PREV_LINE:-reset 0}")))
         d_sent=$(($(cf "resets sent" "$line") - $(cf "resets sent" "${PREV_LINE:-resets sent 0}")))
-        verdict "$name-no-drops" "$([[ "$qd" == 0 && "$ud" == 0 ]] && ((d_drop == 0)) && echo 1)" \
-            "kernel queue_dropped 0 user_dropped 0 (id_sequence $(awk '{print $8}' <<<"$k")); daemon dropped 0" \
-            "kernel queue_dropped=$qd user_dropped=$ud; daemon dropped +$d_drop"
+        local idseq; idseq=$(awk '{print $8}' <<<"$k")
+        verdict "$name-no-drops" "$([[ "$qd" == 0 && "$ud" == 0 && "$idseq" == "$(cf packets "$line")" ]] && ((d_drop == 0)) && echo 1)" \
+            "kernel queue_dropped 0 user_dropped 0; the daemon judged all $idseq packets queued (id_sequence) and dropped none" \
+            "kernel queue_dropped=$qd user_dropped=$ud id_sequence=$idseq; daemon packets $(cf packets "$line"), dropped +$d_drop"
         local hint=""
         if [[ -n "$drops" ]] && ! grep -qv "no session (began before inspection)" <<<"$drops"; then
             hint="[DAEMON BUG: packets of a session that just ended with a RST are taken for mid-stream sessions] "
@@ -218,6 +234,12 @@ inspected_session() {
 # ---------------------------------------------------------------------------------------------
 step "lab"
 lab_up || abort setup "lab_up"
+# INSPECT_E2E_LOGS=DIR: keep the daemon's output, the maillog, client logs and captures there.
+if [[ -n "${INSPECT_E2E_LOGS:-}" ]]; then
+    mkdir -p "$INSPECT_E2E_LOGS"
+    # shellcheck disable=SC2016  # expanded at cleanup
+    lab_on_cleanup 'cp -r "$LAB_DIR"/*.{out,err,log,pcap,body} "$POSTFIX_MAILLOG" "$INSPECT_E2E_LOGS"/ 2>/dev/null; echo "logs kept in $INSPECT_E2E_LOGS"'
+fi
 lab_exec client ip addr add "$SCRIPTED_IP/24" dev "$LAB_HOST_IF" || abort setup "address $SCRIPTED_IP"
 postfix_up "debug_peer_list = $SCRIPTED_IP" || abort setup "postfix_up"
 note "Postfix on $LAB_SERVER_IP:25 logs the SMTP commands of $SCRIPTED_IP (debug_peer_list)"
@@ -367,8 +389,9 @@ c0=$(counters_fresh) e0=$(wc -l <"$DERR")
 aborts=""
 for _ in 1 2 3; do
     client abort
-    aborts+="$(cl_result | sed 's/^RESULT ok //;s/ (.*//'); "
+    aborts+="${aborts:+, }$(cl_result | sed 's/^RESULT ok //;s/ (.*//')"
 done
+sleep 0.25      # the worker publishes its counters every 200 ms
 c1=$(counters_fresh)
 lab_exec server iptables -D INPUT -p tcp --dport 25 -s "$SCRIPTED_IP" --tcp-flags RST,ACK RST,ACK -j DROP
 late=$(tail -n +$((e0 + 1)) "$DERR" | grep -c "no session (began before inspection)" || true)
@@ -393,9 +416,10 @@ held_outcome() {    # NAME PID: waits (10 s at most) for it; HELD_OUTCOME: its O
     lab_kill "$2" 1 >/dev/null 2>&1 || true
     HELD_OUTCOME=$(grep -m1 -e '^OUTCOME' -e '^RESULT fail' "$LAB_DIR/held-$1.log") || HELD_OUTCOME="no outcome"
 }
-# bg_start NAME TO: smtp-source in the background (4 sessions, 400 messages), the mid-traffic.
+# bg_start NAME TO: smtp-source in the background (4 sessions, BG_N messages), the mid-traffic.
+BG_N=1000
 bg_start() {
-    lab_spawn client "$LAB_DIR/bg-$1.out" "$SMTP_SOURCE" -4 -M client.test -s 4 -m 400 -l 2048 -f a@x -t "$2" "$LAB_SERVER_IP:25"
+    lab_spawn client "$LAB_DIR/bg-$1.out" "$SMTP_SOURCE" -4 -M client.test -s 4 -m "$BG_N" -l 2048 -f a@x -t "$2" "$LAB_SERVER_IP:25"
     BG_PID=$LAB_LAST_PID
 }
 bg_finish() {       # NAME TO PID: wait (30 s at most); BG_DESC: what became of it
@@ -408,7 +432,7 @@ bg_finish() {       # NAME TO PID: wait (30 s at most); BG_DESC: what became of 
         wait "$3" 2>/dev/null || rc=$?
     fi
     sleep 0.5     # what Postfix queued reaches the Maildir
-    BG_DESC="smtp-source exit $rc, $(mcount "$2") of 400 delivered; its output: $(tail -n 3 "$LAB_DIR/bg-$1.out" | tr '\n' '|')"
+    BG_DESC="smtp-source exit $rc, $(mcount "$2") of $BG_N delivered; its output: $(tail -n 3 "$LAB_DIR/bg-$1.out" | tr '\n' '|')"
 }
 connects() { maillog_since "$1" | grep -c 'smtpd\[[0-9]*\]: connect from' || true; }
 queued() { maillog_since "$1" | grep -c 'cleanup\[[0-9]*\]: .*message-id=' || true; }
@@ -427,7 +451,7 @@ last=$(tail -n 1 "$DOUT")
 daemon_sigkill
 t_kill=$(lab_now)
 before=$(mcount bg6a@example.test)
-note "SIGKILL daemon $DAEMON_PID with $before of 400 background messages delivered; its last counters: $last"
+note "SIGKILL daemon $DAEMON_PID with $before of $BG_N background messages delivered; its last counters: $last"
 lab_capture_start router "$LAB_INT_IF" "$LAB_DIR/down6a.pcap" src net "$LAB_EXT_NET" and tcp dst port 25 || true
 cap=$LAB_LAST_PID
 verdict p6a-kill-unbinds "$(lab_wait_until 2 test -z "$(lab_nfq_stats "$Q")" && echo 1)" "queue $Q has no listener after SIGKILL" "$(nfq_line)"
@@ -459,6 +483,7 @@ verdict p6a-open-sessions-reset "$([[ "$o1" == "OUTCOME reset"* && "$o2" == "OUT
     "a session opened before the kill: $o1; one opened (uninspected) while down: $o2" \
     "expected both reset by the restarted daemon; before the kill: $o1; while down: $o2"
 note "daemon after restart: $(grep -c 'no session (began before inspection)' "$DERR" || true) mid-stream DROP_PKT alerts; first: $(grep -m1 'began before' "$DERR" | sed 's/.*%FW/%FW/')"
+note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) of the held sessions 'lost connection after EHLO' (the server end was reset too)"
 inspected_session p6a-restart-inspects after6a@example.test
 bg_finish 6a bg6a@example.test "$bg6a"
 note "background traffic: $BG_DESC"
@@ -476,7 +501,7 @@ mwait bg6b@example.test 40 20 >/dev/null || fail p6b-traffic "background smtp-so
 last=$(tail -n 1 "$DOUT")
 daemon_sigkill
 t_kill=$(lab_now)
-note "SIGKILL daemon $DAEMON_PID with $(mcount bg6b@example.test) of 400 background messages delivered; its last counters: $last"
+note "SIGKILL daemon $DAEMON_PID with $(mcount bg6b@example.test) of $BG_N background messages delivered; its last counters: $last"
 verdict p6b-kill-unbinds "$(lab_wait_until 2 test -z "$(lab_nfq_stats "$Q")" && echo 1)" "queue $Q has no listener after SIGKILL" "$(nfq_line)"
 lab_capture_start router "$LAB_INT_IF" "$LAB_DIR/down6b.pcap" src net "$LAB_EXT_NET" and tcp dst port 25 || true
 cap=$LAB_LAST_PID
@@ -519,7 +544,8 @@ touch "$LAB_DIR/go-6b"
 held_outcome 6b-before "$held3"; o3=$HELD_OUTCOME
 verdict p6b-open-session-reset "$([[ "$o3" == "OUTCOME reset"* ]] && echo 1)" "a session opened before the kill, used after the restart: $o3" \
     "expected a reset by the restarted daemon: $o3"
-note "daemon after restart: $(grep -c 'no session (began before inspection)' "$DERR" || true) mid-stream DROP_PKT alerts"
+note "daemon after restart: $(grep -c 'no session (began before inspection)' "$DERR" || true) mid-stream DROP_PKT alerts (held session and stalled background sessions)"
+note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) held session 'lost connection after EHLO' (the server end was reset too)"
 inspected_session p6b-restart-inspects after6b@example.test
 bg_finish 6b bg6b@example.test "$bg6b"
 note "background traffic: $BG_DESC"
