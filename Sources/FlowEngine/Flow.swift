@@ -17,6 +17,9 @@ public enum SessionState: String, Sendable {
     case closing = "SIS_CLOSING"
     /// Torn down by the inspector; its packets are reset.
     case reset = "SIS_RESET"
+    /// An RST ended it; kept for finwait-time so that packets still on their way (the peer's
+    /// FIN, a retransmitted reply) are not taken for a session that began before inspection.
+    case closed = "SIS_CLOSED"
 }
 
 /// One direction's byte stream.

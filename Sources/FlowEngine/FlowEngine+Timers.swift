@@ -23,7 +23,7 @@ extension FlowEngine {
         switch flow.state {
         case .opening: return now.seconds(since: flow.created) > configuration.synWaitTimeout
         case .open: return now.seconds(since: flow.lastHeard) > flow.rule.idleTimeout
-        case .closing, .reset: return flow.deadline.map { now > $0 } ?? true
+        case .closing, .reset, .closed: return flow.deadline.map { now > $0 } ?? true
         }
     }
 

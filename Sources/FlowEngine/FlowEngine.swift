@@ -14,7 +14,10 @@ import SMTPInspection
 //   opening     initiator's ACK of the SYN-ACK → open (audit start)
 //               synwait-time passes           → removed
 //   open        FIN from both sides           → closing; removed finwait-time later (audit stop)
-//               RST                           → removed (audit stop)
+//               RST                           → closed; removed finwait-time later (audit stop):
+//                                               its late ACKs and FINs pass, late data is dropped
+//                                               (an RST the server ignored must not open a way
+//                                               around inspection)
 //               idle time passes              → removed (audit stop)
 //               the core says tear down       → reset; every later packet is reset, then removed
 
@@ -135,9 +138,17 @@ public struct FlowEngine {
         flows[i].lastHeard = now
         let direction = flows[i].direction(of: packet)
         let flags = packet.flags
+        if flows[i].state == .closed {
+            guard packet.payloadLength > 0 else { return .accept }
+            statistics.lateAfterReset += 1
+            return .drop
+        }
         if flags.contains(.rst) {
             // Also the resets the daemon sends for a torn-down session, which pass our queue.
-            remove(i, at: now, into: &out)
+            leaveState(i)
+            releaseAllHeld(i, verdict: .drop, into: &out)
+            flows[i].state = .closed
+            flows[i].deadline = now + configuration.finWaitTimeout
             return .accept
         }
         if flows[i].state == .reset { return .reset }
@@ -235,7 +246,7 @@ public struct FlowEngine {
             halfOpenEnded(to: flows[i].responder.address)
         case .open: statistics.established -= 1
         case .closing: statistics.closing -= 1
-        case .reset: break
+        case .reset, .closed: break
         }
     }
 }

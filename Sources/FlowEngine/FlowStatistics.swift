@@ -23,6 +23,8 @@ public struct FlowStatistics: Equatable, Sendable {
     public var duplicatesDropped: UInt64 = 0
     public var droppedBeforeHandshake: UInt64 = 0
     public var midstream: UInt64 = 0
+    /// Data of a session an RST ended, arriving late: dropped.
+    public var lateAfterReset: UInt64 = 0
     // Bounds that said no (DESIGN.md invariant 6).
     public var tableFull: UInt64 = 0
     public var holdRefused: UInt64 = 0
@@ -78,7 +80,7 @@ public struct FlowStatistics: Equatable, Sendable {
         lhs.outOfOrder += rhs.outOfOrder; lhs.retransmissionsRewritten += rhs.retransmissionsRewritten
         lhs.overlapConflicts += rhs.overlapConflicts; lhs.truncated += rhs.truncated
         lhs.duplicatesDropped += rhs.duplicatesDropped; lhs.droppedBeforeHandshake += rhs.droppedBeforeHandshake
-        lhs.midstream += rhs.midstream; lhs.tableFull += rhs.tableFull; lhs.holdRefused += rhs.holdRefused
+        lhs.midstream += rhs.midstream; lhs.lateAfterReset += rhs.lateAfterReset; lhs.tableFull += rhs.tableFull; lhs.holdRefused += rhs.holdRefused
         lhs.holdExpired += rhs.holdExpired; lhs.retainRefused += rhs.retainRefused
         lhs.halfOpenDeleted += rhs.halfOpenDeleted; lhs.blockedConnections += rhs.blockedConnections
         lhs.sessionsCreated += rhs.sessionsCreated; lhs.teardowns += rhs.teardowns

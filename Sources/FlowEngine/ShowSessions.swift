@@ -41,7 +41,7 @@ public enum ShowInspect {
         var out = ""
         let groups: [(String, [SessionState])] = [
             ("Established Sessions", [.open]), ("Half-open Sessions", [.opening]),
-            ("Terminating Sessions", [.closing, .reset]),
+            ("Terminating Sessions", [.closing, .reset, .closed]),
         ]
         for (heading, states) in groups {
             let group = sessions.filter { states.contains($0.state) }

@@ -183,3 +183,38 @@ struct FlowEngineSessionTests {
         #expect(engine.statistics.malformed == 1 && engine.statistics.notInspected == 1)
     }
 }
+
+@Suite("FlowEngine: after an RST")
+struct FlowEngineResetTests {
+    @Test("Packets still on their way after a client's RST pass quietly: no mid-stream alert, no resets")
+    func lateFINAfterRST() {
+        var net = Network()
+        net.open()
+        net.client("QUIT\r\n")
+        net.send(fromClient: true, flags: [.rst, .ack], sequence: net.clientISN + 1 + net.clientSent.count, payload: [])
+        #expect(net.verdicts.last == .accept)
+        // The server's 221 and FIN were already on their way.
+        net.server("221 Bye\r\n")
+        #expect(net.verdicts.last == .drop)  // late data of a closed session does not pass
+        net.send(fromClient: false, flags: [.fin, .ack], sequence: net.serverISN + 1 + net.serverSent.count, payload: [])
+        #expect(net.verdicts.last == .accept)
+        #expect(!net.eventNames().contains("drop-packet"))
+        #expect(net.engine.statistics.midstream == 0 && net.engine.statistics.resets == 0)
+        #expect(net.engine.sessions().first?.state == .closed)
+        net.tick(after: 6)
+        #expect(net.engine.sessionCount == 0)
+        #expect(net.eventNames().last == "session-stop")
+    }
+
+    @Test("An RST the server might ignore opens no way around inspection: later data is dropped")
+    func noBypassAfterRST() {
+        var net = Network()
+        net.open()
+        let seq = net.clientISN + 1 + net.clientSent.count
+        net.send(fromClient: true, flags: .rst, sequence: seq + 100_000, payload: [])  // out of window
+        net.send(fromClient: true, flags: [.ack, .psh], sequence: seq, payload: Array("EXPN root\r\n".utf8))
+        #expect(net.verdicts.last == .drop)
+        #expect(!net.serverText.contains("EXPN"))
+        #expect(net.engine.statistics.lateAfterReset == 1)
+    }
+}
