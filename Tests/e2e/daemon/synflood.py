@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""A bounded SYN flood for Tests/e2e/daemon-config.sh, run in the lab's client namespace only.
+
+  synflood.py --src 172.22.1.66 --dst 172.22.1.110 --port 25 --count 240 --rate 80
+
+Sends COUNT TCP SYNs (raw socket, IP_HDRINCL), source ports 20000, 20001, ..., at RATE per
+second, and stops: the flood is bounded in count and time. The caller makes sure the
+source address's kernel does not answer the SYN-ACKs (an iptables rule in the client namespace
+dropping its RSTs), so that every connection stays half-open at the router.
+Prints "sent N SYNs in S s".
+"""
+import argparse
+import socket
+import struct
+import sys
+import time
+
+
+def checksum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def syn(src, dst, sport, dport, seq):
+    tcp = struct.pack("!HHIIBBHHH", sport, dport, seq, 0, 5 << 4, 0x02, 64240, 0, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, socket.IPPROTO_TCP, len(tcp))
+    tcp = tcp[:16] + struct.pack("!H", checksum(pseudo + tcp)) + tcp[18:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), sport & 0xFFFF, 0, 64, socket.IPPROTO_TCP, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    ip = ip[:10] + struct.pack("!H", checksum(ip)) + ip[12:]
+    return ip + tcp
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--src", required=True)
+    p.add_argument("--dst", required=True)
+    p.add_argument("--port", type=int, default=25)
+    p.add_argument("--count", type=int, required=True)
+    p.add_argument("--rate", type=float, required=True)
+    p.add_argument("--first-port", type=int, default=20000)
+    a = p.parse_args()
+    if not (0 < a.count <= 5000 and 0 < a.rate <= 5000):
+        print("count and rate must be in 1..5000", file=sys.stderr)
+        return 2
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    s.setsockopt(socket.IPPROTO_IP, socket.IP_HDRINCL, 1)
+    t0 = time.monotonic()
+    for i in range(a.count):
+        due = t0 + i / a.rate
+        now = time.monotonic()
+        if due > now:
+            time.sleep(due - now)
+        s.sendto(syn(a.src, a.dst, a.first_port + i, a.port, 1000000 + i * 7919), (a.dst, 0))
+    print("sent %d SYNs in %.2f s" % (a.count, time.monotonic() - t0), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
