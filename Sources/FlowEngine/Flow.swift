@@ -71,6 +71,8 @@ struct Flow {
     var lastHeard: Moment
     /// When the session leaves the table (closing and reset states).
     var deadline: Moment?
+    /// The audit trail's start was reported (the session got established).
+    var auditStarted = false
 
     init(key: ConnectionKey, initiator: Endpoint, responder: Endpoint, id: UInt32, rule: InspectionRuleBinding, at now: Moment) {
         self.key = key

@@ -110,7 +110,7 @@ public struct FlowEngine {
             let initiator = toServer ? packet.flowKey.source : packet.flowKey.destination
             let responder = toServer ? packet.flowKey.destination : packet.flowKey.source
             out.events.append(FlowEvent(time: now, initiator: initiator, responder: responder,
-                                        kind: .dropPacket(reason: "no session (began before inspection)"),
+                                        kind: .dropPacket(reason: "no session (began before inspection, or expired)"),
                                         alertOn: rule.alert, auditOn: rule.auditTrail))
             return configuration.midstream == .reset ? .reset : .drop
         }
@@ -128,6 +128,7 @@ public struct FlowEngine {
         flows.append(flow)
         statistics.sessionCreated(at: now)
         statistics.halfOpen += 1
+        statistics.noteMaxima()  // before half-open protection deletes one again
         halfOpenCreated(to: host, rule: rule, at: now, into: &out)
         return .accept
     }
@@ -187,6 +188,7 @@ public struct FlowEngine {
         if direction == .fromInitiator, flows[i].state == .opening,
            let serverNext = flows[i].responderStream.next, ack == serverNext {
             flows[i].state = .open
+            flows[i].auditStarted = true
             statistics.halfOpen -= 1
             statistics.established += 1
             halfOpenEnded(to: flows[i].responder.address)
@@ -224,7 +226,7 @@ public struct FlowEngine {
         releaseAllHeld(i, verdict: .drop, into: &out)
         let flow = flows[i]
         retainedBytes -= flow.initiatorStream.window.count + flow.responderStream.window.count
-        if flow.state != .reset || flow.initiatorStream.bytes + flow.responderStream.bytes > 0 {
+        if flow.auditStarted {  // a Stop line only where a Start line was printed
             out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
                                         kind: .sessionStop(initiatorBytes: flow.initiatorStream.bytes,
                                                            responderBytes: flow.responderStream.bytes),

@@ -81,7 +81,9 @@ public enum ShowInspect {
             overlap conflicts \(s.overlapConflicts), cut at a hold \(s.truncated), mid-stream \(s.midstream), \
             malformed \(s.malformed), not TCP \(s.notInspected)
             Limits refused: session table \(s.tableFull), hold \(s.holdRefused), hold expired \(s.holdExpired), \
-            retain \(s.retainRefused)
+            retain \(s.retainRefused); late data after an RST dropped \(s.lateAfterReset)
+            Half-open protection: sessions deleted \(s.halfOpenDeleted), connections to blocked hosts dropped \
+            \(s.blockedConnections)
 
             """
     }

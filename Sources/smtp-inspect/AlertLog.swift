@@ -78,9 +78,7 @@ final class AlertLog: Sendable {
 
     private func write(_ line: String) {
         lock.withLock { _ in
-            let data = Array((line + "\n").utf8)
-            let handle = toStandardOutput ? FileHandle.standardOutput : FileHandle.standardError
-            handle.write(Data(data))
+            if toStandardOutput { StandardStreams.out(line + "\n") } else { StandardStreams.error(line + "\n") }
         }
     }
 

@@ -40,7 +40,7 @@ final class Daemon: Sendable {
         let words = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
         guard let first = words.first else { return "% Incomplete command.\n" }
         do {
-            var reader = IOSWords(words, command: "")
+            var reader = IOSWords(words, command: "", lead: "")
             let verb = try reader.next(["show", "debug", "undebug", "no", "clear", "reload"])
             switch verb {
             case "show":

@@ -83,6 +83,9 @@ struct RunCommand: ParsableCommand {
             }
         }
         try TerminationSignals.install(stopping: workers.map(\.stopHandle))
+        // A control client that hangs up before its answer, or a closed stdout, must not kill
+        // the daemon: writes then fail with EPIPE, which every writer here ignores.
+        signal(SIGPIPE, SIG_IGN)
         _ = hangupReceived.load(ordering: .relaxed)  // initialise the global before the handler may run
         signal(SIGHUP) { _ in hangupReceived.store(true, ordering: .relaxed) }
         let rules = setup.rules.map { "\($0.name) (\($0.policy.kind.rawValue), max-data \($0.policy.maxData))" }
@@ -140,7 +143,7 @@ final class CounterLine {
 
     private func emit(_ line: String, final: Bool) {
         let text = terminal ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n"
-        FileHandle.standardOutput.write(Data(text.utf8))
+        StandardStreams.out(text)
     }
 
     static func line(_ snapshots: [WorkerSnapshot]) -> String {

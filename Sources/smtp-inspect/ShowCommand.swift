@@ -104,13 +104,16 @@ struct ShowRequest: Equatable {
 struct IOSWords {
     private let words: [String]
     private let command: String
+    /// The words echoed before those read, in "nothing may follow `…`" ("show" for show).
+    private let lead: String
     private var index = 0
     /// The keywords read so far, in full.
     private var read: [String] = []
 
-    init(_ words: [String], command: String) {
+    init(_ words: [String], command: String, lead: String = "show") {
         self.words = words
         self.command = command
+        self.lead = lead
     }
 
     /// The next word, which must be one of `keywords`; returns the keyword in full.
@@ -134,8 +137,8 @@ struct IOSWords {
     /// No word may follow.
     func end() throws {
         guard index < words.count else { return }
-        throw failure(at: index, "% Invalid input: `\(words[index])`: nothing may follow `show \(read.joined(separator: " "))`",
-                      expected: [])
+        let readSoFar = ([lead] + read).filter { !$0.isEmpty }.joined(separator: " ")
+        throw failure(at: index, "% Invalid input: `\(words[index])`: nothing may follow `\(readSoFar)`", expected: [])
     }
 
     private func match(_ word: String, _ keywords: [String], listed: [String]) throws -> String {

@@ -167,7 +167,7 @@ phase_end() {
             "kernel queue_dropped 0 user_dropped 0; the daemon judged all $idseq packets queued (id_sequence) and dropped none" \
             "kernel queue_dropped=$qd user_dropped=$ud id_sequence=$idseq; daemon packets $(cf packets "$line"), dropped +$d_drop"
         local hint=""
-        if [[ -n "$drops" ]] && ! grep -qv "no session (began before inspection)" <<<"$drops"; then
+        if [[ -n "$drops" ]] && ! grep -qv "no session (began before inspection" <<<"$drops"; then
             hint="[DAEMON BUG: packets of a session that just ended with a RST are taken for mid-stream sessions] "
         fi
         verdict "$name-no-session-reset" "$( ((d_reset == 0 && d_sent == 0)) && [[ -z "$drops" ]] && echo 1)" \
@@ -394,7 +394,7 @@ done
 sleep 0.25      # the worker publishes its counters every 200 ms
 c1=$(counters_fresh)
 lab_exec server iptables -D INPUT -p tcp --dport 25 -s "$SCRIPTED_IP" --tcp-flags RST,ACK RST,ACK -j DROP
-late=$(tail -n +$((e0 + 1)) "$DERR" | grep -c "no session (began before inspection)" || true)
+late=$(tail -n +$((e0 + 1)) "$DERR" | grep -c "no session (began before inspection" || true)
 d_reset=$(($(cf reset "$c1") - $(cf reset "$c0"))) d_sent=$(($(cf "resets sent" "$c1") - $(cf "resets sent" "$c0")))
 verdict p5b-rst-crossing-reply-quiet "$( ((late == 0 && d_sent == 0)) && echo 1)" \
     "3 clients aborted after QUIT ($aborts); the server's late 221/FIN raised no alert and no reset" \
@@ -482,7 +482,7 @@ held_outcome 6a-during "$held2"; o2=$HELD_OUTCOME
 verdict p6a-open-sessions-reset "$([[ "$o1" == "OUTCOME reset"* && "$o2" == "OUTCOME reset"* ]] && echo 1)" \
     "a session opened before the kill: $o1; one opened (uninspected) while down: $o2" \
     "expected both reset by the restarted daemon; before the kill: $o1; while down: $o2"
-note "daemon after restart: $(grep -c 'no session (began before inspection)' "$DERR" || true) mid-stream DROP_PKT alerts; first: $(grep -m1 'began before' "$DERR" | sed 's/.*%FW/%FW/')"
+note "daemon after restart: $(grep -c 'no session (began before inspection' "$DERR" || true) mid-stream DROP_PKT alerts; first: $(grep -m1 'began before' "$DERR" | sed 's/.*%FW/%FW/')"
 note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) of the held sessions 'lost connection after EHLO' (the server end was reset too)"
 inspected_session p6a-restart-inspects after6a@example.test
 bg_finish 6a bg6a@example.test "$bg6a"
@@ -544,7 +544,7 @@ touch "$LAB_DIR/go-6b"
 held_outcome 6b-before "$held3"; o3=$HELD_OUTCOME
 verdict p6b-open-session-reset "$([[ "$o3" == "OUTCOME reset"* ]] && echo 1)" "a session opened before the kill, used after the restart: $o3" \
     "expected a reset by the restarted daemon: $o3"
-note "daemon after restart: $(grep -c 'no session (began before inspection)' "$DERR" || true) mid-stream DROP_PKT alerts (held session and stalled background sessions)"
+note "daemon after restart: $(grep -c 'no session (began before inspection' "$DERR" || true) mid-stream DROP_PKT alerts (held session and stalled background sessions)"
 note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) held session 'lost connection after EHLO' (the server end was reset too)"
 inspected_session p6b-restart-inspects after6b@example.test
 bg_finish 6b bg6b@example.test "$bg6b"
