@@ -70,7 +70,11 @@ public struct FlowEngine {
         }
         let key = ConnectionKey(packet.flowKey)
         let verdict: PacketVerdict
-        if let i = index[key] {
+        if let i = index[key], isNewConnection(packet, replacing: flows[i]) {
+            // The same addresses and ports again, after the old connection ended.
+            remove(i, at: now, into: &out)
+            verdict = newFlow(packet, key: key, rule: rule, at: now, into: &out)
+        } else if let i = index[key] {
             verdict = existing(i, packet, &bytes, token: token, checksumNotReady: checksumNotReady, at: now, into: &out)
         } else {
             verdict = newFlow(packet, key: key, rule: rule, at: now, into: &out)
@@ -78,6 +82,17 @@ public struct FlowEngine {
         statistics.count(verdict)
         statistics.heldNow = heldPackets
         return verdict
+    }
+
+    /// A SYN from the initiator to a session that is over (closing, closed by an RST, torn
+    /// down) starts a new connection on the same ports.
+    private func isNewConnection(_ packet: TCPPacket, replacing flow: Flow) -> Bool {
+        let flags = packet.flags
+        guard flags.contains(.syn), !flags.contains(.ack), packet.flowKey.source == flow.initiator else { return false }
+        switch flow.state {
+        case .closing, .closed, .reset: return true
+        case .opening, .open: return false
+        }
     }
 
     private mutating func notInspectable(_ error: PacketError, at now: Moment, rule: InspectionRuleBinding,

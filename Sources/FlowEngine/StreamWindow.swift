@@ -42,7 +42,9 @@ struct StreamWindow {
 
     /// Forgets everything before `ack` (the peer has it).
     mutating func acknowledge(_ ack: SequenceNumber) {
-        let n = start.distance(to: ack)
+        // Never past what was released: an ACK beyond it (bytes that did not come through us)
+        // empties the window but keeps it starting at the stream's next byte.
+        let n = min(start.distance(to: ack), count)
         guard n > 0 else { return }
         let dropped = min(n, count)
         head = storage.isEmpty ? 0 : (head + dropped) % storage.count

@@ -218,3 +218,41 @@ struct FlowEngineResetTests {
         #expect(net.engine.statistics.lateAfterReset == 1)
     }
 }
+
+@Suite("FlowEngine: connections on the same ports")
+struct FlowEnginePortReuseTests {
+    @Test("A new SYN on the ports of a session an RST ended starts a new, inspected session")
+    func reuseAfterRST() {
+        var net = Network()
+        net.open()
+        net.send(fromClient: true, flags: [.rst, .ack], sequence: net.clientISN + 1 + net.clientSent.count, payload: [])
+        // The client connects again at once from the same port, with a new ISN.
+        var again = Network()
+        again.engine = net.engine
+        again.clientISN = SequenceNumber(7_000_000)
+        again.atServer = Receiver(next: again.clientISN + 1)
+        again.now = net.now + 1
+        again.open()
+        again.client("EXPN a\r\n")
+        #expect(again.serverText.hasSuffix("Exxxxx\r\n"))
+        #expect(again.engine.statistics.lateAfterReset == 0)
+        #expect(again.engine.sessions().count == 1)
+    }
+
+    @Test("An acknowledgement beyond what was released does not move the retained bytes past the stream")
+    func ackBeyondReleased() {
+        var net = Network()
+        net.open()
+        let seq = net.clientISN + 1 + net.clientSent.count
+        net.client("NOOP\r\n")
+        // The server acknowledges far more than it was sent, then the client retransmits
+        // with different bytes: nothing is kept any more, so nothing is rewritten; the
+        // stream goes on normally.
+        net.send(fromClient: false, flags: .ack, sequence: net.serverISN + 1 + net.serverSent.count, payload: [])
+        net.atServer.next = net.atServer.next + 1000
+        net.send(fromClient: false, flags: .ack, sequence: net.serverISN + 1 + net.serverSent.count, payload: [])
+        net.atServer.next = seq + 6
+        net.client("EXPN b\r\n")
+        #expect(net.serverText.hasSuffix("NOOP\r\nExxxxx\r\n"))
+    }
+}
