@@ -13,6 +13,11 @@ extension FlowEngine {
                 remove(i, at: now, into: &out)  // swaps the last session into `i`
                 continue
             }
+            if now.seconds(since: flows[i].lastHeard) > 2 {
+                flows[i].initiatorStream.window.releaseStorageIfEmpty()
+                flows[i].responderStream.window.releaseStorageIfEmpty()
+                if flows[i].held.isEmpty && flows[i].held.capacity > 0 { flows[i].held = [] }
+            }
             i += 1
         }
         statistics.heldNow = heldPackets

@@ -106,3 +106,10 @@ extension String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }
+
+extension FlowEngine {
+    /// Bytes of retention buffers held by all sessions (for tests and the benchmark).
+    public var retentionBufferBytes: Int {
+        flows.reduce(0) { $0 + $1.initiatorStream.window.bufferBytes + $1.responderStream.window.bufferBytes }
+    }
+}

@@ -62,6 +62,17 @@ struct StreamWindow {
         }
     }
 
+    /// Frees the buffer when nothing is kept: an idle session holds no memory for it (the
+    /// engine calls this for sessions quiet for a while, so busy ones never reallocate).
+    mutating func releaseStorageIfEmpty() {
+        guard count == 0, !storage.isEmpty else { return }
+        storage = []
+        head = 0
+    }
+
+    /// Bytes of buffer held (for `show` and tests).
+    var bufferBytes: Int { storage.count }
+
     /// The byte kept for sequence number `seq`, if the window holds it.
     func byte(at seq: SequenceNumber) -> UInt8? {
         let offset = start.distance(to: seq)

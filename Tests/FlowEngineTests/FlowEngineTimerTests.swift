@@ -92,3 +92,23 @@ struct FlowEngineTimerTests {
         #expect(net.verdicts.last == .drop)
     }
 }
+
+@Suite("FlowEngine: memory of idle sessions")
+struct FlowEngineIdleMemoryTests {
+    @Test("A session quiet for a while keeps no retention buffer once everything was acknowledged")
+    func idleSessionsAreSmall() {
+        var net = Network()
+        net.open()
+        net.client("NOOP\r\n")
+        net.server("250 Ok\r\n")
+        net.ack(fromClient: true)
+        #expect(net.engine.retentionBufferBytes > 0)
+        net.tick(after: 1)
+        #expect(net.engine.retentionBufferBytes > 0)  // busy sessions keep theirs
+        net.tick(after: 2)
+        #expect(net.engine.retentionBufferBytes == 0)
+        // And it works as before when the session speaks again.
+        net.client("EXPN x\r\n")
+        #expect(net.serverText.hasSuffix("Exxxxx\r\n"))
+    }
+}
