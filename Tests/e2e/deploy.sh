@@ -77,6 +77,20 @@ summary() {
 }
 abort() { fail "$1" "$2"; summary; exit 1; }
 
+# A run killed with SIGKILL leaves its container's cgroup and its cgroup2 mount behind (lab_up
+# removes its namespaces and directory, not these): kill what is left in that cgroup, by PID, and
+# remove both, once that run's PID is gone.
+while read -r mp; do
+    [[ "$mp" =~ ^/tmp/si([0-9]+)-lab\.[A-Za-z0-9]+/deploy/cgroup2$ && ! -d /proc/${BASH_REMATCH[1]} ]] || continue
+    for cg in "$mp"/si-deploy-*; do
+        [[ -d "$cg" ]] || continue
+        find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null | while read -r p; do kill -KILL "$p" 2>/dev/null; done
+        sleep 0.5
+        find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
+    done
+    umount "$mp" 2>/dev/null && echo "deploy: removed the cgroup2 mount of a killed run: $mp"
+done < <(findmnt -rn -t cgroup2 -o TARGET 2>/dev/null)
+
 lab_up || abort setup "lab_up"
 T=$LAB_DIR/deploy          # removed with LAB_DIR by lab_cleanup
 mkdir -p "$T/bin"
