@@ -379,7 +379,7 @@ R=\$1
 "$INSTALL" --destdir "\$R" --binary "$SI" >"$T/ct-install.out" 2>&1
 cat >"\$R/etc/default/smtp-inspect" <<'EOD'
 SMTP_INSPECT_INTERFACES="--interface Ethernet2/0=$LAB_EXT_IF --interface Ethernet2/1=$LAB_INT_IF"
-SMTP_INSPECT_QUEUES="--queue 0"
+SMTP_INSPECT_QUEUES="--queues 0-1"
 SMTP_INSPECT_RULE_OPTIONS=""
 SMTP_INSPECT_OPTIONS="--stats-interval 1"
 EOD
