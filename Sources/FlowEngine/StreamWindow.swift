@@ -76,10 +76,9 @@ struct StreamWindow {
                 return upper > 0 ? lower..<upper : nil
             }
         }
-        if count == 0 {
-            head = 0
-            if storage.count > 64 * 1024 { storage = [] }  // an idle session keeps no big buffer
-        }
+        // An emptied buffer is kept: freeing it here made bulk transfers regrow it after
+        // every full acknowledgement. Idle sessions give it back (releaseStorageIfEmpty).
+        if count == 0 { head = 0 }
     }
 
     /// Frees the buffer when nothing is kept: an idle session holds no memory for it (the
@@ -119,7 +118,16 @@ struct StreamWindow {
         while size < needed { size *= 2 }
         size = min(size, max(limit, needed))
         var grown = [UInt8](repeating: 0, count: size)
-        for i in 0..<count { grown[i] = storage[(head + i) % storage.count] }
+        if count > 0 {
+            // The kept bytes, oldest first, in at most two pieces of the old ring.
+            let first = min(count, storage.count - head)
+            let old = storage.span
+            var target = grown.mutableSpan
+            // Sound: a byte view of UInt8 storage; any byte written is a valid UInt8.
+            var raw = unsafe target.mutableBytes
+            Self.copy(old, from: head, count: first, to: &raw, at: 0)
+            if first < count { Self.copy(old, from: 0, count: count - first, to: &raw, at: first) }
+        }
         storage = grown
         head = 0
     }
