@@ -163,6 +163,7 @@ public struct FlowEngine {
             // Also the resets the daemon sends for a torn-down session, which pass our queue.
             leaveState(i)
             releaseAllHeld(i, verdict: .drop, into: &out)
+            discardRetained(i)  // no data of it passes again: nothing to make identical
             flows[i].state = .closed
             flows[i].deadline = now + configuration.finWaitTimeout
             return .accept
@@ -233,6 +234,16 @@ public struct FlowEngine {
         flows[i].state = .reset
         flows[i].deadline = now + configuration.tornDownLinger
         releaseAllHeld(i, verdict: .drop, into: &out)
+        discardRetained(i)
+    }
+
+    /// Forgets a session's released bytes and frees their buffers (it will pass no data again).
+    private mutating func discardRetained(_ i: Int) {
+        for direction in [Direction.fromInitiator, .fromResponder] {
+            retainedBytes -= flows[i][direction].window.count
+            flows[i][direction].window.reset(to: flows[i][direction].window.start)
+            flows[i][direction].window.releaseStorageIfEmpty()
+        }
     }
 
     /// Removes a session from the table (swap-remove), releasing what it held.

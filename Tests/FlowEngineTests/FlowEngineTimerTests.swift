@@ -112,3 +112,16 @@ struct FlowEngineIdleMemoryTests {
         #expect(net.serverText.hasSuffix("Exxxxx\r\n"))
     }
 }
+
+extension FlowEngineIdleMemoryTests {
+    @Test("A session an RST ended frees its retention buffers at once")
+    func closedSessionsFreeBuffers() {
+        var net = Network()
+        net.open()
+        net.client("NOOP\r\n")
+        #expect(net.engine.retentionBufferBytes > 0)
+        net.send(fromClient: true, flags: [.rst, .ack], sequence: net.clientISN + 1 + net.clientSent.count, payload: [])
+        #expect(net.engine.retentionBufferBytes == 0)
+        #expect(net.engine.sessionCount == 1)  // still there, closed, for its late packets
+    }
+}
