@@ -25,6 +25,12 @@ func format(_ value: Double, _ decimals: Int = 1) -> String {
 func core(only: String?) {
     let counter = mallocCounter()
     let opening = CoreBenchmark.opening()
+    if only == "plain" {
+        let r = CoreBenchmark.run("plain envelopes", opening: opening, chunks: CoreBenchmark.typicalEnvelopes(groups: 300),
+                                  rounds: 20, mallocCount: counter)
+        print(r.name, format(r.megabytesPerSecond, 0), "MB/s")
+        return
+    }
     if only == "commands" {
         let r = CoreBenchmark.run("command-heavy", opening: opening, chunks: CoreBenchmark.commandHeavy(groups: 200),
                                   rounds: 50, mallocCount: counter)
