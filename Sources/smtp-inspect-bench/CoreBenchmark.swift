@@ -48,28 +48,24 @@ struct CoreBenchmark {
 
     /// Pipelined envelopes with parameters, 50 commands per group, answered per group.
     static func commandHeavy(groups: Int) -> Chunks {
-        var group: [UInt8] = Array("MAIL FROM:<sender@example.org> SIZE=10240 BODY=8BITMIME RET=HDRS\r\n".utf8)
-        var replies: [UInt8] = Array("250 2.1.0 Ok\r\n".utf8)
-        for i in 0..<48 {
-            group += Array("RCPT TO:<recipient\(i)@example.net> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;r\(i)+40x\r\n".utf8)
-            replies += Array("250 2.1.5 Ok\r\n".utf8)
+        envelopes(groups: groups, mail: "MAIL FROM:<sender@example.org> SIZE=10240 BODY=8BITMIME RET=HDRS") {
+            "RCPT TO:<recipient\($0)@example.net> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;r\($0)+40x"
         }
-        group += Array("RSET\r\n".utf8)
-        replies += Array("250 2.0.0 Ok\r\n".utf8)
-        var chunks: Chunks = []
-        for _ in 0..<groups {
-            chunks += chunked(group, client: true)
-            chunks += chunked(replies, client: false)
-        }
-        return chunks
     }
 
     /// Pipelined envelopes as MTAs send them: MAIL with SIZE, 48 plain RCPTs, per group.
     static func typicalEnvelopes(groups: Int) -> Chunks {
-        var group: [UInt8] = Array("MAIL FROM:<sender@example.org> SIZE=10240\r\n".utf8)
+        envelopes(groups: groups, mail: "MAIL FROM:<sender@example.org> SIZE=10240") {
+            "RCPT TO:<recipient\($0)@example.net>"
+        }
+    }
+
+    /// `groups` times: MAIL, 48 RCPTs and RSET in one pipelined group, then their 50 replies.
+    private static func envelopes(groups: Int, mail: String, rcpt: (Int) -> String) -> Chunks {
+        var group: [UInt8] = Array((mail + "\r\n").utf8)
         var replies: [UInt8] = Array("250 2.1.0 Ok\r\n".utf8)
         for i in 0..<48 {
-            group += Array("RCPT TO:<recipient\(i)@example.net>\r\n".utf8)
+            group += Array((rcpt(i) + "\r\n").utf8)
             replies += Array("250 2.1.5 Ok\r\n".utf8)
         }
         group += Array("RSET\r\n".utf8)
