@@ -64,15 +64,15 @@ extension FlowEngine {
         smtpOutput.removeAll()
         var consumed = count
         var teardown = false
-        var resume = false
         do {  // the chunk borrows `bytes`: end the borrow before the masks write to them
             let chunk = bytes.span.extracting(start..<(start + count))
             if d == .fromInitiator {
                 let v = flows[i].smtp.receiveClient(chunk, into: &smtpOutput)
                 (consumed, teardown) = (v.consumed, v.teardown)
             } else {
-                let v = flows[i].smtp.receiveServer(chunk, into: &smtpOutput)
-                (teardown, resume) = (v.teardown, v.resumeClient)
+                // A reply that decides held initiator bytes is acted on by draining after this
+                // packet (FlowEngine.existing), so `resumeClient` needs no handling here.
+                teardown = flows[i].smtp.receiveServer(chunk, into: &smtpOutput).teardown
             }
         }
         collect(i, at: now, into: &out)
@@ -94,7 +94,6 @@ extension FlowEngine {
         retainedBytes += consumed
         flows[i][d].next = flows[i][d].next.map { $0 + consumed }
         flows[i][d].bytes += UInt64(consumed)
-        _ = resume  // held initiator packets are drained after this packet (FlowEngine.existing)
         if consumed < count {
             if consumed == 0 && old == 0 {
                 return hold(i, d, packet, bytes.span, token: token, checksumNotReady: checksumNotReady, at: now)

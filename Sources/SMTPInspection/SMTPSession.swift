@@ -133,7 +133,8 @@ public struct SMTPSession: Sendable {
         case .commands:
             if !flags.contains(.bannerSeen) { return "awaiting greeting" }
             if flags.contains(.starttlsGuard) { return "awaiting STARTTLS reply" }
-            return flags.contains(.closing) ? "closing" : "commands"
+            if flags.contains(.closing) { return "closing" }
+            return flags.contains(.authenticated) ? "commands, authenticated" : "commands"
         case .awaitingDataReply: return "awaiting DATA reply"
         case .awaitingAuthReply: return "awaiting AUTH reply"
         case .data: return "message data"

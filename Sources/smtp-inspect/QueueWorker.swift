@@ -197,8 +197,7 @@ final class QueueWorker: @unchecked Sendable {
     }
 
     private func publish() {
-        var statistics = engine.statistics
-        statistics.heldNow = engine.statistics.heldNow
+        let statistics = engine.statistics
         let queueCounters = queue.counters
         let sent = resets.sent
         let truncated = truncatedDropped

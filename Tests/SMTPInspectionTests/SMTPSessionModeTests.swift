@@ -197,3 +197,23 @@ struct SMTPSessionModeTests {
         #expect(outcome.eventNames == ["max-data-exceeded"])
     }
 }
+
+@Suite("Session description")
+struct SMTPSessionDescriptionTests {
+    @Test("show ... sessions detail says when a session has authenticated (235), and not before")
+    func authenticated() {
+        var harness = SessionHarness(policy: .esmtpDefault)
+        for step in Script.opening + [.c("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n")] {
+            switch step {
+            case let .client(b): harness.client(b)
+            case let .server(b): harness.server(b)
+            }
+        }
+        #expect(harness.session.modeDescription == "awaiting AUTH reply")
+        harness.server(Array("535 5.7.8 Error: authentication failed\r\n".utf8))
+        #expect(harness.session.modeDescription == "commands")
+        harness.client(Array("AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n".utf8))
+        harness.server(Array("235 2.7.0 Authentication successful\r\n".utf8))
+        #expect(harness.session.modeDescription == "commands, authenticated")
+    }
+}
