@@ -146,9 +146,8 @@ final class Daemon: Sendable {
                 let setup = try InspectionSetup.from(parsed.configuration, interfaces: interfaces,
                                                      allowSTARTTLS: allowSTARTTLS, maskBanner: maskBanner)
                 setupBox.replace(with: setup)
-                let rules = setup.rules.map { "\($0.name) (\($0.policy.kind.rawValue), max-data \($0.policy.maxData))" }
-                log.note("reloaded \(configPath): \(rules.joined(separator: ", "))")
-                return "reloaded \(configPath): \(rules.joined(separator: ", "))\n"
+                log.note("reloaded \(configPath): \(setup.rulesSummary)")
+                return "reloaded \(configPath): \(setup.rulesSummary)\n"
             } catch {
                 let message = "% reload of \(configPath) failed: \(error); the running configuration stays\n"
                 log.note(String(message.dropFirst(2).dropLast()))
@@ -158,8 +157,7 @@ final class Daemon: Sendable {
     }
 
     private func moment(_ instant: ContinuousClock.Instant) -> Moment {
-        let (seconds, attoseconds) = (instant - origin).components
-        return Moment(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000)
+        Moment(instant, since: origin)
     }
 
     /// `show ip inspect config` for the built-in policy, in IOS's words.

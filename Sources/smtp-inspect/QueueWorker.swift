@@ -175,25 +175,15 @@ final class QueueWorker: @unchecked Sendable {
                 queue.verdict(id, .drop, replacing: nil, mark: nil)
             }
         }
-        for reset in output.resets {
-            var builder = TCPPacketBuilder(from: reset.from, to: reset.to, sequenceNumber: reset.sequence, flags: .rst)
-            builder.window = 0
-            resets.send(builder.build().span)
-        }
+        for reset in output.resets { resets.send(ResetPackets.forRequest(reset).span) }
         for event in output.events { log.report(event) }
         for line in output.trace { log.trace(line.record) }
         output.removeAll()
     }
 
-    /// Resets both ends of a torn-down session: one RST to the packet's sender, one to its
-    /// receiver, built from the packet. They pass our queue on their way out (the engine lets
-    /// resets through) and conntrack gives them the session's NAT.
+    /// Resets both ends of a torn-down session (ResetPackets).
     private func sendResets(for bytes: Span<UInt8>) {
-        guard let packet = try? TCPPacket(checking: bytes) else { return }
-        for direction in [ResetDirection.toSender, .toReceiver(segmentDelivered: false)] {
-            let rst = TCPPacketBuilder.reset(for: packet, direction: direction).build()
-            resets.send(rst.span)
-        }
+        for rst in ResetPackets.forTornDownSession(bytes) { resets.send(rst.span) }
     }
 
     private func publish() {
@@ -214,9 +204,7 @@ final class QueueWorker: @unchecked Sendable {
     }
 
     private func moment(_ instant: ContinuousClock.Instant) -> Moment {
-        let elapsed = instant - origin
-        let (seconds, attoseconds) = elapsed.components
-        return Moment(nanoseconds: UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds)) / 1_000_000_000)
+        Moment(instant, since: origin)
     }
 
     private func name(_ index: InterfaceIndex?) -> String? {

@@ -168,9 +168,7 @@ struct Replay {
             }
         }
         for reset in output.resets {
-            var builder = TCPPacketBuilder(from: reset.from, to: reset.to, sequenceNumber: reset.sequence, flags: .rst)
-            builder.window = 0
-            writer?.write(builder.build().span, timestamp: Self.timestamp(now))
+            writer?.write(ResetPackets.forRequest(reset).span, timestamp: Self.timestamp(now))
             resetsWritten += 1
         }
         for event in output.events { log.report(event, at: Self.date(event.time)) }
@@ -179,9 +177,8 @@ struct Replay {
     }
 
     private mutating func writeResets(_ bytes: Span<UInt8>, at now: Moment) {
-        guard let packet = try? TCPPacket(checking: bytes) else { return }
-        for direction in [ResetDirection.toSender, .toReceiver(segmentDelivered: false)] {
-            writer?.write(TCPPacketBuilder.reset(for: packet, direction: direction).build().span, timestamp: Self.timestamp(now))
+        for rst in ResetPackets.forTornDownSession(bytes) {
+            writer?.write(rst.span, timestamp: Self.timestamp(now))
             resetsWritten += 1
         }
     }

@@ -88,9 +88,8 @@ struct RunCommand: ParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         _ = hangupReceived.load(ordering: .relaxed)  // initialise the global before the handler may run
         signal(SIGHUP) { _ in hangupReceived.store(true, ordering: .relaxed) }
-        let rules = setup.rules.map { "\($0.name) (\($0.policy.kind.rawValue), max-data \($0.policy.maxData))" }
         log.note("inspecting queue\(numbers.count > 1 ? "s" : "") \(numbers.map(String.init).joined(separator: ",")) "
-            + "with \(rules.joined(separator: ", "))")
+            + "with \(setup.rulesSummary)")
         for worker in workers {
             let thread = Thread { worker.run() }
             thread.name = "queue \(worker.number)"
