@@ -52,7 +52,7 @@ public struct FlowEngineConfiguration: Sendable {
     /// A held packet not released within this time is dropped (TCP sends it again).
     public var holdTimeout: Double = 10
     /// Released but unacknowledged bytes kept per direction to make retransmissions identical.
-    public var retainLimitPerStream = 1 << 20
+    public var retainLimitPerStream = 4 << 20
     public var retainLimitTotal = 256 << 20
     public var midstream: MidstreamTreatment = .reset
     /// max-incomplete, one-minute and per-host thresholds (FlowEngine+HalfOpen.swift).
