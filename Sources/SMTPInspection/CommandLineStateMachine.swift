@@ -158,7 +158,7 @@ struct CommandLineStateMachine {
         }
     }
 
-    private mutating func startArguments(policy: SMTPPolicy) {
+    mutating func startArguments(policy: SMTPPolicy) {
         guard policy.inspectsParameters, let verb else { phase = .free; return }
         token = TokenTrie.start
         count = 0
@@ -253,6 +253,20 @@ struct CommandLineStateMachine {
             mask |= p.bit
         }
         return mask
+    }
+
+    /// Sets what `judge` leaves after the leading words of a fresh line; for
+    /// `takeLeadingWords` (CommandLineStateMachine+Lines.swift), which checked those bytes.
+    mutating func set(phase: Phase, verb: SMTPVerb, text: ShortText, token: TokenTrie.State, length: Int,
+                      sawCR: Bool, verbTextDone: Bool, count: Int) {
+        self.phase = phase
+        self.verb = verb
+        self.verbText = text
+        self.token = token
+        self.length = length
+        self.sawCR = sawCR
+        self.verbTextDone = verbTextDone
+        self.count = count
     }
 
     mutating func fail(_ why: LineProblem) {

@@ -60,6 +60,33 @@ struct ReplyLineStateMachine: Equatable {
         return 0
     }
 
+    /// A whole plain reply line from `start` in one pass, when it is all in the chunk and its
+    /// code and separator are well formed: leaves exactly the state `judge` would leave before the
+    /// LF and returns the LF's index; nil (nothing taken) otherwise. The line must be fresh.
+    @inline(__always)
+    mutating func takeWholeLine(_ bytes: Span<UInt8>, from start: Int, to end: Int) -> Int? {
+        guard textKind == .plain, end &- start >= 5 else { return nil }
+        let (c0, c1, c2, separator) = (bytes[start], bytes[start &+ 1], bytes[start &+ 2], bytes[start &+ 3])
+        guard c0 >= UInt8(ascii: "2") && c0 <= UInt8(ascii: "5"), c1 >= UInt8(ascii: "0") && c1 <= UInt8(ascii: "5"),
+              c2 >= UInt8(ascii: "0") && c2 <= UInt8(ascii: "9"),
+              separator == 0x20 || separator == UInt8(ascii: "-")
+        else { return nil }
+        let lineBreak = LineBreakSearch.next(in: bytes, from: start &+ 4, to: end)
+        guard lineBreak < end else { return nil }
+        var lf = lineBreak
+        if bytes[lineBreak] == 0x0D {
+            // CR LF ends it; a bare CR is text, which `judge` counts in its own way.
+            guard lineBreak &+ 1 < end, bytes[lineBreak &+ 1] == 0x0A else { return nil }
+            lf = lineBreak &+ 1
+            sawCR = true
+        }
+        phase = .text
+        code = UInt16(c0 &- 0x30) &* 100 &+ UInt16(c1 &- 0x30) &* 10 &+ UInt16(c2 &- 0x30)
+        isLast = separator == 0x20
+        length = lineBreak &- start
+        return lf
+    }
+
     /// Whether the rest of the line's bytes can be skipped without looking at them.
     var inPlainText: Bool { phase == .text && (textKind == .plain || keywordDone) && !sawCR }
 

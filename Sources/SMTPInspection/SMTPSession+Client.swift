@@ -9,8 +9,16 @@ extension SMTPSession {
         var traceFrom = start
         let tracing = out.traceEnabled
         while i < end {
+            if !flags.contains(.lineBegun) {
+                beginLine(into: &out)
+                // The verb and path in one pass, when `judge` would pass them all; the trace
+                // wants its per-verb records, so it reads byte by byte.
+                if !tracing && line.phase == .verb && line.isEmpty {
+                    i = line.takeLeadingWords(bytes, from: i, to: end, policy: policy)
+                    if i == end { break }  // it ended on the SP before an argument
+                }
+            }
             let byte = bytes[i]
-            if !flags.contains(.lineBegun) { beginLine(into: &out) }
             if byte == 0x0A {
                 if maskStart >= 0 { out.mask(maskStart..<i, with: UInt8(ascii: "x")); maskStart = -1 }
                 if tracing {

@@ -28,7 +28,14 @@ extension SMTPSession {
                 if mode == .tls || mode == .tornDown { return verdict }  // the rest is not SMTP
                 continue
             }
-            if reply.phase == .code0 && reply.length == 0 && !reply.sawCR { beginReplyLine(into: &out) }
+            if reply.phase == .code0 && reply.length == 0 && !reply.sawCR {
+                beginReplyLine(into: &out)
+                // A whole plain line in one pass (the trace wants its records byte by byte).
+                if !out.traceEnabled, let lf = reply.takeWholeLine(bytes, from: i, to: end) {
+                    i = lf  // the LF ends the line on the next turn
+                    continue
+                }
+            }
             let mask = reply.judge(byte, extensions: policy.extensionTrie)
             if mask != 0 && maskStart >= 0 && mask == maskByte {
                 // continuing the current run

@@ -1,0 +1,92 @@
+// The usual beginning of a command line in one pass: the verb and, for MAIL and RCPT, the
+// "FROM:<path>" or "TO:<path>" after it; for a line without parameters that is the whole line.
+//
+// It applies only to a line not yet begun whose bytes are in the chunk, and it takes only bytes
+// that `judge` would pass without remark. It leaves exactly the state `judge` would leave byte by
+// byte, and `judge` goes on from there (parameters, other verbs' arguments). Anything else (a
+// byte `judge` would refuse, a quoted or bare path, spaces before the path, a path or line near
+// its limit) and it takes nothing: `judge` reads the line from its first byte. The verifier tests
+// run every case whole, where this is taken, and byte by byte, where it never is, and require the
+// same outcome.
+
+extension CommandLineStateMachine {
+    /// Takes the verb (and MAIL/RCPT's path) of a line that starts at `start`; returns where
+    /// byte-by-byte judging goes on: `start` when nothing was taken, the LF's index when the whole
+    /// line was taken. The line must be fresh (nothing read, no problem).
+    @inline(__always)
+    mutating func takeLeadingWords(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy) -> Int {
+        // Content bytes (all but the CR LF) stay below the line limit, so `tooLong` cannot apply.
+        let stop = min(end, start + policy.commandLineLimit - 2)
+        let verbs = policy.verbTrie
+        var state = TokenTrie.start
+        var i = start
+        var id = -1
+        while i < stop {
+            state = verbs.step(state, bytes[i])
+            if state == TokenTrie.dead { return start }
+            i &+= 1
+            if let accepted = verbs.accepted(state) { id = accepted; break }
+        }
+        guard id >= 0 else { return start }
+        let verb = policy.verb(forToken: id)
+        var text = ShortText()
+        for k in start..<i { text.append(bytes[k]) }
+
+        // The verb alone: the line ends here.
+        if let lf = Self.lineEnd(bytes, at: i, end: end) {
+            set(phase: .afterVerb, verb: verb, text: text, token: state, length: i &- start,
+                sawCR: lf > i, verbTextDone: false, count: 0)
+            return lf
+        }
+        guard i < stop, bytes[i] == 0x20 else { return start }
+        i &+= 1
+        guard verb == .mail || verb == .rcpt, policy.inspectsParameters else {
+            // Another verb's argument, or verbs only: `judge` reads it from here.
+            set(phase: .afterVerb, verb: verb, text: text, token: state, length: i &- start,
+                sawCR: false, verbTextDone: true, count: 0)
+            startArguments(policy: policy)
+            return i
+        }
+
+        // "FROM:" or "TO:", then "<" at once.
+        let prefix = verb == .mail ? policy.fromTrie : policy.toTrie
+        var prefixState = TokenTrie.start
+        while i < stop {
+            prefixState = prefix.step(prefixState, bytes[i])
+            if prefixState == TokenTrie.dead { return start }
+            i &+= 1
+            if prefix.accepted(prefixState) != nil { break }
+        }
+        guard i < stop, prefix.accepted(prefixState) != nil, bytes[i] == UInt8(ascii: "<") else { return start }
+        i &+= 1
+
+        // The path inside the angle brackets, up to and including ">" (`path()` counts them).
+        let pathStart = i
+        while i < stop, Self.isPathText(bytes[i]), bytes[i] != UInt8(ascii: "\"") { i &+= 1 }
+        guard i < stop, bytes[i] == UInt8(ascii: ">") else { return start }
+        i &+= 1
+        let count = i &- pathStart
+        // `path()` refuses a count above 256; the SP after ">" counts too.
+        guard count < 256 else { return start }
+
+        if let lf = Self.lineEnd(bytes, at: i, end: end) {
+            set(phase: .afterPath, verb: verb, text: text, token: prefixState, length: i &- start,
+                sawCR: lf > i, verbTextDone: true, count: count)
+            return lf
+        }
+        guard i < stop, bytes[i] == 0x20 else { return start }
+        i &+= 1
+        set(phase: .beforeKeyword, verb: verb, text: text, token: prefixState, length: i &- start,
+            sawCR: false, verbTextDone: true, count: count &+ 1)
+        return i
+    }
+
+    /// The index of the LF when the line ends at `i` (LF, or CR LF), else nil.
+    @inline(__always)
+    private static func lineEnd(_ bytes: Span<UInt8>, at i: Int, end: Int) -> Int? {
+        guard i < end else { return nil }
+        if bytes[i] == 0x0A { return i }
+        if bytes[i] == 0x0D && i &+ 1 < end && bytes[i &+ 1] == 0x0A { return i &+ 1 }
+        return nil
+    }
+}
