@@ -1,5 +1,6 @@
 // The usual beginning of a command line in one pass: the verb and, for MAIL and RCPT, the
-// "FROM:<path>" or "TO:<path>" after it; for a line without parameters that is the whole line.
+// "FROM:<path>" or "TO:<path>" after it and then their parameters
+// (CommandLineStateMachine+Parameters.swift); for most lines that is the whole line.
 //
 // It applies only to a line not yet begun whose bytes are in the chunk, and it takes only bytes
 // that `judge` would pass without remark. It leaves exactly the state `judge` would leave byte by
@@ -14,7 +15,8 @@ extension CommandLineStateMachine {
     /// byte-by-byte judging goes on: `start` when nothing was taken, the LF's index when the whole
     /// line was taken. The line must be fresh (nothing read, no problem).
     @inline(__always)
-    mutating func takeLeadingWords(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy) -> Int {
+    mutating func takeLeadingWords(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy,
+                                   advertised: UInt32) -> Int {
         // Content bytes (all but the CR LF) stay below the line limit, so `tooLong` cannot apply.
         let stop = min(end, start + policy.commandLineLimit - 2)
         let verbs = policy.verbTrie
@@ -78,12 +80,12 @@ extension CommandLineStateMachine {
         i &+= 1
         set(phase: .beforeKeyword, verb: verb, text: text, token: prefixState, length: i &- start,
             sawCR: false, verbTextDone: true, count: count &+ 1)
-        return i
+        return takeParameters(bytes, from: i, to: end, policy: policy, advertised: advertised)
     }
 
     /// The index of the LF when the line ends at `i` (LF, or CR LF), else nil.
     @inline(__always)
-    private static func lineEnd(_ bytes: Span<UInt8>, at i: Int, end: Int) -> Int? {
+    static func lineEnd(_ bytes: Span<UInt8>, at i: Int, end: Int) -> Int? {
         guard i < end else { return nil }
         if bytes[i] == 0x0A { return i }
         if bytes[i] == 0x0D && i &+ 1 < end && bytes[i &+ 1] == 0x0A { return i &+ 1 }

@@ -50,15 +50,15 @@ struct CommandLineStateMachine {
     private(set) var verb: SMTPVerb?
     /// The first problem, and whether it was found in time to mask bytes.
     private(set) var problem: LineProblem?
-    private(set) var sawCR = false
+    var sawCR = false
     /// The first word as sent (for events) and the parameter keyword being read.
     var verbText = ShortText()
     var keyword = ShortText()
     /// State in whichever trie the phase reads (verb, FROM:/TO:, keyword, enumerated value).
     var token: TokenTrie.State = TokenTrie.start
     private(set) var verbTextDone = false
-    private var seenParameters: UInt32 = 0
-    private(set) var allowedParameters: UInt32 = 0
+    var seenParameters: UInt32 = 0
+    var allowedParameters: UInt32 = 0
     // Value and argument state, used by CommandLineStateMachine+Values.swift.
     var parameter: SMTPParameter?
     var number: UInt64 = 0

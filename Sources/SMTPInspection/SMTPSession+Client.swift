@@ -14,7 +14,7 @@ extension SMTPSession {
                 // The verb and path in one pass, when `judge` would pass them all; the trace
                 // wants its per-verb records, so it reads byte by byte.
                 if !tracing && line.phase == .verb && line.isEmpty {
-                    i = line.takeLeadingWords(bytes, from: i, to: end, policy: policy)
+                    i = line.takeLeadingWords(bytes, from: i, to: end, policy: policy, advertised: advertised)
                     if i == end { break }  // it ended on the SP before an argument
                 }
             }

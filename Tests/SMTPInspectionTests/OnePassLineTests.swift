@@ -57,6 +57,49 @@ struct OnePassLineTests {
         }
     }
 
+    /// Parameters on the edges of what `takeParameters` takes: limits, repeats, incomplete
+    /// values, escapes, the wrong command, bytes `judge` refuses.
+    static let parameterLines: [String] = [
+        "MAIL FROM:<a@x> SIZE=20000000", "MAIL FROM:<a@x> SIZE=20000001", "MAIL FROM:<a@x> SIZE=0",
+        "MAIL FROM:<a@x> SIZE=" + String(repeating: "0", count: 19) + "1",
+        "MAIL FROM:<a@x> SIZE=" + String(repeating: "0", count: 20) + "1",
+        "MAIL FROM:<a@x> SIZE=99999999999999999999", "MAIL FROM:<a@x> SIZE=", "MAIL FROM:<a@x> SIZE=1x",
+        "MAIL FROM:<a@x> SIZE=1 SIZE=2", "MAIL FROM:<a@x> SIZE=1  BODY=7BIT  ", "MAIL FROM:<a@x> SIZE=1\t",
+        "MAIL FROM:<a@x> SIZE", "MAIL FROM:<a@x> SIZE =1", "MAIL FROM:<a@x> =1", "MAIL FROM:<a@x> SIZ=1",
+        "MAIL FROM:<a@x> BODY=8BITMIME", "MAIL FROM:<a@x> body=8bitmime", "MAIL FROM:<a@x> BODY=8BITMIM",
+        "MAIL FROM:<a@x> BODY=8BITMIMEX", "MAIL FROM:<a@x> RET=FULL RET=HDRS", "MAIL FROM:<a@x> RET=HDRSX",
+        "MAIL FROM:<a@x> ENVID=" + String(repeating: "e", count: 100),
+        "MAIL FROM:<a@x> ENVID=" + String(repeating: "e", count: 101),
+        "MAIL FROM:<a@x> ENVID=a+2", "MAIL FROM:<a@x> ENVID=a+2B", "MAIL FROM:<a@x> ENVID=a+2b",
+        "MAIL FROM:<a@x> ENVID=a=b", "MAIL FROM:<a@x> ENVID=+41", "MAIL FROM:<a@x> ENVID=a\u{01}b",
+        "MAIL FROM:<a@x> ENVID=a\u{80}b", "MAIL FROM:<a@x> ENVID=", "MAIL FROM:<a@x> ENVID=a+",
+        "MAIL FROM:<a@x> AUTH=<>", "MAIL FROM:<a@x> AUTH=<", "MAIL FROM:<a@x> AUTH=a<b",
+        "MAIL FROM:<a@x> AUTH=alice+40x SIZE=5", "MAIL FROM:<a@x> NOTIFY=NEVER",
+        "RCPT TO:<a@x> NOTIFY=NEVER", "RCPT TO:<a@x> NOTIFY=SUCCESS,NEVER", "RCPT TO:<a@x> NOTIFY=NEVER,SUCCESS",
+        "RCPT TO:<a@x> NOTIFY=SUCCESS,SUCCESS", "RCPT TO:<a@x> NOTIFY=SUCCESS,", "RCPT TO:<a@x> NOTIFY=,SUCCESS",
+        "RCPT TO:<a@x> NOTIFY=DELAY,FAILURE,SUCCESS ORCPT=rfc822;a+40x",
+        "RCPT TO:<a@x> ORCPT=rfc822;a", "RCPT TO:<a@x> ORCPT=;a", "RCPT TO:<a@x> ORCPT=rfc822;",
+        "RCPT TO:<a@x> ORCPT=rfc822", "RCPT TO:<a@x> ORCPT=rfc 822;a", "RCPT TO:<a@x> ORCPT=x_y;a",
+        "RCPT TO:<a@x> ORCPT=rfc822;" + String(repeating: "o", count: 500),
+        "RCPT TO:<a@x> ORCPT=rfc822;" + String(repeating: "o", count: 501),
+        "RCPT TO:<a@x> SIZE=1", "RCPT TO:<a@x> ORCPT=r;a ORCPT=r;b", "RCPT TO:<a@x> NOTIFY=NEVER\rx",
+    ]
+
+    /// An EHLO reply that advertises PIPELINING and SIZE only (no DSN, 8BITMIME or AUTH).
+    static let shortEHLOReply = "250-mx.example\r\n250-PIPELINING\r\n250 SIZE 10240000\r\n"
+
+    @Test("Parameters at the edges: the same outcome whole and byte by byte", arguments: parameterLines)
+    func parameterEdges(line: String) {
+        for ehlo in [Script.postfixEHLOReply, Self.shortEHLOReply] {
+            let steps: [Step] = [Script.banner, .c("EHLO c.example\r\n"), .s(ehlo), .c(line + "\r\n"),
+                                 .c(line + "\n")]
+            for policy in [SMTPPolicy.esmtpDefault, .smtpDefault, SMTPPolicy(kind: .esmtp, commandLineLimit: 40),
+                           SMTPPolicy(kind: .esmtp, maxData: 1000)] {
+                verify(steps, policy: policy)
+            }
+        }
+    }
+
     @Test("Path counts: 254 bytes and a parameter pass, 255 and a parameter are masked from the SP")
     func pathLimit() {
         let steps = { (line: String) -> [Step] in
