@@ -31,8 +31,7 @@ extension CommandLineStateMachine {
         }
         guard id >= 0 else { return start }
         let verb = policy.verb(forToken: id)
-        var text = ShortText()
-        for k in start..<i { text.append(bytes[k]) }
+        let text = ShortText(bytes, at: start, count: i &- start)
 
         // The verb alone: the line ends here.
         if let lf = Self.lineEnd(bytes, at: i, end: end) {
@@ -64,7 +63,7 @@ extension CommandLineStateMachine {
 
         // The path inside the angle brackets, up to and including ">" (`path()` counts them).
         let pathStart = i
-        while i < stop, Self.isPathText(bytes[i]), bytes[i] != UInt8(ascii: "\"") { i &+= 1 }
+        i = Self.pathTextEnd(bytes, from: i, to: stop)
         guard i < stop, bytes[i] == UInt8(ascii: ">") else { return start }
         i &+= 1
         let count = i &- pathStart
@@ -81,6 +80,24 @@ extension CommandLineStateMachine {
         set(phase: .beforeKeyword, verb: verb, text: text, token: prefixState, length: i &- start,
             sawCR: false, verbTextDone: true, count: count &+ 1)
         return takeParameters(bytes, from: i, to: end, policy: policy, advertised: advertised)
+    }
+
+    /// The first byte in `bytes[start..<end]` that is not path text inside angle brackets
+    /// (`isPathText`, and not DQUOTE), or `end`; eight bytes at a time.
+    @inline(__always)
+    static func pathTextEnd(_ bytes: Span<UInt8>, from start: Int, to end: Int) -> Int {
+        var i = start
+        while i &+ 8 <= end {
+            let word = ByteWords.load(bytes, at: i)
+            // SP and controls, DEL and 8-bit, DQUOTE, and "<" or ">" (0x3C, 0x3E: equal once
+            // bit 1 is set).
+            let found = ByteWords.bytes(word, below: 0x21) | ByteWords.bytesFrom7F(word)
+                | ByteWords.bytes(word, equalTo: UInt8(ascii: "\"")) | ByteWords.bytes(word | ByteWords.splat(0x02), equalTo: 0x3E)
+            if found != 0 { return i &+ ByteWords.firstFlagged(found) }
+            i &+= 8
+        }
+        while i < end, isPathText(bytes[i]), bytes[i] != UInt8(ascii: "\"") { i &+= 1 }
+        return i
     }
 
     /// The index of the LF when the line ends at `i` (LF, or CR LF), else nil.

@@ -2,7 +2,10 @@
 /// event allocates nothing. Longer text is cut; `description` escapes what is not printable.
 public struct ShortText: Equatable, Sendable, CustomStringConvertible {
     public static let capacity = 16
-    private var bytes: InlineArray<16, UInt8> = .init(repeating: 0)
+    /// The bytes, little-endian: byte `i` is bits 8i..8i+7 of `low` (i < 8) or of `high`. Bytes
+    /// past `count` are zero, so the synthesized `==` compares the text.
+    private var low: UInt64 = 0
+    private var high: UInt64 = 0
     public private(set) var count: UInt8 = 0
 
     public init() {}
@@ -11,26 +14,38 @@ public struct ShortText: Equatable, Sendable, CustomStringConvertible {
         for byte in string.utf8 { append(byte) }
     }
 
+    /// The `count` bytes at `offset`; one load when there are at most eight and eight are there.
+    @inline(__always)
+    init(_ bytes: Span<UInt8>, at offset: Int, count: Int) {
+        if count <= 8 && offset &+ 8 <= bytes.count {
+            let word = ByteWords.load(bytes, at: offset)
+            low = count == 8 ? word : word & ((1 &<< UInt64(count &* 8)) &- 1)
+            self.count = UInt8(count)
+        } else {
+            for k in offset..<(offset &+ count) { append(bytes[k]) }
+        }
+    }
+
     @inline(__always)
     mutating func append(_ byte: UInt8) {
         guard count < Self.capacity else { return }
-        bytes[Int(count)] = byte
-        count += 1
+        let shift = UInt64(count & 7) &* 8
+        if count < 8 { low |= UInt64(byte) << shift } else { high |= UInt64(byte) << shift }
+        count &+= 1
     }
 
     public var isEmpty: Bool { count == 0 }
 
-    public static func == (lhs: ShortText, rhs: ShortText) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        for i in 0..<Int(lhs.count) where lhs.bytes[i] != rhs.bytes[i] { return false }
-        return true
+    /// Byte `i` (below `count`).
+    subscript(i: Int) -> UInt8 {
+        UInt8(truncatingIfNeeded: (i < 8 ? low : high) >> (UInt64(i & 7) &* 8))
     }
 
     /// Printable ASCII as is, anything else as `\xHH`.
     public var description: String {
         var out = ""
         for i in 0..<Int(count) {
-            let b = bytes[i]
+            let b = self[i]
             if b >= 0x20 && b < 0x7F && b != UInt8(ascii: "\\") {
                 out.unicodeScalars.append(Unicode.Scalar(b))
             } else {

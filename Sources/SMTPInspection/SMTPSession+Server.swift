@@ -32,7 +32,9 @@ extension SMTPSession {
                 beginReplyLine(into: &out)
                 // A whole plain line in one pass (the trace wants its records byte by byte).
                 if !out.traceEnabled, let lf = reply.takeWholeLine(bytes, from: i, to: end) {
-                    i = lf  // the LF ends the line on the next turn
+                    endReplyLine(verdict: &verdict, into: &out)
+                    i = lf + 1
+                    if mode == .tls || mode == .tornDown { return verdict }  // the rest is not SMTP
                     continue
                 }
             }

@@ -120,3 +120,63 @@ struct SessionPropertiesTests {
         #expect(harness.session.policy.kind == .smtp)
     }
 }
+
+@Suite("ByteWords")
+struct ByteWordsTests {
+    /// Words built from bytes near each test's edges, so every predicate is both true and false;
+    /// every other word is path text but for at most one byte.
+    static func words(count: Int) -> [[UInt8]] {
+        let edges: [UInt8] = [0x00, 0x01, 0x0A, 0x0D, 0x20, 0x21, 0x22, 0x3B, 0x3C, 0x3D, 0x3E, 0x3F, 0x41,
+                              0x7E, 0x7F, 0x80, 0x81, 0xFE, 0xFF]
+        var rng = SplitMix64(seed: 7)
+        return (0..<count).map { k in
+            var bytes = (0..<8).map { _ in
+                let r = rng.next()
+                return r & 1 == 0 ? edges[Int(r >> 8) % edges.count] : UInt8(truncatingIfNeeded: r >> 16)
+            }
+            if k % 2 == 0 {
+                for i in 0..<8 { bytes[i] = UInt8(ascii: "a") &+ UInt8(rng.next() % 26) }
+                if k % 4 == 0 { bytes[Int(rng.next() % 8)] = edges[Int(rng.next() % UInt64(edges.count))] }
+            }
+            return bytes
+        }
+    }
+
+    @Test("Each word test agrees with the same test byte by byte")
+    func agreesWithBytes() {
+        for bytes in Self.words(count: 20_000) {
+            let word = bytes.span.withUnsafeBytes { unsafe $0.loadUnaligned(as: UInt64.self) }
+            let tests: [(UInt64, (UInt8) -> Bool)] = [
+                (ByteWords.bytes(word, below: 0x21), { $0 < 0x21 }),
+                (ByteWords.bytesFrom7F(word), { $0 >= 0x7F }),
+                (ByteWords.bytes(word, equalTo: 0x22), { $0 == 0x22 }),
+                (ByteWords.bytes(word, equalTo: 0x0A), { $0 == 0x0A }),
+                (ByteWords.bytes(word | ByteWords.splat(0x02), equalTo: 0x3E), { $0 == 0x3C || $0 == 0x3E }),
+            ]
+            for (mask, test) in tests {
+                // Some byte is flagged exactly when one passes, and the first flagged is the first.
+                #expect((mask != 0) == bytes.contains(where: test), "\(bytes)")
+                if mask != 0 { #expect(ByteWords.firstFlagged(mask) == bytes.firstIndex(where: test), "\(bytes)") }
+            }
+            let path = Array(bytes.prefix { CommandLineStateMachine.isPathText($0) && $0 != 0x22 })
+            #expect(CommandLineStateMachine.pathTextEnd(bytes.span, from: 0, to: 8) == path.count, "\(bytes)")
+        }
+    }
+}
+
+@Suite("ShortText")
+struct ShortTextTests {
+    @Test("Built from a span in one load or byte by byte, it is the same text")
+    func fromSpan() {
+        let bytes = Array("STARTTLS mail FROM:<a@b> and more than sixteen bytes".utf8)
+        for offset in [0, 9, bytes.count - 10, bytes.count - 3] {
+            for count in 0...min(17, bytes.count - offset) {
+                var appended = ShortText()
+                for byte in bytes[offset..<(offset + count)] { appended.append(byte) }
+                let loaded = ShortText(bytes.span, at: offset, count: count)
+                #expect(loaded == appended, "offset \(offset), count \(count)")
+                #expect(loaded.description == String(decoding: bytes[offset..<(offset + min(count, 16))], as: UTF8.self))
+            }
+        }
+    }
+}

@@ -1,0 +1,51 @@
+/// Tests on eight bytes at once (one UInt64 word, little-endian), for the scans that look for the
+/// first remarkable byte in a run of ordinary ones. Each test returns a mask with the high bit of
+/// the bytes it flags. A borrow can flag a byte above a flagged one falsely, never below, so the
+/// lowest flagged byte is exact: `firstFlagged` is the first byte that passes the test.
+enum ByteWords {
+    static let ones: UInt64 = 0x0101_0101_0101_0101
+    static let highs: UInt64 = 0x8080_8080_8080_8080
+
+    /// A word with `byte` in every position.
+    @inline(__always)
+    static func splat(_ byte: UInt8) -> UInt64 { ones &* UInt64(byte) }
+
+    /// Flags the zero bytes of `word`.
+    @inline(__always)
+    static func zeroBytes(_ word: UInt64) -> UInt64 {
+        (word &- ones) & ~word & highs
+    }
+
+    /// Flags the bytes of `word` equal to `byte`.
+    @inline(__always)
+    static func bytes(_ word: UInt64, equalTo byte: UInt8) -> UInt64 {
+        zeroBytes(word ^ splat(byte))
+    }
+
+    /// Flags the bytes of `word` below `bound` (at most 0x80).
+    @inline(__always)
+    static func bytes(_ word: UInt64, below bound: UInt8) -> UInt64 {
+        (word &- splat(bound)) & ~word & highs
+    }
+
+    /// Flags the bytes of `word` that are 0x7F or above (DEL and 8-bit bytes); exact.
+    @inline(__always)
+    static func bytesFrom7F(_ word: UInt64) -> UInt64 {
+        (((word & ~highs) &+ ones) | word) & highs
+    }
+
+    /// The index (0-7) of the lowest flagged byte of a non-zero mask.
+    @inline(__always)
+    static func firstFlagged(_ mask: UInt64) -> Int {
+        mask.trailingZeroBitCount &>> 3
+    }
+
+    /// Loads the eight bytes at `offset`; the caller keeps `offset + 8 <= bytes.count`.
+    @inline(__always)
+    static func load(_ bytes: Span<UInt8>, at offset: Int) -> UInt64 {
+        // Sound: a byte view of a Span<UInt8> is the same memory with the same lifetime; the load
+        // is bounds-checked by RawSpan, and every bit pattern is a valid UInt64.
+        let raw = unsafe bytes.bytes
+        return unsafe raw.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self)
+    }
+}
