@@ -58,9 +58,7 @@ extension CommandLineStateMachine {
             let lf = Self.lineEnd(bytes, at: value.end, end: end)
             guard lf != nil || (value.end < stop && bytes[value.end] == 0x20) else { return keywordStart }
 
-            var text = ShortText()
-            for k in keywordStart..<i { text.append(bytes[k]) }
-            keyword = text
+            keyword = ShortText(bytes, at: keywordStart, count: i &- keywordStart)
             allowedParameters = allowed
             seenParameters |= p.bit
             parameter = p
@@ -153,6 +151,14 @@ extension CommandLineStateMachine {
     private static func xtext(_ bytes: Span<UInt8>, from start: Int, to stop: Int, limit: Int) -> ValueScan? {
         var j = start
         while j < stop {
+            if j &+ 8 <= stop {
+                // Eight xchars at once; else go to the first byte that is not one.
+                let word = ByteWords.load(bytes, at: j)
+                let found = ByteWords.bytes(word, below: 0x21) | ByteWords.bytesFrom7F(word)
+                    | ByteWords.bytes(word, equalTo: UInt8(ascii: "+")) | ByteWords.bytes(word, equalTo: UInt8(ascii: "="))
+                if found == 0 { j &+= 8; continue }
+                j &+= ByteWords.firstFlagged(found)
+            }
             let byte = bytes[j]
             if byte == UInt8(ascii: "+") {
                 guard j &+ 2 < stop, isUpperHex(bytes[j &+ 1]), isUpperHex(bytes[j &+ 2]) else { return nil }

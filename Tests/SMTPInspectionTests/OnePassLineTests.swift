@@ -73,6 +73,8 @@ struct OnePassLineTests {
         "MAIL FROM:<a@x> ENVID=a+2", "MAIL FROM:<a@x> ENVID=a+2B", "MAIL FROM:<a@x> ENVID=a+2b",
         "MAIL FROM:<a@x> ENVID=a=b", "MAIL FROM:<a@x> ENVID=+41", "MAIL FROM:<a@x> ENVID=a\u{01}b",
         "MAIL FROM:<a@x> ENVID=a\u{80}b", "MAIL FROM:<a@x> ENVID=", "MAIL FROM:<a@x> ENVID=a+",
+        "MAIL FROM:<a@x> ENVID=abcdefghijk+41lmnopqrstu+5Av", "MAIL FROM:<a@x> ENVID=abcdefghijklmno=p",
+        "MAIL FROM:<a@x> ENVID=abcdefghijklmn\u{7F}", "MAIL FROM:<a@x> ENVID=abcdefghijklmnopqrstuvw+4",
         "MAIL FROM:<a@x> AUTH=<>", "MAIL FROM:<a@x> AUTH=<", "MAIL FROM:<a@x> AUTH=a<b",
         "MAIL FROM:<a@x> AUTH=alice+40x SIZE=5", "MAIL FROM:<a@x> NOTIFY=NEVER",
         "RCPT TO:<a@x> NOTIFY=NEVER", "RCPT TO:<a@x> NOTIFY=SUCCESS,NEVER", "RCPT TO:<a@x> NOTIFY=NEVER,SUCCESS",
