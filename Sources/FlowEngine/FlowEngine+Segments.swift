@@ -107,11 +107,15 @@ extension FlowEngine {
     /// Moves the core's findings to the engine's output and statistics.
     private mutating func collect(_ i: Int, at now: Moment, into out: inout FlowOutput) {
         statistics.smtp += smtpOutput.counters
-        let flow = flows[i]
-        for event in smtpOutput.events {
-            statistics.smtpEvents += 1
-            out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
-                                        kind: .smtp(event), alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
+        // Runs for every inspected segment and there is rarely an event: copy the flow (a retain
+        // of everything in it) only when there is one.
+        if !smtpOutput.events.isEmpty {
+            let flow = flows[i]
+            for event in smtpOutput.events {
+                statistics.smtpEvents += 1
+                out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
+                                            kind: .smtp(event), alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
+            }
         }
         for record in smtpOutput.trace { out.trace.append(FlowTrace(time: now, record: record)) }
     }

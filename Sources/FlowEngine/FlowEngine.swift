@@ -70,12 +70,17 @@ public struct FlowEngine {
         }
         let key = ConnectionKey(packet.flowKey)
         let verdict: PacketVerdict
-        if let i = index[key], isNewConnection(packet, replacing: flows[i]) {
-            // The same addresses and ports again, after the old connection ended.
-            remove(i, at: now, into: &out)
-            verdict = newFlow(packet, key: key, rule: rule, at: now, into: &out)
-        } else if let i = index[key] {
-            verdict = existing(i, packet, &bytes, token: token, checksumNotReady: checksumNotReady, at: now, into: &out)
+        // One table lookup per packet. The test reads two fields of the flow in place: handing
+        // the whole Flow (or calling a method of self) made the compiler copy the Flow, and
+        // even the whole engine, with a retain of every reference in it, on every packet.
+        if let i = index[key] {
+            if Self.isNewConnection(packet, replacing: flows[i].state, initiator: flows[i].initiator) {
+                // The same addresses and ports again, after the old connection ended.
+                remove(i, at: now, into: &out)
+                verdict = newFlow(packet, key: key, rule: rule, at: now, into: &out)
+            } else {
+                verdict = existing(i, packet, &bytes, token: token, checksumNotReady: checksumNotReady, at: now, into: &out)
+            }
         } else {
             verdict = newFlow(packet, key: key, rule: rule, at: now, into: &out)
         }
@@ -86,10 +91,10 @@ public struct FlowEngine {
 
     /// A SYN from the initiator to a session that is over (closing, closed by an RST, torn
     /// down) starts a new connection on the same ports.
-    private func isNewConnection(_ packet: TCPPacket, replacing flow: Flow) -> Bool {
+    private static func isNewConnection(_ packet: TCPPacket, replacing state: SessionState, initiator: Endpoint) -> Bool {
         let flags = packet.flags
-        guard flags.contains(.syn), !flags.contains(.ack), packet.flowKey.source == flow.initiator else { return false }
-        switch flow.state {
+        guard flags.contains(.syn), !flags.contains(.ack), packet.flowKey.source == initiator else { return false }
+        switch state {
         case .closing, .closed, .reset: return true
         case .opening, .open: return false
         }
