@@ -96,6 +96,9 @@ public struct FlowOutput: Sendable {
         events.reserveCapacity(16)
     }
 
+    /// Nothing to read (the usual case after a packet: the caller can skip its output pass).
+    public var isEmpty: Bool { releases.isEmpty && events.isEmpty && trace.isEmpty && resets.isEmpty }
+
     public mutating func removeAll() {
         releases.removeAll(keepingCapacity: true)
         events.removeAll(keepingCapacity: true)

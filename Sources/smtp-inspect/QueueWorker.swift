@@ -43,19 +43,30 @@ final class WorkerRequests: Sendable {
     let clear = Atomic<Int>(0)
 }
 
+/// What a packet touches on the worker's thread: the engine, its output, the rule cache. A local
+/// of `QueueWorker.run` lent to the handlers, not stored properties of the class: every access
+/// to a class's `var` is checked for exclusivity at run time (swift_beginAccess), which cost
+/// about ten checks per packet, and reading `setup` to look a rule up copied the whole setup.
+private struct PacketPath {
+    var engine: FlowEngine
+    var output = FlowOutput()
+    /// The rule for a new session by its (in, out) interface indexes: a packet's interfaces
+    /// are looked up by name only the first time they are seen (until a reload clears it).
+    var rules: [UInt64: InspectionRuleBinding] = [:]
+    var interfaceNames: [UInt32: String] = [:]
+    var truncatedDropped: UInt64 = 0
+}
+
 /// One NFQUEUE queue and its FlowEngine, on their own thread: flows never cross queues
 /// (`--queue-balance` hashes both directions of a connection to the same queue).
 final class QueueWorker: @unchecked Sendable {
-    // Touched only on the worker's thread (after `start`): the queue, the engine, the output.
+    // Touched only on the worker's thread (after `start`): the queue, the setup, the timers
+    // (and, during `run`, the PacketPath).
     private let queue: NFQueue
-    private var engine: FlowEngine
-    private var output = FlowOutput()
     private let resets = RawPacketSender()
-    private var interfaceNames: [UInt32: String] = [:]
     private var lastTick: ContinuousClock.Instant
     private var lastPublish: ContinuousClock.Instant
     private let origin: ContinuousClock.Instant
-    private var truncatedDropped: UInt64 = 0
     private var setup: InspectionSetup
     private var setupGeneration = 0
     private var sessionsServed = 0
@@ -82,32 +93,34 @@ final class QueueWorker: @unchecked Sendable {
         self.origin = origin
         self.lastTick = origin
         self.lastPublish = origin
-        engine = FlowEngine(configuration: self.setup.engine)
-        engine.traceEnabled = debug
     }
 
     /// The receive loop; returns when stopped. Runs on the worker's thread.
     func run() {
+        var path = PacketPath(engine: FlowEngine(configuration: setup.engine))
+        path.engine.traceEnabled = debug.load(ordering: .relaxed)
         do {
-            try queue.run(onPacket: { info, bytes in self.packet(info, &bytes) }, onIdle: { self.idle() })
+            // Non-escaping closures: `path` is lent to them by address, with no run-time checks.
+            try queue.run(onPacket: { info, bytes in self.packet(info, &bytes, &path) },
+                          onIdle: { self.idle(&path) })
         } catch {
             snapshot.withLock { $0.failure = "queue \(number): \(error)" }
         }
         queue.close()  // unbinding drops what is still held: TCP sends it again to the next inspector
-        publish()
+        publish(path)
         snapshot.withLock { $0.finished = true }
     }
 
-    private func packet(_ info: PacketInfo, _ bytes: inout MutableSpan<UInt8>) -> PacketAction {
+    private func packet(_ info: PacketInfo, _ bytes: inout MutableSpan<UInt8>, _ path: inout PacketPath) -> PacketAction {
         if info.isTruncated {
             // Not all of it was copied to us: it cannot be judged, so it does not pass.
-            truncatedDropped += 1
+            path.truncatedDropped += 1
             return .drop
         }
-        let rule = setup.rule(in: name(info.inInterface), out: name(info.outInterface))
-        let verdict = engine.process(&bytes, token: UInt64(info.id.rawValue), rule: rule,
-                                     checksumNotReady: info.checksumNotReady, at: moment(info.receivedAt),
-                                     into: &output)
+        let rule = self.rule(in: info.inInterface, out: info.outInterface, &path)
+        let verdict = path.engine.process(&bytes, token: UInt64(info.id.rawValue), rule: rule,
+                                          checksumNotReady: info.checksumNotReady, at: moment(info.receivedAt),
+                                          into: &path.output)
         let action: PacketAction
         switch verdict {
         case .accept: action = .accept
@@ -118,37 +131,38 @@ final class QueueWorker: @unchecked Sendable {
             action = .drop
         case .hold: action = .deferred
         }
-        flushOutput()
+        if !path.output.isEmpty { flushOutput(&path.output) }
         return action
     }
 
-    private func idle() {
+    private func idle(_ path: inout PacketPath) {
         let now = ContinuousClock.now
         let tracing = debug.load(ordering: .relaxed)
-        if engine.traceEnabled != tracing { engine.traceEnabled = tracing }
+        if path.engine.traceEnabled != tracing { path.engine.traceEnabled = tracing }
         if now - lastTick >= .milliseconds(500) {
             lastTick = now
-            engine.tick(at: moment(now), into: &output)
-            flushOutput()
+            path.engine.tick(at: moment(now), into: &path.output)
+            flushOutput(&path.output)
         }
         if setupBox.generation.load(ordering: .acquiring) != setupGeneration {
             // A reload: new rules for new sessions; open ones keep their state and take the
             // new policy at their next command line.
             setupGeneration = setupBox.generation.load(ordering: .acquiring)
             setup = setupBox.setup
-            engine.reconfigure(setup.engine)
-            engine.adopt(setup.rules)
+            path.rules = [:]
+            path.engine.reconfigure(setup.engine)
+            path.engine.adopt(setup.rules)
         }
         let clears = requests.clear.load(ordering: .acquiring)
         if clears != clearsServed {
             clearsServed = clears
-            engine.clearStatistics()
-            publish()
+            path.engine.clearStatistics()
+            publish(path)
         }
         let wanted = requests.sessions.load(ordering: .acquiring)
         if wanted != sessionsServed {
             sessionsServed = wanted
-            let sessions = engine.sessions()
+            let sessions = path.engine.sessions()
             let at = moment(now)
             snapshot.withLock {
                 $0.sessions = sessions
@@ -158,12 +172,12 @@ final class QueueWorker: @unchecked Sendable {
         }
         if now - lastPublish >= .milliseconds(200) {
             lastPublish = now
-            publish()
+            publish(path)
         }
     }
 
     /// Gives held packets their verdicts and prints what the engine reported.
-    private func flushOutput() {
+    private func flushOutput(_ output: inout FlowOutput) {
         for release in output.releases {
             let id = PacketID(rawValue: UInt32(truncatingIfNeeded: release.token))
             switch release.verdict {
@@ -186,11 +200,11 @@ final class QueueWorker: @unchecked Sendable {
         for rst in ResetPackets.forTornDownSession(bytes) { resets.send(rst.span) }
     }
 
-    private func publish() {
-        let statistics = engine.statistics
+    private func publish(_ path: borrowing PacketPath) {
+        let statistics = path.engine.statistics
         let queueCounters = queue.counters
         let sent = resets.sent
-        let truncated = truncatedDropped
+        let truncated = path.truncatedDropped
         let cleared = clearsServed
         let at = moment(ContinuousClock.now)
         snapshot.withLock {
@@ -207,13 +221,24 @@ final class QueueWorker: @unchecked Sendable {
         Moment(instant, since: origin)
     }
 
-    private func name(_ index: InterfaceIndex?) -> String? {
+    /// The rule a session starting with this packet gets (InspectionSetup.rule), by interface.
+    private func rule(in inIndex: InterfaceIndex?, out outIndex: InterfaceIndex?, _ path: inout PacketPath) -> InspectionRuleBinding {
+        let key = UInt64(inIndex?.rawValue ?? 0) << 32 | UInt64(outIndex?.rawValue ?? 0)  // 0: none
+        if let known = path.rules[key] { return known }
+        let inName = name(inIndex, &path), outName = name(outIndex, &path)
+        let rule = setup.rule(in: inName, out: outName)
+        // An index without a name (gone already) is looked up again next time, as before.
+        if (inIndex == nil || inName != nil) && (outIndex == nil || outName != nil) { path.rules[key] = rule }
+        return rule
+    }
+
+    private func name(_ index: InterfaceIndex?, _ path: inout PacketPath) -> String? {
         guard let index else { return nil }
-        if let known = interfaceNames[index.rawValue] { return known }
+        if let known = path.interfaceNames[index.rawValue] { return known }
         var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
         guard if_indextoname(index.rawValue, &buffer) != nil else { return nil }
         let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        interfaceNames[index.rawValue] = name
+        path.interfaceNames[index.rawValue] = name
         return name
     }
 }
