@@ -117,6 +117,7 @@ public struct PacketInfo: Sendable {
     /// NFQA_TIMESTAMP, when the kernel had one for the packet.
     public var timestamp: PacketTimestamp?
     /// When the receive loop read the message (the clock the caller's timers should use).
+    /// Messages read back to back, with no wait between them, may share one reading (NFQueue.run).
     public var receivedAt: ContinuousClock.Instant
 
     /// A truncated copy must never be handed back as a replacement payload (the kernel would trim

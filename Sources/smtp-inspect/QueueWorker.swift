@@ -55,6 +55,10 @@ private struct PacketPath {
     var rules: [UInt64: InspectionRuleBinding] = [:]
     var interfaceNames: [UInt32: String] = [:]
     var truncatedDropped: UInt64 = 0
+    /// The last receive time converted to the engine's clock: packets read back to back share
+    /// one (NFQueue.run), and the conversion is Int128 arithmetic.
+    var lastReceived: ContinuousClock.Instant?
+    var lastMoment = Moment(nanoseconds: 0)
 }
 
 /// One NFQUEUE queue and its FlowEngine, on their own thread: flows never cross queues
@@ -118,8 +122,12 @@ final class QueueWorker: @unchecked Sendable {
             return .drop
         }
         let rule = self.rule(in: info.inInterface, out: info.outInterface, &path)
+        if path.lastReceived != info.receivedAt {
+            path.lastReceived = info.receivedAt
+            path.lastMoment = moment(info.receivedAt)
+        }
         let verdict = path.engine.process(&bytes, token: UInt64(info.id.rawValue), rule: rule,
-                                          checksumNotReady: info.checksumNotReady, at: moment(info.receivedAt),
+                                          checksumNotReady: info.checksumNotReady, at: path.lastMoment,
                                           into: &path.output)
         let action: PacketAction
         switch verdict {
