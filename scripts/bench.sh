@@ -389,7 +389,7 @@ dp_path_up() {
     fi
     CONSUMER_LOG=$BENCH_TMP/consumer.log
     case "$path" in
-        nfq) lab_spawn router "$CONSUMER_LOG" "${env[@]}" "$NFQ_BIN" -m 4096 -r 128 -b 256 $QUEUE ;;
+        nfq) lab_spawn router "$CONSUMER_LOG" "${env[@]}" "$NFQ_BIN" -m 4096 -r 128 -b 256 -g $QUEUE ;;
         inspect) lab_spawn router "$CONSUMER_LOG" "${env[@]}" "$INSPECT_BIN" run --queue $QUEUE \
                      --stats-interval 0 --no-control "${DP_INSPECT_EXTRA[@]}" ;;
         *) die "unknown path $path" ;;
@@ -619,7 +619,7 @@ datapath_report() {
         echo "in the client namespace, \`smtp-sink -c -m $((IDLE + 2000)) -t 600 10.10.10.2:25 4096\` in the server"
         echo "namespace, forwarded by the router namespace over veth pairs and a bridge (MTU 1500). Paths:"
         echo "**no queue** (plain forwarding); **nfq-accept** (bench/nfq-accept.c: libmnl, accepts everything,"
-        echo "256 verdicts per sendto, \`-m 4096 -r 128\`, no GSO, as smtp-inspect's defaults) on the same"
+        echo "256 verdicts per sendto, \`-m 4096 -r 128 -g\` (F_GSO), as smtp-inspect's defaults) on the same"
         echo "FORWARD rules (TCP/25 both ways → NFQUEUE 0, \`lab_nfqueue_smtp\`); **smtp-inspect**"
         echo "(\`smtp-inspect run --queue 0 --stats-interval 0 --no-control\`, release build, built-in esmtp"
         echo "policy). Loads: **small** \`$SMALL\` and **bulk** \`$BULK\` (smtp-source: one connection"

@@ -35,6 +35,10 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "When the queue is full, let packets through uninspected instead of dropping them.")
     var failOpen = false
 
+    @Flag(inversion: .prefixedNo,
+          help: "Take GSO super-packets whole (NFQA_CFG_F_GSO) instead of having the kernel cut them into segments first.")
+    var gso = true
+
     @Option(help: "Packets the kernel may hold for us per queue.")
     var queueMaxLength: UInt32 = 4096
 
@@ -63,6 +67,7 @@ struct RunCommand: ParsableCommand {
         for number in numbers {
             var configuration = NFQueueConfiguration(queue: number, maxLength: queueMaxLength)
             configuration.failOpen = failOpen
+            configuration.gso = gso
             do {
                 let queue = try NFQueue(configuration)
                 workers.append(QueueWorker(queue: queue, setup: setupBox, requests: requests, log: log,
