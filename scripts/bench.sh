@@ -358,6 +358,23 @@ dp_prepare() {
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     (($(ulimit -n) >= IDLE + 200)) || die "RLIMIT_NOFILE $(ulimit -n) is too small for $IDLE idle sessions"
     smtp_sink_start "$LAB_SERVER_IP:25" 4096 -c -m $((IDLE + 2000)) -t 600 || die "smtp-sink did not start"
+    # smtp-inspect's configuration: the esmtp inspection for every session that comes in on the
+    # outside, as without --config, but with the half-open thresholds above the small load's
+    # ~1,500 new connections a second: IOS's defaults (one-minute high 500) call that rate an
+    # attack and delete handshakes in progress, which ended some small runs early. That
+    # protection is tested in Tests/e2e/daemon-config.sh; here it would only add noise to the
+    # comparison. max-data: the steady load carries 50 MB per session.
+    BENCH_CONFIG=$BENCH_TMP/bench.cfg
+    cat >"$BENCH_CONFIG" <<'CFG'
+ip inspect max-incomplete high 1000000
+ip inspect max-incomplete low 900000
+ip inspect one-minute high 1000000
+ip inspect one-minute low 900000
+ip inspect name BENCH esmtp max-data 1000000000
+interface Ethernet0
+ ip inspect BENCH in
+CFG
+    "$INSPECT_BIN" check --config "$BENCH_CONFIG" >/dev/null || die "smtp-inspect check refused $BENCH_CONFIG"
 }
 
 sink_messages() {
@@ -391,7 +408,8 @@ dp_path_up() {
     case "$path" in
         nfq) lab_spawn router "$CONSUMER_LOG" "${env[@]}" "$NFQ_BIN" -m 4096 -r 128 -b 256 -g $QUEUE ;;
         inspect) lab_spawn router "$CONSUMER_LOG" "${env[@]}" "$INSPECT_BIN" run --queue $QUEUE \
-                     --stats-interval 0 --no-control "${DP_INSPECT_EXTRA[@]}" ;;
+                     --stats-interval 0 --no-control --config "$BENCH_CONFIG" \
+                     --interface "Ethernet0=$LAB_EXT_IF" "${DP_INSPECT_EXTRA[@]}" ;;
         *) die "unknown path $path" ;;
     esac
     CONSUMER_PID=$LAB_LAST_PID
@@ -447,10 +465,7 @@ dp_run_once() {
         bulk) opts=$BULK ;;
         steady) opts="$BULK -d" ;;     # the bulk load over 4 long sessions (allocation per packet)
     esac
-    # max-data counts a session's message bytes (BEHAVIOR.md §5): 50 MB per session would pass
-    # the default 20000000 and tear the steady sessions down.
     DP_INSPECT_EXTRA=()
-    [[ "$load" == steady ]] && DP_INSPECT_EXTRA=(--max-data 1000000000)
     local msgs len
     msgs=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-m") print $(i + 1) }' <<<"$opts")
     len=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-l") print $(i + 1) }' <<<"$opts")
@@ -621,8 +636,10 @@ datapath_report() {
         echo "**no queue** (plain forwarding); **nfq-accept** (bench/nfq-accept.c: libmnl, accepts everything,"
         echo "256 verdicts per sendto, \`-m 4096 -r 128 -g\` (F_GSO), as smtp-inspect's defaults) on the same"
         echo "FORWARD rules (TCP/25 both ways → NFQUEUE 0, \`lab_nfqueue_smtp\`); **smtp-inspect**"
-        echo "(\`smtp-inspect run --queue 0 --stats-interval 0 --no-control\`, release build, built-in esmtp"
-        echo "policy). Loads: **small** \`$SMALL\` and **bulk** \`$BULK\` (smtp-source: one connection"
+        echo "(\`smtp-inspect run --queue 0 --stats-interval 0 --no-control --config bench.cfg --interface Ethernet0=ext0\`,"
+        echo "release build: the esmtp inspection with max-data 1000000000 for every session from the outside, and"
+        echo "the half-open thresholds (\`ip inspect one-minute\` and \`max-incomplete\` high/low) at 1000000/900000"
+        echo "instead of IOS's 500/400, which call the small load's ~1,500 new connections a second an attack). Loads: **small** \`$SMALL\` and **bulk** \`$BULK\` (smtp-source: one connection"
         echo "per message). msg/s = messages smtp-sink counted / smtp-source's wall time; MB/s = the same × payload (-l) / 10^6;"
         echo "CPU = the consumer's user+sys seconds during the load (/proc/PID/stat); peak RSS = VmHWM of the"
         echo "consumer, started fresh for each run; packets = the queue's id_sequence. Median of $RUNS runs, range in brackets."
