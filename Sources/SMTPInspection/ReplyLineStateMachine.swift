@@ -87,6 +87,9 @@ struct ReplyLineStateMachine: Equatable {
         return lf
     }
 
+    /// Nothing of a line read yet.
+    var isFresh: Bool { phase == .code0 && length == 0 && !sawCR }
+
     /// Whether the rest of the line's bytes can be skipped without looking at them.
     var inPlainText: Bool { phase == .text && (textKind == .plain || keywordDone) && !sawCR }
 

@@ -10,6 +10,10 @@ extension SMTPSession {
         var maskByte: UInt8 = 0
         var traceFrom = 0
         while i < end {
+            if replyLines == 0 && reply.isFresh && !out.traceEnabled {
+                i = plainReplies(bytes, from: i, to: end, into: &out)
+                if i == end { break }
+            }
             if reply.inPlainText {
                 let next = LineBreakSearch.next(in: bytes, from: i, to: end)
                 reply.skipText(next - i)
@@ -28,7 +32,7 @@ extension SMTPSession {
                 if mode == .tls || mode == .tornDown { return verdict }  // the rest is not SMTP
                 continue
             }
-            if reply.phase == .code0 && reply.length == 0 && !reply.sawCR {
+            if reply.isFresh {
                 beginReplyLine(into: &out)
                 // A whole plain line in one pass (the trace wants its records byte by byte).
                 if !out.traceEnabled, let lf = reply.takeWholeLine(bytes, from: i, to: end) {
@@ -52,6 +56,39 @@ extension SMTPSession {
             traceReply(upTo: end, from: traceFrom, length: reply.length + (reply.sawCR ? 1 : 0), into: &out)
         }
         return verdict
+    }
+
+    /// Single-line replies to commands whose reply changes nothing but the FIFO (`.other`: MAIL,
+    /// RCPT, RSET, NOOP…; `.message`: the end of data), a whole line at a time: what
+    /// `beginReplyLine`, `judge`, `endReplyLine` and `completeReply` would do with each, without
+    /// the per-line machinery. Stops where that path goes on: at a reply to any other command,
+    /// a multi-line, 421, 354 or 334 reply, a malformed or too long line, one not whole here.
+    @inline(__always)
+    private mutating func plainReplies(_ bytes: Span<UInt8>, from start: Int, to end: Int,
+                                       into out: inout SMTPOutput) -> Int {
+        var i = start
+        while end &- i >= 5, let kind = pending.front, kind == .other || kind == .message {
+            let (c0, c1, c2) = (bytes[i], bytes[i &+ 1], bytes[i &+ 2])
+            guard c0 >= UInt8(ascii: "2") && c0 <= UInt8(ascii: "5"), c1 >= UInt8(ascii: "0") && c1 <= UInt8(ascii: "5"),
+                  c2 >= UInt8(ascii: "0") && c2 <= UInt8(ascii: "9"), bytes[i &+ 3] == 0x20
+            else { break }
+            let code = UInt16(c0 &- 0x30) &* 100 &+ UInt16(c1 &- 0x30) &* 10 &+ UInt16(c2 &- 0x30)
+            guard code != 421 && code != 354 && code != 334 else { break }
+            let lineBreak = LineBreakSearch.next(in: bytes, from: i &+ 4, to: end)
+            guard lineBreak < end else { break }
+            var next = lineBreak &+ 1
+            if bytes[lineBreak] == 0x0D {
+                guard next < end, bytes[next] == 0x0A else { break }
+                next &+= 1
+            }
+            guard next &- i <= policy.replyLineLimit else { break }
+            replyLineCount &+= 1
+            out.counters.replies &+= 1
+            pending.popFront()
+            if pending.isEmpty { flags.remove(.groupClosed) }
+            i = next
+        }
+        return i
     }
 
     /// What the text of the line starting now is: an EHLO keyword line (after the first line of a

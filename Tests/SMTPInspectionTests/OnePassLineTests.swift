@@ -130,7 +130,9 @@ struct OnePassLineTests {
     static let replies: [String] = [
         "250 ok\r\n", "250-a\r\n250 b\r\n", "250 \n", "250\r\n", "250-\r\n250 x\r\n", "250 a\rb\r\n",
         "250 a\r\r\n", "199 no\r\n", "260 no\r\n", "25x no\r\n", "250x\r\n", "250-a\r\n251 b\r\n",
-        "250 " + String(repeating: "t", count: 600) + "\r\n",
+        "250 " + String(repeating: "t", count: 600) + "\r\n", "421 closing\r\n", "354 go\r\n", "334 x\r\n",
+        "550 no\r\n250 extra\r\n", "250 " + String(repeating: "t", count: 505) + "\r\n",
+        "250 " + String(repeating: "t", count: 506) + "\r\n",
     ]
 
     @Test("Replies at the edges: the same outcome whole and byte by byte", arguments: replies)
