@@ -19,17 +19,27 @@ extension CommandLineStateMachine {
                                    advertised: UInt32) -> Int {
         // Content bytes (all but the CR LF) stay below the line limit, so `tooLong` cannot apply.
         let stop = min(end, start + policy.commandLineLimit - 2)
-        let verbs = policy.verbTrie
         var state = TokenTrie.start
         var i = start
         var id = -1
-        while i < stop {
-            state = verbs.step(state, bytes[i])
-            if state == TokenTrie.dead { return start }
-            i &+= 1
-            if let accepted = verbs.accepted(state) { id = accepted; break }
+        // A four-letter verb in one compare; else (STARTTLS, the end of the chunk near) the trie.
+        if start &+ 4 <= stop && start &+ 8 <= end {
+            let word = ByteWords.load(bytes, at: start)
+            for entry in policy.verbWords where entry.pattern.matches(word) {
+                (id, state, i) = (entry.id, entry.state, start &+ 4)
+                break
+            }
         }
-        guard id >= 0 else { return start }
+        if id < 0 {
+            let verbs = policy.verbTrie
+            while i < stop {
+                state = verbs.step(state, bytes[i])
+                if state == TokenTrie.dead { return start }
+                i &+= 1
+                if let accepted = verbs.accepted(state) { id = accepted; break }
+            }
+            guard id >= 0 else { return start }
+        }
         let verb = policy.verb(forToken: id)
         let text = ShortText(bytes, at: start, count: i &- start)
 
@@ -49,17 +59,24 @@ extension CommandLineStateMachine {
             return i
         }
 
-        // "FROM:" or "TO:", then "<" at once.
-        let prefix = verb == .mail ? policy.fromTrie : policy.toTrie
+        // "FROM:" or "TO:", then "<" at once: one compare, or the trie near the chunk's end.
+        let word = verb == .mail ? policy.fromWord : policy.toWord
         var prefixState = TokenTrie.start
-        while i < stop {
-            prefixState = prefix.step(prefixState, bytes[i])
-            if prefixState == TokenTrie.dead { return start }
+        if i &+ 8 <= end && i &+ word.pattern.count <= stop {
+            guard word.pattern.matches(ByteWords.load(bytes, at: i)) else { return start }
+            prefixState = word.state
+            i &+= word.pattern.count
+        } else {
+            let prefix = verb == .mail ? policy.fromTrie : policy.toTrie
+            while i < stop {
+                prefixState = prefix.step(prefixState, bytes[i])
+                if prefixState == TokenTrie.dead { return start }
+                i &+= 1
+                if prefix.accepted(prefixState) != nil { break }
+            }
+            guard i < stop, prefix.accepted(prefixState) != nil, bytes[i] == UInt8(ascii: "<") else { return start }
             i &+= 1
-            if prefix.accepted(prefixState) != nil { break }
         }
-        guard i < stop, prefix.accepted(prefixState) != nil, bytes[i] == UInt8(ascii: "<") else { return start }
-        i &+= 1
 
         // The path inside the angle brackets, up to and including ">" (`path()` counts them).
         let pathStart = i

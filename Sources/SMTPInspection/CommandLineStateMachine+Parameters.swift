@@ -39,20 +39,36 @@ extension CommandLineStateMachine {
             // KEYWORD "=": each byte must continue a parameter still allowed here.
             let keywordStart = i
             let allowed = forVerb & ~seenParameters
-            var state = TokenTrie.start
-            while i < stop, bytes[i] != UInt8(ascii: "=") {
-                let next = trie.step(state, bytes[i])
-                if next == TokenTrie.dead || trie.reachable(next) & allowed == 0 { return keywordStart }
-                state = next
+            var taken: SMTPParameter?
+            if i &+ 8 <= end {
+                // "KEYWORD=" of an allowed parameter in one compare.
+                let word = ByteWords.load(bytes, at: i)
+                for entry in policy.parameterWords
+                where allowed & entry.parameter.bit != 0 && entry.pattern.matches(word) {
+                    guard i &+ entry.pattern.count <= stop else { return keywordStart }
+                    taken = entry.parameter
+                    i &+= entry.pattern.count
+                    break
+                }
+            }
+            if taken == nil {
+                var state = TokenTrie.start
+                while i < stop, bytes[i] != UInt8(ascii: "=") {
+                    let next = trie.step(state, bytes[i])
+                    if next == TokenTrie.dead || trie.reachable(next) & allowed == 0 { return keywordStart }
+                    state = next
+                    i &+= 1
+                }
+                guard i < stop, let id = trie.accepted(state), let p = SMTPParameter(rawValue: UInt8(id)),
+                      allowed & p.bit != 0
+                else { return keywordStart }
+                taken = p
                 i &+= 1
             }
-            guard i < stop, let id = trie.accepted(state), let p = SMTPParameter(rawValue: UInt8(id)),
-                  allowed & p.bit != 0
-            else { return keywordStart }
-            i &+= 1
+            guard let p = taken else { return keywordStart }
 
             // The value, then SP or the end of the line.
-            guard let value = Self.scanValue(p, bytes, from: i, to: stop, maxData: policy.maxData) else {
+            guard let value = Self.scanValue(p, bytes, from: i, to: stop, policy: policy) else {
                 return keywordStart
             }
             let lf = Self.lineEnd(bytes, at: value.end, end: end)
@@ -80,7 +96,7 @@ extension CommandLineStateMachine {
     /// that is not part of it; nil when `judge` would refuse a byte of it or find it incomplete.
     @inline(__always)
     static func scanValue(_ p: SMTPParameter, _ bytes: Span<UInt8>, from start: Int, to stop: Int,
-                          maxData: Int) -> ValueScan? {
+                          policy: SMTPPolicy) -> ValueScan? {
         var j = start
         switch p {
         case .size:
@@ -90,7 +106,7 @@ extension CommandLineStateMachine {
                 guard j &- start < 20 else { return nil }
                 let (times10, overflow1) = number.multipliedReportingOverflow(by: 10)
                 let (value, overflow2) = times10.addingReportingOverflow(UInt64(digit))
-                guard !overflow1, !overflow2, value <= UInt64(maxData) else { return nil }
+                guard !overflow1, !overflow2, value <= UInt64(policy.maxData) else { return nil }
                 number = value
                 j &+= 1
             }
@@ -108,29 +124,27 @@ extension CommandLineStateMachine {
             guard trie.accepted(state) != nil else { return nil }
             return ValueScan(end: j, token: state, count: j &- start)
         case .notify:
-            // RFC 3461 §4.1: NEVER alone, or SUCCESS, FAILURE, DELAY each at most once.
-            let trie = Vocabulary.notifyValueTrie
+            // RFC 3461 §4.1: NEVER alone, or SUCCESS, FAILURE, DELAY each at most once. Each word
+            // in one compare; a word that is none of them (or the chunk's end near) is left to
+            // `judge`.
             var state = TokenTrie.start
             var seen: UInt8 = 0
-            while j < stop {
-                let byte = bytes[j]
-                if byte == UInt8(ascii: ",") {
-                    guard let id = trie.accepted(state), id != Vocabulary.notifyNever else { return nil }
-                    seen |= 1 << UInt8(id)
-                    state = TokenTrie.start
-                    j &+= 1
-                    continue
-                }
-                let next = trie.step(state, byte)
-                if next == TokenTrie.dead { break }
-                if let id = trie.accepted(next),
-                   (id == Vocabulary.notifyNever && seen != 0) || seen & (1 << UInt8(id)) != 0 {
+            while j &+ 8 <= bytes.count {
+                let word = ByteWords.load(bytes, at: j)
+                guard let entry = policy.notifyWords.first(where: { $0.pattern.matches(word) }),
+                      j &+ entry.pattern.count <= stop
+                else { return nil }
+                if (entry.id == Vocabulary.notifyNever && seen != 0) || seen & (1 << UInt8(entry.id)) != 0 {
                     return nil
                 }
-                state = next
+                state = entry.state
+                j &+= entry.pattern.count
+                guard j < stop, bytes[j] == UInt8(ascii: ","), entry.id != Vocabulary.notifyNever else { break }
+                seen |= 1 << UInt8(entry.id)
+                state = TokenTrie.start
                 j &+= 1
             }
-            guard trie.accepted(state) != nil else { return nil }
+            guard Vocabulary.notifyValueTrie.accepted(state) != nil else { return nil }
             return ValueScan(end: j, token: state, count: j &- start, sub: seen)
         case .envid:
             return xtext(bytes, from: start, to: stop, limit: 100)  // RFC 3461 §4.4

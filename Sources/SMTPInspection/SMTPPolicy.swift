@@ -37,6 +37,23 @@ public final class SMTPPolicy: Sendable {
     let notifyValueTrie = Vocabulary.notifyValueTrie
     let fromTrie = Vocabulary.fromTrie
     let toTrie = Vocabulary.toTrie
+    // Whole tokens compared eight bytes at a time by the one-pass readers
+    // (CommandLineStateMachine+Lines.swift, +Parameters.swift), each with the trie state `judge`
+    // would reach after it; anything else goes through the tries.
+    /// The allowed four-letter verbs (all but STARTTLS), the commonest first.
+    let verbWords: [(pattern: WordPattern, id: Int, state: TokenTrie.State)]
+    let fromWord = (pattern: WordPattern("FROM:<"), state: Vocabulary.fromTrie.state(after: "FROM:".utf8))
+    let toWord = (pattern: WordPattern("TO:<"), state: Vocabulary.toTrie.state(after: "TO:".utf8))
+    /// "KEYWORD=" of every parameter.
+    let parameterWords: [(pattern: WordPattern, parameter: SMTPParameter)] = SMTPParameter.allCases.map {
+        (WordPattern($0.keyword + "="), $0)
+    }
+    /// NOTIFY's words, with their token ids and accepting states.
+    let notifyWords: [(pattern: WordPattern, id: Int, state: TokenTrie.State)] =
+        ["SUCCESS", "FAILURE", "DELAY", "NEVER"].map { word in
+            (WordPattern(word), Vocabulary.notifyValueTrie.match(word.utf8)!,
+             Vocabulary.notifyValueTrie.state(after: word.utf8))
+        }
     /// Parameters of MAIL/RCPT are checked (esmtp) or not (smtp: verbs only, as IOS does).
     var inspectsParameters: Bool { kind == .esmtp }
 
@@ -59,7 +76,12 @@ public final class SMTPPolicy: Sendable {
         var verbs = kind == .smtp ? SMTPVerb.smtpAllowList : SMTPVerb.esmtpAllowList
         if allowSTARTTLS && kind == .esmtp { verbs.append(.starttls) }
         allowedVerbs = verbs
-        verbTrie = TokenTrie(tokens: verbs.map(\.text))
+        let trie = TokenTrie(tokens: verbs.map(\.text))
+        verbTrie = trie
+        let common: [SMTPVerb] = [.rcpt, .mail, .data, .rset, .quit, .ehlo, .helo, .noop]
+        verbWords = (common.filter(verbs.contains) + verbs.filter { !common.contains($0) })
+            .filter { $0.text.utf8.count == 4 }
+            .map { verb in (WordPattern(verb.text), trie.match(verb.text.utf8)!, trie.state(after: verb.text.utf8)) }
 
         // Only an extension whose commands and parameters pass may be offered (BEHAVIOR.md §3).
         var kept: [SMTPExtension] = []

@@ -77,6 +77,13 @@ public struct TokenTrie: Sendable {
         reachable[Int(state)]
     }
 
+    /// The state after a whole token (`dead` if it leaves the trie).
+    func state(after token: some Sequence<UInt8>) -> State {
+        var state = Self.start
+        for byte in token where state != Self.dead { state = step(state, byte) }
+        return state
+    }
+
     /// Runs a whole token through the trie (tests and one-off lookups).
     public func match(_ token: some Sequence<UInt8>) -> Int? {
         var state = Self.start

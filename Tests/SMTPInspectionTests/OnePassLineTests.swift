@@ -85,6 +85,10 @@ struct OnePassLineTests {
         "RCPT TO:<a@x> ORCPT=rfc822;" + String(repeating: "o", count: 500),
         "RCPT TO:<a@x> ORCPT=rfc822;" + String(repeating: "o", count: 501),
         "RCPT TO:<a@x> SIZE=1", "RCPT TO:<a@x> ORCPT=r;a ORCPT=r;b", "RCPT TO:<a@x> NOTIFY=NEVER\rx",
+        "rcpt to:<a@x> notify=success,Failure,dElAy", "RCPT TO:<a@x> NOTIFY=SUCCESS,FAILURE,DELAY,SUCCESS",
+        "RCPT TO:<a@x> NOTIFY=SUCCESSFAILURE", "RCPT TO:<a@x> NOTIFY=SUCCESS,\u{1D}", "RCPT TO:<a@x> NOTIFY\u{1D}NEVER",
+        "RCPT TO\u{1A}<a@x>", "MAIL FROM\u{1A}<a@x>", "RCPT TO:\u{1C}a@x>", "RCP\u{14} TO:<a@x>",
+        "MAIL FROM:<a@x> \u{13}IZE=1", "MAIL FROM:<a@x> SIZE\u{1D}1",
     ]
 
     /// An EHLO reply that advertises PIPELINING and SIZE only (no DSN, 8BITMIME or AUTH).
