@@ -113,7 +113,7 @@ extension CommandLineStateMachine {
             guard j > start else { return nil }
             return ValueScan(end: j, number: number, count: j &- start)
         case .body, .ret:
-            let trie = p == .body ? Vocabulary.bodyValueTrie : Vocabulary.retValueTrie
+            let trie = p == .body ? policy.bodyValueTrie : policy.retValueTrie
             var state = TokenTrie.start
             while j < stop {
                 let next = trie.step(state, bytes[j])
@@ -134,17 +134,17 @@ extension CommandLineStateMachine {
                 guard let entry = policy.notifyWords.first(where: { $0.pattern.matches(word) }),
                       j &+ entry.pattern.count <= stop
                 else { return nil }
-                if (entry.id == Vocabulary.notifyNever && seen != 0) || seen & (1 << UInt8(entry.id)) != 0 {
+                if (entry.id == Vocabulary.notifyNever && seen != 0) || seen & (1 &<< UInt8(entry.id)) != 0 {
                     return nil
                 }
                 state = entry.state
                 j &+= entry.pattern.count
                 guard j < stop, bytes[j] == UInt8(ascii: ","), entry.id != Vocabulary.notifyNever else { break }
-                seen |= 1 << UInt8(entry.id)
+                seen |= 1 &<< UInt8(entry.id)
                 state = TokenTrie.start
                 j &+= 1
             }
-            guard Vocabulary.notifyValueTrie.accepted(state) != nil else { return nil }
+            guard policy.notifyValueTrie.accepted(state) != nil else { return nil }
             return ValueScan(end: j, token: state, count: j &- start, sub: seen)
         case .envid:
             return xtext(bytes, from: start, to: stop, limit: 100)  // RFC 3461 §4.4
@@ -153,7 +153,12 @@ extension CommandLineStateMachine {
             guard start < stop, bytes[start] != UInt8(ascii: "<") else { return nil }
             return xtext(bytes, from: start, to: stop, limit: 500)
         case .orcpt:
-            // RFC 3461 §4.2: addr-type ";" xtext; `judge` counts the xtext from the ";".
+            // RFC 3461 §4.2: addr-type ";" xtext; `judge` counts the xtext from the ";". The usual
+            // addr-type in one compare.
+            if j &+ 8 <= bytes.count && j &+ policy.rfc822Word.count <= stop
+                && policy.rfc822Word.matches(ByteWords.load(bytes, at: j)) {
+                return xtext(bytes, from: j &+ policy.rfc822Word.count, to: stop, limit: 500)
+            }
             while j < stop, isAlphanumeric(bytes[j]) || bytes[j] == UInt8(ascii: "-") { j &+= 1 }
             guard j > start, j < stop, bytes[j] == UInt8(ascii: ";") else { return nil }
             return xtext(bytes, from: j &+ 1, to: stop, limit: 500)

@@ -54,6 +54,8 @@ public final class SMTPPolicy: Sendable {
             (WordPattern(word), Vocabulary.notifyValueTrie.match(word.utf8)!,
              Vocabulary.notifyValueTrie.state(after: word.utf8))
         }
+    /// ORCPT's usual addr-type and its ";".
+    let rfc822Word = WordPattern("rfc822;")
     /// Parameters of MAIL/RCPT are checked (esmtp) or not (smtp: verbs only, as IOS does).
     var inspectsParameters: Bool { kind == .esmtp }
 

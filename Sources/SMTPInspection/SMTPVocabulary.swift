@@ -85,7 +85,8 @@ public enum SMTPExtension: UInt8, CaseIterable, Sendable {
         }
     }
 
-    var bit: UInt32 { 1 << UInt32(rawValue) }
+    @inline(__always)
+    var bit: UInt32 { 1 &<< UInt32(rawValue) }
 }
 
 /// A MAIL or RCPT parameter (RFC 5321 §4.1.2 esmtp-param) of an extension the esmtp policy
@@ -123,7 +124,8 @@ enum SMTPParameter: UInt8, CaseIterable {
         }
     }
 
-    var bit: UInt32 { 1 << UInt32(rawValue) }
+    @inline(__always)
+    var bit: UInt32 { 1 &<< UInt32(rawValue) }
 
     static func mask(_ parameters: [SMTPParameter]) -> UInt32 {
         parameters.reduce(0) { $0 | $1.bit }

@@ -89,6 +89,8 @@ struct OnePassLineTests {
         "RCPT TO:<a@x> NOTIFY=SUCCESSFAILURE", "RCPT TO:<a@x> NOTIFY=SUCCESS,\u{1D}", "RCPT TO:<a@x> NOTIFY\u{1D}NEVER",
         "RCPT TO\u{1A}<a@x>", "MAIL FROM\u{1A}<a@x>", "RCPT TO:\u{1C}a@x>", "RCP\u{14} TO:<a@x>",
         "MAIL FROM:<a@x> \u{13}IZE=1", "MAIL FROM:<a@x> SIZE\u{1D}1",
+        "RCPT TO:<a@x> ORCPT=RFC822;a", "RCPT TO:<a@x> ORCPT=rfc822\u{1B}a", "RCPT TO:<a@x> ORCPT=rfc822x;a",
+        "RCPT TO:<a@x> ORCPT=rfc822;", "RCPT TO:<a@x> ORCPT=rfc822; ", "RCPT TO:<a@x> ORCPT=rfc822;+4",
     ]
 
     /// An EHLO reply that advertises PIPELINING and SIZE only (no DSN, 8BITMIME or AUTH).
