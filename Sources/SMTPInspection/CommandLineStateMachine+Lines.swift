@@ -11,9 +11,9 @@
 // same outcome.
 
 extension CommandLineStateMachine {
-    /// Takes the verb (and MAIL/RCPT's path) of a line that starts at `start`; returns where
-    /// byte-by-byte judging goes on: `start` when nothing was taken, the LF's index when the whole
-    /// line was taken. The line must be fresh (nothing read, no problem).
+    /// Takes the verb (and MAIL/RCPT's path and parameters) of a line that starts at `start`;
+    /// returns where byte-by-byte judging goes on: `start` when nothing was taken, the LF's index
+    /// when the whole line was taken. The line must be fresh (nothing read, no problem).
     @inline(__always)
     mutating func takeLeadingWords(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy,
                                    advertised: UInt32) -> Int {

@@ -11,8 +11,8 @@ extension SMTPSession {
         while i < end {
             if !flags.contains(.lineBegun) {
                 beginLine(into: &out)
-                // The verb and path in one pass, when `judge` would pass them all; the trace
-                // wants its per-verb records, so it reads byte by byte.
+                // The verb, path and parameters in one pass, when `judge` would pass them all;
+                // the trace wants its per-verb records, so it reads byte by byte.
                 if !tracing && line.phase == .verb && line.isEmpty {
                     i = line.takeLeadingWords(bytes, from: i, to: end, policy: policy, advertised: advertised)
                     if i == end { break }  // it ended on the SP before an argument
