@@ -60,12 +60,19 @@ struct ReplyLineStateMachine: Equatable {
         return 0
     }
 
-    /// A whole plain reply line from `start` in one pass, when it is all in the chunk and its
-    /// code and separator are well formed: leaves exactly the state `judge` would leave before the
-    /// LF and returns the LF's index; nil (nothing taken) otherwise. The line must be fresh.
+    /// A reply line that is whole in the chunk and well formed up to its text: a code `judge`
+    /// accepts, SP or "-", and CR LF or LF at the end (`lineBreak` is the CR, or the LF).
+    struct WholeLine {
+        var code: UInt16
+        var isLast: Bool
+        var lineBreak: Int
+        var lf: Int
+    }
+
+    /// The line from `start` when it is such a line; nil otherwise (`judge` reads it).
     @inline(__always)
-    mutating func takeWholeLine(_ bytes: Span<UInt8>, from start: Int, to end: Int) -> Int? {
-        guard textKind == .plain, end &- start >= 5 else { return nil }
+    static func wholeLine(_ bytes: Span<UInt8>, from start: Int, to end: Int) -> WholeLine? {
+        guard end &- start >= 5 else { return nil }
         let (c0, c1, c2, separator) = (bytes[start], bytes[start &+ 1], bytes[start &+ 2], bytes[start &+ 3])
         guard c0 >= UInt8(ascii: "2") && c0 <= UInt8(ascii: "5"), c1 >= UInt8(ascii: "0") && c1 <= UInt8(ascii: "5"),
               c2 >= UInt8(ascii: "0") && c2 <= UInt8(ascii: "9"),
@@ -78,13 +85,23 @@ struct ReplyLineStateMachine: Equatable {
             // CR LF ends it; a bare CR is text, which `judge` counts in its own way.
             guard lineBreak &+ 1 < end, bytes[lineBreak &+ 1] == 0x0A else { return nil }
             lf = lineBreak &+ 1
-            sawCR = true
         }
+        let code = UInt16(c0 &- 0x30) &* 100 &+ UInt16(c1 &- 0x30) &* 10 &+ UInt16(c2 &- 0x30)
+        return WholeLine(code: code, isLast: separator == 0x20, lineBreak: lineBreak, lf: lf)
+    }
+
+    /// A whole plain reply line from `start` in one pass (`wholeLine`): leaves exactly the state
+    /// `judge` would leave before the LF and returns the LF's index; nil (nothing taken)
+    /// otherwise. The line must be fresh.
+    @inline(__always)
+    mutating func takeWholeLine(_ bytes: Span<UInt8>, from start: Int, to end: Int) -> Int? {
+        guard textKind == .plain, let line = Self.wholeLine(bytes, from: start, to: end) else { return nil }
         phase = .text
-        code = UInt16(c0 &- 0x30) &* 100 &+ UInt16(c1 &- 0x30) &* 10 &+ UInt16(c2 &- 0x30)
-        isLast = separator == 0x20
-        length = lineBreak &- start
-        return lf
+        code = line.code
+        isLast = line.isLast
+        length = line.lineBreak &- start
+        sawCR = line.lf > line.lineBreak
+        return line.lf
     }
 
     /// Nothing of a line read yet.

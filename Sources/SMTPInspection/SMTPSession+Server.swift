@@ -67,26 +67,15 @@ extension SMTPSession {
     private mutating func plainReplies(_ bytes: Span<UInt8>, from start: Int, to end: Int,
                                        into out: inout SMTPOutput) -> Int {
         var i = start
-        while end &- i >= 5, let kind = pending.front, kind == .other || kind == .message {
-            let (c0, c1, c2) = (bytes[i], bytes[i &+ 1], bytes[i &+ 2])
-            guard c0 >= UInt8(ascii: "2") && c0 <= UInt8(ascii: "5"), c1 >= UInt8(ascii: "0") && c1 <= UInt8(ascii: "5"),
-                  c2 >= UInt8(ascii: "0") && c2 <= UInt8(ascii: "9"), bytes[i &+ 3] == 0x20
-            else { break }
-            let code = UInt16(c0 &- 0x30) &* 100 &+ UInt16(c1 &- 0x30) &* 10 &+ UInt16(c2 &- 0x30)
-            guard code != 421 && code != 354 && code != 334 else { break }
-            let lineBreak = LineBreakSearch.next(in: bytes, from: i &+ 4, to: end)
-            guard lineBreak < end else { break }
-            var next = lineBreak &+ 1
-            if bytes[lineBreak] == 0x0D {
-                guard next < end, bytes[next] == 0x0A else { break }
-                next &+= 1
-            }
-            guard next &- i <= policy.replyLineLimit else { break }
+        while let kind = pending.front, kind == .other || kind == .message,
+              let line = ReplyLineStateMachine.wholeLine(bytes, from: i, to: end), line.isLast,
+              line.code != 421 && line.code != 354 && line.code != 334,
+              line.lf &+ 1 &- i <= policy.replyLineLimit {
             replyLineCount &+= 1
             out.counters.replies &+= 1
             pending.popFront()
             if pending.isEmpty { flags.remove(.groupClosed) }
-            i = next
+            i = line.lf &+ 1
         }
         return i
     }
