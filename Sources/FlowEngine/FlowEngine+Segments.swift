@@ -52,7 +52,6 @@ extension FlowEngine {
     private mutating func inspect(_ i: Int, _ d: Direction, _ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>,
                                   from old: Int, rewritten: Bool, mode: ChecksumUpdate, token: UInt64,
                                   checksumNotReady: Bool, at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
-        let start = packet.payloadOffset + old
         let count = packet.payloadLength - old
         guard flows[i][d].window.count + count <= configuration.retainLimitPerStream,
               retainedBytes + count <= configuration.retainLimitTotal
@@ -61,47 +60,76 @@ extension FlowEngine {
             statistics.retainRefused += 1
             return old > 0 ? .acceptModified(length: packet.truncatePayload(at: old, in: &bytes)) : .drop
         }
-        smtpOutput.removeAll()
-        var consumed = count
+        var judged = 0  // new bytes judged so far
+        var masked = false
+        while true {
+            let piece = judge(i, d, &packet, &bytes, at: old + judged, count: count - judged, mode: mode, at: now, into: &out)
+            masked = masked || piece.masked
+            if piece.teardown {
+                tearDown(i, at: now, into: &out)
+                return .reset
+            }
+            judged += piece.consumed
+            guard piece.resumeClient && judged < count else { break }
+            // A reply decided what held client bytes are: they are judged before the rest of
+            // this reply chunk, as they would be had TCP cut the chunk after that reply.
+            drain(i, .fromInitiator, at: now, into: &out)
+            if flows[i].state == .reset { return .reset }
+        }
+        if judged < count {
+            if judged == 0 && old == 0 {
+                return hold(i, d, packet, bytes.span, token: token, checksumNotReady: checksumNotReady, at: now)
+            }
+            statistics.truncated += 1
+            return .acceptModified(length: packet.truncatePayload(at: old + judged, in: &bytes))
+        }
+        return rewritten || masked ? .acceptModified(length: packet.totalLength) : .accept
+    }
+
+    /// What the core made of one piece of a segment's new bytes.
+    private struct JudgedPiece {
+        var consumed: Int
+        var masked = false
+        var resumeClient = false
         var teardown = false
+    }
+
+    /// Runs payload bytes `[offset, offset + count)` through the SMTP core, writes its masks into
+    /// the packet, and releases what it judged into the stream (kept for retransmissions).
+    private mutating func judge(_ i: Int, _ d: Direction, _ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>,
+                                at offset: Int, count: Int, mode: ChecksumUpdate, at now: Moment,
+                                into out: inout FlowOutput) -> JudgedPiece {
+        let start = packet.payloadOffset + offset
+        smtpOutput.removeAll()
+        var piece = JudgedPiece(consumed: count)
         do {  // the chunk borrows `bytes`: end the borrow before the masks write to them
             let chunk = bytes.span.extracting(start..<(start + count))
             if d == .fromInitiator {
                 let v = flows[i].smtp.receiveClient(chunk, into: &smtpOutput)
-                (consumed, teardown) = (v.consumed, v.teardown)
+                (piece.consumed, piece.teardown) = (v.consumed, v.teardown)
             } else {
-                // A reply that decides held initiator bytes is acted on by draining after this
-                // packet (FlowEngine.existing), so `resumeClient` needs no handling here.
-                teardown = flows[i].smtp.receiveServer(chunk, into: &smtpOutput).teardown
+                let v = flows[i].smtp.receiveServer(chunk, into: &smtpOutput)
+                (piece.consumed, piece.resumeClient, piece.teardown) = (v.consumed, v.resumeClient, v.teardown)
             }
         }
         collect(i, at: now, into: &out)
+        piece.masked = !smtpOutput.masks.isEmpty
         for mask in smtpOutput.masks {
-            packet.maskPayload((old + mask.range.lowerBound)..<(old + mask.range.upperBound), with: mask.byte,
+            packet.maskPayload((offset + mask.range.lowerBound)..<(offset + mask.range.upperBound), with: mask.byte,
                                in: &bytes, checksum: mode)
         }
-        if teardown {
-            tearDown(i, at: now, into: &out)
-            return .reset
-        }
+        if piece.teardown { return piece }
         let base = flows[i][d].window.count
         do {
-            let released = bytes.span.extracting(start..<(start + consumed))
+            let released = bytes.span.extracting(start..<(start + piece.consumed))
             let kept = flows[i][d].window.append(released, limit: configuration.retainLimitPerStream)
             precondition(kept, "room was checked before inspecting")
         }
         for mask in smtpOutput.masks { flows[i][d].window.noteMask((base + mask.range.lowerBound)..<(base + mask.range.upperBound)) }
-        retainedBytes += consumed
-        flows[i][d].next = flows[i][d].next.map { $0 + consumed }
-        flows[i][d].bytes += UInt64(consumed)
-        if consumed < count {
-            if consumed == 0 && old == 0 {
-                return hold(i, d, packet, bytes.span, token: token, checksumNotReady: checksumNotReady, at: now)
-            }
-            statistics.truncated += 1
-            return .acceptModified(length: packet.truncatePayload(at: old + consumed, in: &bytes))
-        }
-        return rewritten || !smtpOutput.masks.isEmpty ? .acceptModified(length: packet.totalLength) : .accept
+        retainedBytes += piece.consumed
+        flows[i][d].next = flows[i][d].next.map { $0 + piece.consumed }
+        flows[i][d].bytes += UInt64(piece.consumed)
+        return piece
     }
 
     /// Moves the core's findings to the engine's output and statistics.

@@ -83,14 +83,19 @@ public struct ClientVerdict: Equatable, Sendable {
     }
 }
 
-/// What the caller must do after a server chunk (server bytes are always consumed whole).
+/// What the caller must do after a server chunk.
 public struct ServerVerdict: Equatable, Sendable {
+    /// Bytes read, from the chunk's start. Less than the chunk only when a reply decided what
+    /// held client bytes are (`resumeClient`): present those first, then pass the rest of the
+    /// chunk again, so the result never depends on where TCP split the server's bytes.
+    public var consumed: Int
     /// A reply decided what held client bytes are: present them again.
     public var resumeClient: Bool
     /// The session must be torn down (the server's view and ours could no longer agree).
     public var teardown: Bool
 
-    public init(resumeClient: Bool = false, teardown: Bool = false) {
+    public init(consumed: Int, resumeClient: Bool = false, teardown: Bool = false) {
+        self.consumed = consumed
         self.resumeClient = resumeClient
         self.teardown = teardown
     }

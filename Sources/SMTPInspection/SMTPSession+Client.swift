@@ -61,7 +61,7 @@ extension SMTPSession {
     /// greeting allow to be sent now.
     private mutating func beginLine(into out: inout SMTPOutput) {
         flags.insert(.lineBegun)
-        if let next = nextPolicy {
+        if let next = nextPolicy, reply.isFresh && replyLines == 0 {
             policy = next
             nextPolicy = nil
         }

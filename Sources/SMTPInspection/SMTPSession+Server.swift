@@ -4,7 +4,7 @@
 extension SMTPSession {
     mutating func replies(_ bytes: Span<UInt8>, into out: inout SMTPOutput) -> ServerVerdict {
         let end = bytes.count
-        var verdict = ServerVerdict()
+        var verdict = ServerVerdict(consumed: end)
         var i = 0
         var maskStart = -1
         var maskByte: UInt8 = 0
@@ -30,6 +30,7 @@ extension SMTPSession {
                 i += 1
                 traceFrom = i
                 if mode == .tls || mode == .tornDown { return verdict }  // the rest is not SMTP
+                if verdict.resumeClient { return stopped(verdict, at: i) }
                 continue
             }
             if reply.isFresh {
@@ -39,6 +40,7 @@ extension SMTPSession {
                     endReplyLine(verdict: &verdict, into: &out)
                     i = lf + 1
                     if mode == .tls || mode == .tornDown { return verdict }  // the rest is not SMTP
+                    if verdict.resumeClient { return stopped(verdict, at: i) }
                     continue
                 }
             }
@@ -56,6 +58,14 @@ extension SMTPSession {
             traceReply(upTo: end, from: traceFrom, length: reply.length + (reply.sawCR ? 1 : 0), into: &out)
         }
         return verdict
+    }
+
+    /// A reply decided what held client bytes are: the rest of the chunk is read after them
+    /// (the server can only be answering them), as it would be had TCP split it there.
+    private func stopped(_ verdict: ServerVerdict, at i: Int) -> ServerVerdict {
+        var stopped = verdict
+        stopped.consumed = i
+        return stopped
     }
 
     /// Single-line replies to commands whose reply changes nothing but the FIFO (`.other`: MAIL,

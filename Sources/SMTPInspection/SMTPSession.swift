@@ -75,8 +75,10 @@ public struct SMTPSession: Sendable {
         _ = pending.push(.greeting)
     }
 
-    /// Switches to another policy (a reload) at the start of the next command line, so that a
-    /// line is never judged half by one policy and half by another.
+    /// Switches to another policy (a reload) at the start of the next command line that begins
+    /// while no reply is being read, so that neither a command line nor a reply (whose EHLO
+    /// keywords are read with the policy's table) is judged half by one policy and half by
+    /// another.
     public mutating func adopt(_ policy: SMTPPolicy) {
         nextPolicy = policy
     }
@@ -111,14 +113,18 @@ public struct SMTPSession: Sendable {
         return ClientVerdict(consumed: i, teardown: mode == .tornDown)
     }
 
-    /// Reads server bytes (always all of them). Masks go to `output` relative to `bytes`.
+    /// Reads server bytes, up to the end of a reply that decides what held client bytes are
+    /// (then `resumeClient`: present the held client bytes, then the rest of `bytes` again).
+    /// Masks go to `output` relative to `bytes`.
     public mutating func receiveServer(_ bytes: Span<UInt8>, into output: inout SMTPOutput) -> ServerVerdict {
-        serverOffset += UInt64(bytes.count)
+        let verdict: ServerVerdict
         switch mode {
-        case .tls: return ServerVerdict()
-        case .tornDown: return ServerVerdict(teardown: true)
-        default: return replies(bytes, into: &output)
+        case .tls: verdict = ServerVerdict(consumed: bytes.count)
+        case .tornDown: verdict = ServerVerdict(consumed: bytes.count, teardown: true)
+        default: verdict = replies(bytes, into: &output)
         }
+        serverOffset += UInt64(verdict.consumed)
+        return verdict
     }
 
     /// Commands still waiting for a reply.

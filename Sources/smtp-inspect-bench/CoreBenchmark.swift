@@ -88,7 +88,8 @@ struct CoreBenchmark {
                 let verdict = session.receiveClient(chunk.bytes.span, into: &output)
                 precondition(verdict.consumed == chunk.bytes.count, "\(name): bytes held (\(session.mode))")
             } else {
-                _ = session.receiveServer(chunk.bytes.span, into: &output)
+                let verdict = session.receiveServer(chunk.bytes.span, into: &output)
+                precondition(verdict.consumed == chunk.bytes.count, "\(name): a reply resumed the client")
             }
             commands &+= output.counters.commands
             precondition(output.events.isEmpty, "\(name): unexpected event \(output.events)")

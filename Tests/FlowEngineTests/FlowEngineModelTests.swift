@@ -63,14 +63,20 @@ struct FlowEngineModelTests {
                 toServer += masked(all[..<v.consumed])
                 held = Array(all[v.consumed...])
             } else {
-                let v = session.receiveServer(bytes.span, into: &output)
-                toClient += masked(bytes[...])
-                if v.resumeClient && !held.isEmpty {
-                    let all = held
+                var rest = bytes[...]
+                while !rest.isEmpty {
+                    let piece = Array(rest)
                     output.removeAll()
-                    let c = session.receiveClient(all.span, into: &output)
-                    toServer += masked(all[..<c.consumed])
-                    held = Array(all[c.consumed...])
+                    let v = session.receiveServer(piece.span, into: &output)
+                    toClient += masked(piece[..<v.consumed])
+                    rest = rest.dropFirst(v.consumed)
+                    if v.resumeClient && !held.isEmpty {
+                        let all = held
+                        output.removeAll()
+                        let c = session.receiveClient(all.span, into: &output)
+                        toServer += masked(all[..<c.consumed])
+                        held = Array(all[c.consumed...])
+                    }
                 }
             }
         }

@@ -88,6 +88,24 @@ struct FlowEngineSessionTests {
         #expect(net.heldPackets.isEmpty)
     }
 
+    @Test("Held bytes are judged right after the reply that decides them, before the rest of its segment")
+    func heldJudgedMidSegment() {
+        var net = Network()
+        net.open()
+        net.client("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n")
+        net.client("RSET\r\nEXPN x\r\n")
+        #expect(net.verdicts.last == .hold)
+        // One segment: the 554 decides the held bytes are commands; the two replies after it
+        // answer them (a server can only answer commands it has read).
+        net.server("250 Ok\r\n250 Ok\r\n554 no valid recipients\r\n250 Ok\r\n502 Error\r\n")
+        #expect(net.serverText.hasSuffix("DATA\r\nRSET\r\nExxxxx\r\n"))
+        #expect(net.clientText.hasSuffix("554 no valid recipients\r\n250 Ok\r\n502 Error\r\n"))
+        #expect(net.resetsSeen == 0)
+        #expect(net.engine.statistics.teardowns == 0)
+        net.client("NOOP\r\n")
+        #expect(net.serverText.hasSuffix("Exxxxx\r\nNOOP\r\n"))
+    }
+
     @Test("Segments out of order are held and go on in order")
     func outOfOrder() {
         var net = Network()

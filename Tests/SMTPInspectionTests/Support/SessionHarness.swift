@@ -59,18 +59,24 @@ struct SessionHarness {
     }
 
     mutating func server(_ chunk: [UInt8]) {
-        guard !outcome.tornDown else { return }
-        let verdict = session.receiveServer(chunk.span, into: &output)
-        outcome.toClient += Self.applying(output.masks, to: chunk[...])
-        collect()
-        if verdict.teardown {
-            outcome.tornDown = true
-            return
-        }
-        if verdict.resumeClient && !outcome.held.isEmpty {
-            let held = outcome.held
-            outcome.held = []
-            feedClient(held)
+        var rest = chunk[...]
+        while !outcome.tornDown && !rest.isEmpty {
+            let piece = Array(rest)
+            let verdict = session.receiveServer(piece.span, into: &output)
+            #expect(verdict.consumed > 0 && verdict.consumed <= piece.count)
+            #expect(verdict.consumed == piece.count || verdict.resumeClient, "stopped without a reason")
+            outcome.toClient += Self.applying(output.masks, to: piece[..<verdict.consumed])
+            collect()
+            rest = rest.dropFirst(verdict.consumed)
+            if verdict.teardown {
+                outcome.tornDown = true
+                return
+            }
+            if verdict.resumeClient && !outcome.held.isEmpty {
+                let held = outcome.held
+                outcome.held = []
+                feedClient(held)
+            }
         }
     }
 
