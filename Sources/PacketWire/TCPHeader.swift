@@ -86,7 +86,7 @@ public struct TCPHeader: Hashable, Sendable {
     public let headerLength: Int
     public internal(set) var flags: TCPFlags
     public let window: UInt16
-    public let urgentPointer: UInt16
+    public internal(set) var urgentPointer: UInt16
     public let options: TCPOptionSummary
 
     /// Checks data offset and options against `segment` (TCP header and payload, nothing after).

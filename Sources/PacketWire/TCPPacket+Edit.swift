@@ -79,7 +79,7 @@ extension TCPPacket {
     }
 
     /// Brings the checksum up to date after `absolute` changed from bytes that summed to `oldSum`.
-    private func finishEdit(_ absolute: Range<Int>, oldSum: UInt16, in bytes: inout MutableSpan<UInt8>,
+    func finishEdit(_ absolute: Range<Int>, oldSum: UInt16, in bytes: inout MutableSpan<UInt8>,
                             checksum: ChecksumUpdate) {
         switch checksum {
         case .incremental:
