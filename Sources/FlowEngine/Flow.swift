@@ -24,6 +24,8 @@ public enum SessionState: String, Sendable {
 
 /// One direction's byte stream.
 struct StreamState {
+    /// The sender's initial sequence number (its SYN's); nil until that SYN is seen.
+    var isn: SequenceNumber?
     /// Sequence number of the next byte to inspect; nil until the sender's SYN is seen.
     var next: SequenceNumber?
     /// Released bytes not yet acknowledged.
@@ -37,8 +39,50 @@ struct StreamState {
     }
 
     mutating func start(isn: SequenceNumber) {
+        self.isn = isn
         next = isn + 1
         window.reset(to: isn + 1)
+    }
+
+    /// The sequence number the receiver expects next: after the bytes released, and after the
+    /// FIN once it passed (RFC 9293 §3.4: a FIN occupies one sequence number).
+    var expected: SequenceNumber? { next.map { finSeen ? $0 + 1 : $0 } }
+}
+
+/// Which interface each direction of a session must arrive on (issue: forged packets from the
+/// wrong side). The initiator's direction is bound to the interface its SYN came in on; the
+/// responder's to the interface that SYN left through (where the responder is), or, when the
+/// caller does not know it (a PREROUTING queue), to the interface its SYN-ACK came in on.
+/// `nil` as a bound value is a locally generated packet (no input interface).
+struct InterfaceBinding {
+    enum Side: Equatable {
+        case unknown
+        case bound(UInt32?)
+    }
+
+    var initiator: Side = .unknown
+    var responder: Side = .unknown
+
+    /// From the SYN that created the session.
+    init(syn interfaces: PacketInterfaces?) {
+        guard let interfaces else { return }
+        initiator = .bound(interfaces.input)
+        if let output = interfaces.output { responder = .bound(output) }
+    }
+
+    /// Whether a packet of `direction` that came in on `interfaces` may touch the session.
+    func allows(_ direction: Direction, _ interfaces: PacketInterfaces?) -> Bool {
+        guard let interfaces else { return true }  // the caller does not know (a capture replay)
+        switch direction == .fromInitiator ? initiator : responder {
+        case .unknown: return true
+        case let .bound(input): return input == interfaces.input
+        }
+    }
+
+    /// The responder's SYN-ACK binds its side when the SYN could not.
+    mutating func bindResponder(_ interfaces: PacketInterfaces?) {
+        guard let interfaces, responder == .unknown else { return }
+        responder = .bound(interfaces.input)
     }
 }
 
@@ -50,6 +94,9 @@ struct HeldPacket {
     var sequence: SequenceNumber
     var length: Int
     var checksumNotReady: Bool
+    /// The copy differs from the packet the kernel queued (a normalisation, or held bytes it
+    /// overlapped): it must be released as a replacement even when nothing else changes it.
+    var edited: Bool
     var since: Moment
 }
 
@@ -73,16 +120,25 @@ struct Flow {
     var deadline: Moment?
     /// The audit trail's start was reported (the session got established).
     var auditStarted = false
+    var binding: InterfaceBinding
+    /// Alerts this session may still print now, refilled over time, and those it could not
+    /// (summarised later): one session cannot flood the log (FlowEngine.collect).
+    var alertTokens = FlowEngine.alertBurst
+    var alertsRefilled: Moment
+    var alertsSuppressed = 0
 
-    init(key: ConnectionKey, initiator: Endpoint, responder: Endpoint, id: UInt32, rule: InspectionRuleBinding, at now: Moment) {
+    init(key: ConnectionKey, initiator: Endpoint, responder: Endpoint, id: UInt32, rule: InspectionRuleBinding,
+         binding: InterfaceBinding, at now: Moment) {
         self.key = key
         self.initiator = initiator
         self.responder = responder
         self.id = id
         self.rule = rule
+        self.binding = binding
         smtp = SMTPSession(policy: rule.policy)
         created = now
         lastHeard = now
+        alertsRefilled = now
     }
 
     /// One direction's stream, mutated in place (a getter/setter pair would copy the window's

@@ -1,57 +1,78 @@
 import PacketWire
 import SMTPInspection
 
-// Payload-carrying segments. In sequence-number terms, for the stream's next byte N:
-//   [seq, end) entirely before N   a retransmission: rewritten to the bytes first released
+// Payload-carrying segments. In sequence-number terms, for the stream's next byte N and the
+// oldest byte the engine still keeps K (K ≤ N; bytes before K were acknowledged):
+//   seq before K                    payload removed: nothing can vouch for bytes before K (the
+//                                   receiver has them, or they were never part of the stream)
+//   [seq, end) entirely before N    a retransmission: rewritten to the bytes first released
 //   seq before N < end              the old part rewritten, the new part inspected
-//   seq after N                     beyond a gap: held (bounded) until the gap fills, or dropped
-// New initiator bytes behind a held packet wait behind it. New bytes go to the SMTP core; what it
-// masks is written into the packet; bytes it leaves waiting for a reply are held (whole packet)
-// or cut off (the packet's tail: the sender retransmits it).
+//   seq after N                     beyond a gap: held (bounded) until the gap fills, or dropped;
+//                                   a window's worth or more beyond: dropped
+// Held segments overlapping each other are made to carry the bytes first seen (at hold time),
+// and are judged in sequence order once their turn comes. Initiator bytes wait (held) while the
+// core waits for a reply. New bytes go to the SMTP core; what it masks is written into the
+// packet; bytes it leaves waiting for a reply are held (whole packet) or cut off (the packet's
+// tail: the sender retransmits it).
+
+/// What the engine knows about the packet a segment came in (the caller's, and its own edits).
+struct SegmentContext {
+    /// The caller's handle, for a verdict given later.
+    var token: UInt64
+    /// The kernel left the checksum unfinished (`CSUMNOTREADY`): edits defer it, a full one follows.
+    var partial: Bool
+    /// The bytes already differ from what the kernel queued (a normalisation).
+    var edited: Bool
+}
 
 extension FlowEngine {
     mutating func segment(_ i: Int, _ d: Direction, _ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>,
-                          token: UInt64, checksumNotReady: Bool, at now: Moment,
-                          into out: inout FlowOutput) -> PacketVerdict {
+                          _ context: SegmentContext, at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
         guard let next = flows[i][d].next else {
             statistics.droppedBeforeHandshake += 1
             return .drop
         }
         let length = packet.payloadLength
         let ahead = next.distance(to: packet.sequenceNumber)
+        if ahead >= Self.maximumWindow {
+            statistics.outOfWindow += 1
+            return .drop
+        }
         if ahead > 0 {
             statistics.outOfOrder += 1
-            return hold(i, d, packet, bytes.span, token: token, checksumNotReady: checksumNotReady, at: now)
+            return hold(i, d, &packet, &bytes, context, at: now, into: &out)
+        }
+        if flows[i][d].window.start.distance(to: packet.sequenceNumber) < 0 {
+            // Bytes before what is kept: acknowledged already (so the receiver drops them, but only
+            // if its ACK was real) or never part of the stream. Removing them is safe either way;
+            // the receiver answers the empty segment with an ACK, so the sender learns what it has.
+            statistics.unvouchedRemoved += 1
+            return .acceptModified(length: packet.truncatePayload(at: 0, in: &bytes))
         }
         let old = min(length, -ahead)
-        let mode: ChecksumUpdate = checksumNotReady ? .deferred : .incremental
+        let mode: ChecksumUpdate = context.partial ? .deferred : .incremental
         let rewritten = old > 0 && rewriteReleased(i, d, packet, &bytes, count: old, mode: mode, at: now, into: &out)
-        var verdict: PacketVerdict
         if old == length {
-            verdict = rewritten ? .acceptModified(length: packet.totalLength) : .accept
-        } else if d == .fromInitiator && isWaiting(i, at: next) {
-            // Earlier bytes wait for a reply; these wait behind them.
-            if old == 0 {
-                return hold(i, d, packet, bytes.span, token: token, checksumNotReady: checksumNotReady, at: now)
-            }
-            verdict = .acceptModified(length: packet.truncatePayload(at: old, in: &bytes))
-        } else {
-            verdict = inspect(i, d, &packet, &bytes, from: old, rewritten: rewritten, mode: mode,
-                              token: token, checksumNotReady: checksumNotReady, at: now, into: &out)
+            return rewritten ? .acceptModified(length: packet.totalLength) : .accept
         }
-        if checksumNotReady, case .acceptModified = verdict { packet.recomputeChecksums(in: &bytes) }
-        return verdict
+        if d == .fromInitiator && isAwaitingReply(i) {
+            // Earlier bytes wait for a reply; these wait behind them.
+            if old == 0 { return hold(i, d, &packet, &bytes, context, at: now, into: &out) }
+            return .acceptModified(length: packet.truncatePayload(at: old, in: &bytes))
+        }
+        return inspect(i, d, &packet, &bytes, from: old, rewritten: rewritten, mode: mode, context, at: now, into: &out)
     }
 
-    /// Whether initiator bytes at `next` must wait: a held packet already starts there.
-    private func isWaiting(_ i: Int, at next: SequenceNumber) -> Bool {
-        flows[i].held.contains { $0.direction == .fromInitiator && next.distance(to: $0.sequence) <= 0 }
+    /// Whether the core waits for the reply to DATA or AUTH: client bytes after it mean what the
+    /// reply says, so they wait.
+    func isAwaitingReply(_ i: Int) -> Bool {
+        flows[i].smtp.mode == .awaitingDataReply || flows[i].smtp.mode == .awaitingAuthReply
     }
 
     /// Gives the new bytes (from payload offset `old`) to the SMTP core and applies its verdict.
     private mutating func inspect(_ i: Int, _ d: Direction, _ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>,
-                                  from old: Int, rewritten: Bool, mode: ChecksumUpdate, token: UInt64,
-                                  checksumNotReady: Bool, at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
+                                  from old: Int, rewritten: Bool, mode: ChecksumUpdate, _ context: SegmentContext,
+                                  at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
         let count = packet.payloadLength - old
         guard flows[i][d].window.count + count <= configuration.retainLimitPerStream,
               retainedBytes + count <= configuration.retainLimitTotal
@@ -77,9 +98,7 @@ extension FlowEngine {
             if flows[i].state == .reset { return .reset }
         }
         if judged < count {
-            if judged == 0 && old == 0 {
-                return hold(i, d, packet, bytes.span, token: token, checksumNotReady: checksumNotReady, at: now)
-            }
+            if judged == 0 && old == 0 { return hold(i, d, &packet, &bytes, context, at: now, into: &out) }
             statistics.truncated += 1
             return .acceptModified(length: packet.truncatePayload(at: old + judged, in: &bytes))
         }
@@ -135,15 +154,10 @@ extension FlowEngine {
     /// Moves the core's findings to the engine's output and statistics.
     private mutating func collect(_ i: Int, at now: Moment, into out: inout FlowOutput) {
         statistics.smtp += smtpOutput.counters
-        // Runs for every inspected segment and there is rarely an event: copy the flow (a retain
-        // of everything in it) only when there is one.
-        if !smtpOutput.events.isEmpty {
-            let flow = flows[i]
-            for event in smtpOutput.events {
-                statistics.smtpEvents += 1
-                out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
-                                            kind: .smtp(event), alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
-            }
+        // Runs for every inspected segment and there is rarely an event.
+        for event in smtpOutput.events {
+            statistics.smtpEvents += 1
+            emit(i, .smtp(event), at: now, into: &out)
         }
         for record in smtpOutput.trace { out.trace.append(FlowTrace(time: now, record: record)) }
     }
@@ -175,19 +189,20 @@ extension FlowEngine {
             changed = true
         }
         if changed { statistics.retransmissionsRewritten += 1 }
-        if conflicts > 0 {
-            statistics.overlapConflicts += 1
-            let flow = flows[i]
-            out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
-                                        kind: .overlapRewritten(bytes: conflicts), alertOn: flow.rule.alert,
-                                        auditOn: flow.rule.auditTrail))
-        }
+        if conflicts > 0 { reportOverlap(i, d, bytes: conflicts, at: now, into: &out) }
         return changed
     }
 
-    /// Keeps a copy of the packet until it can be judged; drops it when a bound says no.
-    mutating func hold(_ i: Int, _ d: Direction, _ packet: TCPPacket, _ bytes: Span<UInt8>, token: UInt64,
-                       checksumNotReady: Bool, at now: Moment) -> PacketVerdict {
+    /// Bytes from `d` that differed from the first copy were rewritten to it.
+    private mutating func reportOverlap(_ i: Int, _ d: Direction, bytes: Int, at now: Moment, into out: inout FlowOutput) {
+        statistics.overlapConflicts += 1
+        emit(i, .overlapRewritten(bytes: bytes, fromResponder: d == .fromResponder), at: now, into: &out)
+    }
+
+    /// Keeps a copy of the packet until it can be judged; drops it when a bound says no. Bytes it
+    /// shares with packets held before are made theirs: the first copy of a byte wins here too.
+    mutating func hold(_ i: Int, _ d: Direction, _ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>,
+                       _ context: SegmentContext, at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
         let seq = packet.sequenceNumber, length = packet.payloadLength
         if flows[i].held.contains(where: { $0.direction == d && $0.sequence == seq && $0.length == length }) {
             statistics.duplicatesDropped += 1  // a retransmission of a packet already held
@@ -201,23 +216,48 @@ extension FlowEngine {
             statistics.holdRefused += 1
             return .drop
         }
+        let overlaid = overlayHeld(i, d, packet, &bytes, partial: context.partial, at: now, into: &out)
         var copy = [UInt8](repeating: 0, count: size)
         for k in 0..<size { copy[k] = bytes[k] }
-        flows[i].held.append(HeldPacket(token: token, bytes: copy, direction: d, sequence: seq, length: length,
-                                        checksumNotReady: checksumNotReady, since: now))
+        flows[i].held.append(HeldPacket(token: context.token, bytes: copy, direction: d, sequence: seq, length: length,
+                                        checksumNotReady: context.partial, edited: context.edited || overlaid,
+                                        since: now))
         flows[i].heldBytes += size
         heldPackets += 1
         statistics.held += 1
         return .hold
     }
 
+    /// Writes the bytes of packets already held over the ones this packet shares with them.
+    /// Returns whether anything changed; bytes that differed are an overlap trick, reported.
+    private mutating func overlayHeld(_ i: Int, _ d: Direction, _ packet: TCPPacket, _ bytes: inout MutableSpan<UInt8>,
+                                     partial: Bool, at now: Moment, into out: inout FlowOutput) -> Bool {
+        let seq = packet.sequenceNumber, length = packet.payloadLength
+        var conflicts = 0
+        for held in flows[i].held where held.direction == d {
+            let from = max(0, seq.distance(to: held.sequence))                       // in this payload
+            let to = min(length, seq.distance(to: held.sequence + held.length))
+            guard from < to else { continue }
+            let heldPayload = held.bytes.count - held.length  // a held copy is the packet, payload last
+            let first = heldPayload + held.sequence.distance(to: seq + from)
+            let earlier = held.bytes.span.extracting(first..<(first + to - from))
+            var differing = 0
+            for k in 0..<(to - from) where bytes[packet.payloadOffset + from + k] != earlier[k] { differing += 1 }
+            guard differing > 0 else { continue }
+            conflicts += differing
+            packet.replacePayload(at: from, with: earlier, in: &bytes, checksum: partial ? .deferred : .incremental)
+        }
+        guard conflicts > 0 else { return false }
+        reportOverlap(i, d, bytes: conflicts, at: now, into: &out)
+        return true
+    }
+
     /// Judges held packets of direction `d` that can go now (their turn in the stream came, and
-    /// no reply is awaited), in sequence order; their verdicts go to `out.releases`.
+    /// no reply is awaited), in sequence order, the first held first among equals; their
+    /// verdicts go to `out.releases`.
     mutating func drain(_ i: Int, _ d: Direction, at now: Moment, into out: inout FlowOutput) {
         while flows[i].state != .reset, let next = flows[i][d].next {
-            if d == .fromInitiator && (flows[i].smtp.mode == .awaitingDataReply || flows[i].smtp.mode == .awaitingAuthReply) {
-                return
-            }
+            if d == .fromInitiator && isAwaitingReply(i) { return }
             var best: Int?
             for (k, h) in flows[i].held.enumerated() where h.direction == d && next.distance(to: h.sequence) <= 0 {
                 if let b = best, flows[i].held[b].sequence.distance(to: h.sequence) >= 0 { continue }
@@ -233,12 +273,13 @@ extension FlowEngine {
             do {
                 var span = copy.mutableSpan
                 if var packet = try? TCPPacket(checking: span.span) {
-                    verdict = segment(i, d, &packet, &span, token: held.token, checksumNotReady: held.checksumNotReady,
-                                      at: now, into: &out)
+                    let context = SegmentContext(token: held.token, partial: held.checksumNotReady, edited: held.edited)
+                    verdict = segment(i, d, &packet, &span, context, at: now, into: &out)
                     fin = packet.flags.contains(.fin)
+                    if verdict == .hold { return }  // held again (a reply is awaited): it keeps its token
+                    verdict = Self.finish(verdict, packet: packet, edited: held.edited, partial: held.checksumNotReady, &span)
                 }
             }
-            if verdict == .hold { return }  // held again (a reply is awaited): it keeps its token
             out.releases.append(HeldRelease(token: held.token, verdict: verdict, bytes: copy))
             statistics.count(verdict)
             statistics.released += 1

@@ -9,6 +9,7 @@ extension FlowEngine {
         var i = 0
         while i < flows.count {
             if !flows[i].held.isEmpty { expireHeld(i, at: now, into: &out) }
+            summariseSuppressedAlerts(i, at: now, into: &out)
             if isExpired(flows[i], at: now) {
                 remove(i, at: now, into: &out)  // swaps the last session into `i`
                 continue

@@ -10,16 +10,34 @@ import SMTPInspection
 //
 // Session life (BEHAVIOR.md §7):
 //   no session  SYN to the SMTP port          → opening (half-open)
+//               an RST                        → passed (nothing to track)
 //               any other packet              → reset (mid-stream: its SMTP state is unknown)
 //   opening     initiator's ACK of the SYN-ACK → open (audit start)
 //               synwait-time passes           → removed
 //   open        FIN from both sides           → closing; removed finwait-time later (audit stop)
-//               RST                           → closed; removed finwait-time later (audit stop):
-//                                               its late ACKs and FINs pass, late data is dropped
-//                                               (an RST the server ignored must not open a way
-//                                               around inspection)
+//               RST at exactly the receiver's → closed; removed finwait-time later (audit stop):
+//               next sequence number            its late ACKs and FINs pass, late data is dropped
+//               (RFC 5961 §3)
 //               idle time passes              → removed (audit stop)
 //               the core says tear down       → reset; every later packet is reset, then removed
+//   closing, closed, reset: a new SYN from the initiator starts a new session on the same ports.
+//
+// The invariant (docs/design.md): every payload byte the server's application reads was judged
+// by the state machines at the position at which the server's TCP stack delivers it, or the
+// packet carrying it is dropped (or the session reset). So, before a packet may touch any state:
+//   - it parses (malformed: dropped), it is not an IP fragment (dropped: the rules reassemble
+//     first, so one reaching us would pass unseen) and its checksums are right where nobody
+//     verified them (dropped: the receiver would discard it);
+//   - it arrived on the interface its direction is bound to (a forged "server" packet from the
+//     outside is dropped);
+//   - an RST acts only at exactly the receiver's next sequence number, others pass unacted on
+//     (the receiver answers them with a challenge ACK); a SYN never replaces a live session;
+//   - a segment has ACK, and acknowledges nothing that did not go through us.
+// Every queued segment is normalised so that the server's stack reads what the core judged: URG
+// and the urgent pointer cleared (the stack would take the urgent byte out of the stream), a
+// SYN's payload and Fast Open option removed (the client sends the data again after the
+// handshake, where it is judged), bytes before what the engine keeps removed (it cannot vouch
+// for them).
 
 /// The flow table and everything done to one queue's packets. One engine per queue thread.
 public struct FlowEngine {
@@ -40,6 +58,10 @@ public struct FlowEngine {
     var sessionCounter: UInt32 = 0
     var halfOpen = HalfOpenGuard()
 
+    /// A segment starting this far or farther beyond the stream's next byte is in no receive
+    /// window (TCP's largest is 2^30 bytes, RFC 7323 §2.3): dropped, not held.
+    static let maximumWindow = 1 << 30
+
     public init(configuration: FlowEngineConfiguration = FlowEngineConfiguration()) {
         self.configuration = configuration
         flows.reserveCapacity(1024)
@@ -56,44 +78,100 @@ public struct FlowEngine {
     ///   - rule: the inspection rule for a session this packet would start.
     ///   - checksumNotReady: the kernel left the TCP checksum unfinished (`CSUMNOTREADY`):
     ///     an edited packet then gets a full checksum instead of an incremental update.
+    ///     Otherwise the checksums are verified here.
     public mutating func process(
         _ bytes: inout MutableSpan<UInt8>, token: UInt64, rule: InspectionRuleBinding,
         checksumNotReady: Bool = false, at now: Moment, into out: inout FlowOutput
     ) -> PacketVerdict {
+        process(&bytes, PacketMetadata(token: token, rule: rule, checksum: checksumNotReady ? .notReady : .unverified),
+                at: now, into: &out)
+    }
+
+    /// Judges one packet (IP header first), edits it in place, and says what to do with it.
+    public mutating func process(_ bytes: inout MutableSpan<UInt8>, _ meta: PacketMetadata, at now: Moment,
+                                 into out: inout FlowOutput) -> PacketVerdict {
         statistics.packets += 1
         statistics.bytes += UInt64(bytes.count)
-        let packet: TCPPacket
+        var packet: TCPPacket
         do {
             packet = try TCPPacket(checking: bytes.span)
         } catch {
-            return notInspectable(error, at: now, rule: rule, into: &out)
+            return notInspectable(error, at: now, rule: meta.rule, into: &out)
         }
+        if meta.checksum == .unverified && !packet.verifyChecksums(in: bytes.span) {
+            statistics.badChecksum += 1
+            return dropped(packet, reason: "bad checksum", rule: meta.rule, at: now, into: &out)
+        }
+        let partial = meta.checksum == .notReady
+        let edited = normalise(&packet, &bytes, partial: partial)
         let key = ConnectionKey(packet.flowKey)
         let verdict: PacketVerdict
         // One table lookup per packet. The test reads two fields of the flow in place: handing
         // the whole Flow (or calling a method of self) made the compiler copy the Flow, and
         // even the whole engine, with a retain of every reference in it, on every packet.
         if let i = index[key] {
-            if Self.isNewConnection(packet, replacing: flows[i].state, initiator: flows[i].initiator) {
+            if Self.isNewConnection(packet, replacing: flows[i].state, initiator: flows[i].initiator)
+                && flows[i].binding.allows(.fromInitiator, meta.interfaces) {
                 // The same addresses and ports again, after the old connection ended.
                 remove(i, at: now, into: &out)
-                verdict = newFlow(packet, key: key, rule: rule, at: now, into: &out)
+                verdict = newFlow(packet, key: key, meta, at: now, into: &out)
             } else {
-                verdict = existing(i, packet, &bytes, token: token, checksumNotReady: checksumNotReady, at: now, into: &out)
+                verdict = existing(i, &packet, &bytes, meta, edited: edited, at: now, into: &out)
             }
         } else {
-            verdict = newFlow(packet, key: key, rule: rule, at: now, into: &out)
+            verdict = newFlow(packet, key: key, meta, at: now, into: &out)
         }
-        statistics.count(verdict)
+        let final = Self.finish(verdict, packet: packet, edited: edited, partial: partial, &bytes)
+        statistics.count(final)
         statistics.heldNow = heldPackets
-        return verdict
+        return final
+    }
+
+    /// Header normalisations every queued segment gets before it is judged (the file's top
+    /// comment). Returns whether the bytes changed.
+    private mutating func normalise(_ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>, partial: Bool) -> Bool {
+        let mode: ChecksumUpdate = partial ? .deferred : .incremental
+        var edited = false
+        if packet.clearUrgent(in: &bytes, checksum: mode) {
+            statistics.urgentCleared += 1
+            edited = true
+        }
+        if packet.flags.contains(.syn) {
+            if packet.removeFastOpen(in: &bytes, checksum: mode) {
+                statistics.fastOpenRemoved += 1
+                edited = true
+            }
+            if packet.payloadLength > 0 {
+                // Data on a SYN (TCP Fast Open) would reach the server before any reply could
+                // be judged against it; without it the client sends the bytes again after the
+                // handshake. Cutting the payload cuts a FIN with it.
+                packet.truncatePayload(at: 0, in: &bytes)
+                statistics.synDataStripped += 1
+                edited = true
+            }
+        }
+        return edited
+    }
+
+    /// The verdict as the caller must apply it: a normalised packet passes as a replacement, and
+    /// an edited packet whose checksum the kernel had not finished gets a full one.
+    static func finish(_ verdict: PacketVerdict, packet: TCPPacket, edited: Bool, partial: Bool,
+                       _ bytes: inout MutableSpan<UInt8>) -> PacketVerdict {
+        var final = verdict
+        if edited, case .accept = verdict { final = .acceptModified(length: packet.totalLength) }
+        if partial, case let .acceptModified(length) = final,
+           let shorter = try? TCPPacket(checking: bytes.span.extracting(0..<length)) {
+            shorter.recomputeChecksums(in: &bytes)
+        }
+        return final
     }
 
     /// A SYN from the initiator to a session that is over (closing, closed by an RST, torn
     /// down) starts a new connection on the same ports.
     private static func isNewConnection(_ packet: TCPPacket, replacing state: SessionState, initiator: Endpoint) -> Bool {
         let flags = packet.flags
-        guard flags.contains(.syn), !flags.contains(.ack), packet.flowKey.source == initiator else { return false }
+        guard flags.contains(.syn), !flags.contains(.ack), !flags.contains(.rst),
+              packet.flowKey.source == initiator else { return false }
         switch state {
         case .closing, .closed, .reset: return true
         case .opening, .open: return false
@@ -102,15 +180,74 @@ public struct FlowEngine {
 
     private mutating func notInspectable(_ error: PacketError, at now: Moment, rule: InspectionRuleBinding,
                                          into out: inout FlowOutput) -> PacketVerdict {
-        guard error.isMalformed else {
+        let reason: String
+        switch error.reason {
+        case .fragment:
+            // The rules reassemble before the queue (conntrack); a fragment that still reaches it
+            // would pass unseen, and its other fragments never match the TCP/25 rule.
+            statistics.fragments += 1
+            reason = "IP fragment"
+        case _ where error.isMalformed:
+            statistics.malformed += 1
+            reason = error.reason.text
+        default:
             statistics.notInspected += 1
+            statistics.count(PacketVerdict.accept)
             return .accept
         }
-        statistics.malformed += 1
         let key = error.flowKey
         out.events.append(FlowEvent(
             time: now, initiator: key?.source ?? Self.unknownEndpoint, responder: key?.destination ?? Self.unknownEndpoint,
-            kind: .dropPacket(reason: error.reason.text), alertOn: rule.alert, auditOn: rule.auditTrail))
+            kind: .dropPacket(reason: reason), alertOn: rule.alert, auditOn: rule.auditTrail))
+        statistics.count(PacketVerdict.drop)
+        return .drop
+    }
+
+    /// Alerts one session may print at once, and the time in which it earns one more: a session
+    /// that sends a flood of illegal lines (one 63 KB segment of `X\r\n` is 21,000 of them)
+    /// prints its first alerts, then one a second, and a count of the rest (`alertsSuppressed`).
+    public static let alertBurst = 20
+    static let alertRefillSeconds = 1.0
+
+    /// Reports an alert of session `i`, within its share.
+    mutating func emit(_ i: Int, _ kind: FlowEvent.Kind, at now: Moment, into out: inout FlowOutput) {
+        if flows[i].alertTokens < Self.alertBurst {
+            let earned = Int(now.seconds(since: flows[i].alertsRefilled) / Self.alertRefillSeconds)
+            if earned > 0 {
+                flows[i].alertTokens = min(Self.alertBurst, flows[i].alertTokens + earned)
+                flows[i].alertsRefilled = flows[i].alertTokens == Self.alertBurst
+                    ? now : flows[i].alertsRefilled + Double(earned) * Self.alertRefillSeconds
+            }
+        } else {
+            flows[i].alertsRefilled = now
+        }
+        guard flows[i].alertTokens > 0 else {
+            flows[i].alertsSuppressed += 1
+            statistics.alertsSuppressed += 1
+            return
+        }
+        flows[i].alertTokens -= 1
+        let flow = flows[i]
+        out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder, kind: kind,
+                                    alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
+    }
+
+    /// Reports how many of session `i`'s alerts were not printed since the last such report.
+    mutating func summariseSuppressedAlerts(_ i: Int, at now: Moment, into out: inout FlowOutput) {
+        guard flows[i].alertsSuppressed > 0 else { return }
+        let flow = flows[i]
+        out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
+                                    kind: .alertsSuppressed(count: flow.alertsSuppressed),
+                                    alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
+        flows[i].alertsSuppressed = 0
+    }
+
+    /// A packet that failed a check before it could touch a session: dropped and reported.
+    private mutating func dropped(_ packet: TCPPacket, reason: String, rule: InspectionRuleBinding, at now: Moment,
+                                  into out: inout FlowOutput) -> PacketVerdict {
+        let key = packet.flowKey
+        out.events.append(FlowEvent(time: now, initiator: key.source, responder: key.destination,
+                                    kind: .dropPacket(reason: reason), alertOn: rule.alert, auditOn: rule.auditTrail))
         statistics.count(PacketVerdict.drop)
         return .drop
     }
@@ -118,9 +255,10 @@ public struct FlowEngine {
     static let unknownEndpoint = Endpoint(.v4(IPv4Address(0, 0, 0, 0)), 0)
 
     /// A packet of a connection not in the table.
-    private mutating func newFlow(_ packet: TCPPacket, key: ConnectionKey, rule: InspectionRuleBinding,
+    private mutating func newFlow(_ packet: TCPPacket, key: ConnectionKey, _ meta: PacketMetadata,
                                   at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
         let flags = packet.flags
+        let rule = meta.rule
         if flags.contains(.rst) { return .accept }  // nothing to track, nothing to protect
         let toServer = packet.destinationPort == configuration.smtpPort
         guard flags.contains(.syn) && !flags.contains(.ack) && toServer else {
@@ -142,7 +280,8 @@ public struct FlowEngine {
         guard admitHalfOpen(to: host, rule: rule, at: now, into: &out) else { return .drop }
         sessionCounter &+= 1
         var flow = Flow(key: key, initiator: packet.flowKey.source, responder: packet.flowKey.destination,
-                        id: 0x66F9_6EB0 &+ sessionCounter &* 0x9E37_79B1, rule: rule, at: now)
+                        id: 0x66F9_6EB0 &+ sessionCounter &* 0x9E37_79B1, rule: rule,
+                        binding: InterfaceBinding(syn: meta.interfaces), at: now)
         flow.initiatorStream.start(isn: packet.sequenceNumber)
         index[key] = flows.count
         flows.append(flow)
@@ -154,40 +293,44 @@ public struct FlowEngine {
     }
 
     /// A packet of a session in the table.
-    private mutating func existing(_ i: Int, _ packet: TCPPacket, _ bytes: inout MutableSpan<UInt8>, token: UInt64,
-                                   checksumNotReady: Bool, at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
-        flows[i].lastHeard = now
+    private mutating func existing(_ i: Int, _ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>,
+                                   _ meta: PacketMetadata, edited: Bool, at now: Moment,
+                                   into out: inout FlowOutput) -> PacketVerdict {
         let direction = flows[i].direction(of: packet)
+        guard flows[i].binding.allows(direction, meta.interfaces) else {
+            statistics.wrongInterface += 1
+            emit(i, .dropPacket(reason: "arrival on the wrong interface for its session"), at: now, into: &out)
+            return .drop
+        }
         let flags = packet.flags
-        if flows[i].state == .closed {
+        if flags.contains(.rst) { return reset(i, packet, from: direction, at: now, into: &out) }
+        switch flows[i].state {
+        case .closed:
             guard packet.payloadLength > 0 else { return .accept }
             statistics.lateAfterReset += 1
             return .drop
+        case .reset:
+            return .reset
+        case .opening, .open, .closing:
+            break
         }
-        if flags.contains(.rst) {
-            // Also the resets the daemon sends for a torn-down session, which pass our queue.
-            leaveState(i)
-            releaseAllHeld(i, verdict: .drop, into: &out)
-            discardRetained(i)  // no data of it passes again: nothing to make identical
-            flows[i].state = .closed
-            flows[i].deadline = now + configuration.finWaitTimeout
-            return .accept
+        if flags.contains(.syn) { return syn(i, packet, from: direction, meta.interfaces) }
+        guard flags.contains(.ack), isAcceptable(i, ack: packet.acknowledgmentNumber, from: direction) else {
+            // RFC 9293 §3.10.7.4: a synchronized connection discards a segment without ACK; an
+            // ACK of bytes never sent (through us) is not from the peer's TCP (RFC 5961 §5).
+            statistics.ackRefused += 1
+            return .drop
         }
-        if flows[i].state == .reset { return .reset }
-        if flags.contains(.syn) {
-            if direction == .fromResponder && flags.contains(.ack) && flows[i].responderStream.next == nil {
-                flows[i].responderStream.start(isn: packet.sequenceNumber)
-            }
-            return .accept  // a SYN retransmission or the SYN-ACK: nothing to inspect
-        }
-        if flags.contains(.ack) { acknowledge(i, packet.acknowledgmentNumber, from: direction, at: now, into: &out) }
+        flows[i].lastHeard = now
+        acknowledge(i, packet.acknowledgmentNumber, from: direction, at: now, into: &out)
+        // Held bytes of this direction whose turn came go first: the first copy of a byte wins.
+        if !flows[i].held.isEmpty { drain(i, direction, at: now, into: &out) }
         var verdict = PacketVerdict.accept
         var fin = flags.contains(.fin)
-        if packet.payloadLength > 0 {
-            var segment = packet
-            verdict = self.segment(i, direction, &segment, &bytes, token: token,
-                                   checksumNotReady: checksumNotReady, at: now, into: &out)
-            fin = segment.flags.contains(.fin)  // cutting the payload's tail cuts its FIN too
+        if packet.payloadLength > 0 && flows[i].state != .reset {
+            let context = SegmentContext(token: meta.token, partial: meta.checksum == .notReady, edited: edited)
+            verdict = self.segment(i, direction, &packet, &bytes, context, at: now, into: &out)
+            fin = packet.flags.contains(.fin)  // cutting the payload's tail cuts its FIN too
         }
         switch verdict {
         case .accept, .acceptModified:
@@ -200,7 +343,88 @@ public struct FlowEngine {
             drain(i, .fromInitiator, at: now, into: &out)
             drain(i, .fromResponder, at: now, into: &out)
         }
+        if flows[i].state == .reset { return .reset }
         return verdict
+    }
+
+    /// An RST of a session in the table. RFC 5961 §3.2: it ends the connection only at exactly
+    /// the receiver's next sequence number; one elsewhere (inside the window: the receiver sends
+    /// a challenge ACK; outside: it is ignored) passes on and changes nothing here, so a session
+    /// the server keeps is kept, and a guessed RST cannot make the engine forget a live one.
+    private mutating func reset(_ i: Int, _ packet: TCPPacket, from direction: Direction, at now: Moment,
+                                into out: inout FlowOutput) -> PacketVerdict {
+        switch flows[i].state {
+        case .reset, .closed:
+            return .accept  // ours for a torn-down session, or one more for a session over
+        case .opening, .open, .closing:
+            break
+        }
+        let acknowledgesSYN = packet.flags.contains(.ack)
+            && flows[i].initiatorStream.isn.map { packet.acknowledgmentNumber == $0 + 1 } == true
+        let exact: Bool
+        if direction == .fromResponder && flows[i].responderStream.isn == nil {
+            exact = acknowledgesSYN  // RFC 9293 §3.10.7.3: in SYN-SENT, an RST that acknowledges the SYN
+        } else {
+            exact = flows[i][direction].expected == packet.sequenceNumber
+        }
+        guard exact else {
+            statistics.resetsIgnored += 1
+            return .accept
+        }
+        leaveState(i)
+        releaseAllHeld(i, verdict: .drop, into: &out)
+        discardRetained(i)  // no data of it passes again: nothing to make identical
+        flows[i].state = .closed
+        flows[i].lastHeard = now
+        flows[i].deadline = now + configuration.finWaitTimeout
+        return .accept
+    }
+
+    /// A SYN or SYN-ACK of a session in the table: the handshake's, or one that must not change it.
+    private mutating func syn(_ i: Int, _ packet: TCPPacket, from direction: Direction,
+                              _ interfaces: PacketInterfaces?) -> PacketVerdict {
+        let ack = packet.flags.contains(.ack)
+        switch (direction, ack) {
+        case (.fromInitiator, false):
+            if packet.sequenceNumber == flows[i].initiatorStream.isn && flows[i].state == .opening {
+                return .accept  // the SYN again
+            }
+            if flows[i].state == .open {
+                // RFC 5961 §4: the server answers with a challenge ACK; a client that really lost
+                // the connection then sends an RST at the right sequence number, which ends it.
+                statistics.synOnEstablished += 1
+                return .accept
+            }
+            statistics.synRefused += 1  // another ISN than the session's: the server keeps the first
+            return .drop
+        case (.fromResponder, true):
+            guard let initiatorISN = flows[i].initiatorStream.isn,
+                  packet.acknowledgmentNumber == initiatorISN + 1 else {
+                statistics.synRefused += 1  // it does not answer this session's SYN
+                return .drop
+            }
+            if let isn = flows[i].responderStream.isn {
+                guard packet.sequenceNumber == isn else {
+                    statistics.synRefused += 1
+                    return .drop
+                }
+                return .accept  // the SYN-ACK again
+            }
+            flows[i].responderStream.start(isn: packet.sequenceNumber)
+            flows[i].binding.bindResponder(interfaces)
+            return .accept
+        case (.fromInitiator, true), (.fromResponder, false):
+            statistics.synRefused += 1  // a simultaneous open, or a SYN from the wrong side
+            return .drop
+        }
+    }
+
+    /// Whether `ack`, from `direction`, acknowledges only bytes that went to its sender through
+    /// us: not beyond what was released the other way (and its FIN), nor a window's worth before.
+    private func isAcceptable(_ i: Int, ack: SequenceNumber, from direction: Direction) -> Bool {
+        guard let expected = flows[i][direction.reversed].expected else { return false }
+        let behind = ack.distance(to: expected)
+        return behind >= 0 && behind <= Self.maximumWindow
     }
 
     /// An ACK: the peer has the bytes before `ack`; the handshake completes on the first one.
@@ -255,6 +479,7 @@ public struct FlowEngine {
     mutating func remove(_ i: Int, at now: Moment, into out: inout FlowOutput) {
         leaveState(i)
         releaseAllHeld(i, verdict: .drop, into: &out)
+        summariseSuppressedAlerts(i, at: now, into: &out)
         let flow = flows[i]
         retainedBytes -= flow.initiatorStream.window.count + flow.responderStream.window.count
         if flow.auditStarted {  // a Stop line only where a Start line was printed

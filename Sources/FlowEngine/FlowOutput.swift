@@ -20,6 +20,51 @@ public struct Moment: Comparable, Hashable, Sendable {
     }
 }
 
+/// Whether a packet's checksums were checked before it reached the engine.
+public enum ChecksumStatus: Sendable, Equatable {
+    /// The kernel (or the NIC) verified them (no `NFQA_SKB_CSUM_NOTVERIFIED`).
+    case verified
+    /// Nobody did: the engine verifies them before the packet may touch any state.
+    case unverified
+    /// The kernel queued the packet before finishing its TCP checksum (`CSUMNOTREADY`: built
+    /// on this host, the checksum field holds only the pseudo-header sum). Nothing to verify;
+    /// an edited packet gets a full checksum.
+    case notReady
+}
+
+/// The interfaces a packet came in on and goes out through (kernel interface indexes; nil for
+/// none: a locally generated packet has no input interface).
+public struct PacketInterfaces: Hashable, Sendable {
+    public var input: UInt32?
+    public var output: UInt32?
+
+    public init(input: UInt32?, output: UInt32?) {
+        self.input = input
+        self.output = output
+    }
+}
+
+/// What the caller knows about a packet besides its bytes.
+public struct PacketMetadata: Sendable {
+    /// The caller's handle for the packet (the NFQUEUE packet id), returned in
+    /// `FlowOutput.releases` if the packet is held.
+    public var token: UInt64
+    /// The inspection rule for a session this packet would start.
+    public var rule: InspectionRuleBinding
+    public var checksum: ChecksumStatus
+    /// Nil when the caller cannot know them (a capture replay): sessions are then not bound to
+    /// interfaces.
+    public var interfaces: PacketInterfaces?
+
+    public init(token: UInt64, rule: InspectionRuleBinding, checksum: ChecksumStatus = .unverified,
+                interfaces: PacketInterfaces? = nil) {
+        self.token = token
+        self.rule = rule
+        self.checksum = checksum
+        self.interfaces = interfaces
+    }
+}
+
 /// What to do with a packet.
 public enum PacketVerdict: Equatable, Sendable {
     /// Let it through unchanged.
@@ -55,8 +100,12 @@ public struct FlowEvent: Sendable {
         case sessionStart
         /// `%FW-6-SESS_AUDIT_TRAIL` with the payload bytes each side sent.
         case sessionStop(initiatorBytes: UInt64, responderBytes: UInt64)
-        /// A retransmission carried bytes different from the first copy; rewritten to the first.
-        case overlapRewritten(bytes: Int)
+        /// A retransmission (or an overlapping segment) carried bytes different from the first
+        /// copy; rewritten to the first. `fromResponder`: the rewritten bytes came from the
+        /// responder (else from the initiator).
+        case overlapRewritten(bytes: Int, fromResponder: Bool)
+        /// A session's alerts beyond its share were not printed (FlowEngine.alertBurst).
+        case alertsSuppressed(count: Int)
         /// `%FW-4-ALERT_ON` / `%FW-4-ALERT_OFF`: half-open protection turned aggressive / calm.
         case aggressiveOn(count: Int, high: Int, rate: Int)
         case aggressiveOff(count: Int, low: Int, rate: Int)

@@ -25,6 +25,35 @@ public struct FlowStatistics: Equatable, Sendable {
     public var midstream: UInt64 = 0
     /// Data of a session an RST ended, arriving late: dropped.
     public var lateAfterReset: UInt64 = 0
+    // Checks and normalisations (a packet that fails a check changes no state).
+    /// TCP or IPv4 header checksum wrong (where nobody had verified it): dropped.
+    public var badChecksum: UInt64 = 0
+    /// IP fragments of TCP that reached the queue: dropped (the rules defragment first).
+    public var fragments: UInt64 = 0
+    /// A packet of a session that came in on the other direction's interface: dropped.
+    public var wrongInterface: UInt64 = 0
+    /// URG and the urgent pointer cleared.
+    public var urgentCleared: UInt64 = 0
+    /// Payloads of SYNs and SYN-ACKs removed; Fast Open options turned into no-ops.
+    public var synDataStripped: UInt64 = 0
+    public var fastOpenRemoved: UInt64 = 0
+    /// RSTs whose sequence number was not exactly the receiver's next (RFC 5961 §3): passed on
+    /// (the receiver answers with a challenge ACK), the session kept.
+    public var resetsIgnored: UInt64 = 0
+    /// SYNs on an established session (passed on for the server's challenge ACK; RFC 5961 §4).
+    public var synOnEstablished: UInt64 = 0
+    /// SYNs or SYN-ACKs with another initial sequence number than the session's, or from the
+    /// wrong side: dropped.
+    public var synRefused: UInt64 = 0
+    /// Segments without ACK, or acknowledging bytes that never went through us: dropped.
+    public var ackRefused: UInt64 = 0
+    /// Segments carrying bytes before what the engine keeps (already acknowledged, or before the
+    /// stream began): their payload removed, since nothing can vouch for those bytes.
+    public var unvouchedRemoved: UInt64 = 0
+    /// Segments too far beyond the stream to be in any receive window: dropped.
+    public var outOfWindow: UInt64 = 0
+    /// Alerts a session could not print because it had used its share (summarised).
+    public var alertsSuppressed: UInt64 = 0
     // Bounds that said no (DESIGN.md invariant 6).
     public var tableFull: UInt64 = 0
     public var holdRefused: UInt64 = 0
@@ -83,6 +112,12 @@ public struct FlowStatistics: Equatable, Sendable {
         lhs.midstream += rhs.midstream; lhs.lateAfterReset += rhs.lateAfterReset; lhs.tableFull += rhs.tableFull; lhs.holdRefused += rhs.holdRefused
         lhs.holdExpired += rhs.holdExpired; lhs.retainRefused += rhs.retainRefused
         lhs.halfOpenDeleted += rhs.halfOpenDeleted; lhs.blockedConnections += rhs.blockedConnections
+        lhs.badChecksum += rhs.badChecksum; lhs.fragments += rhs.fragments; lhs.wrongInterface += rhs.wrongInterface
+        lhs.urgentCleared += rhs.urgentCleared; lhs.synDataStripped += rhs.synDataStripped
+        lhs.fastOpenRemoved += rhs.fastOpenRemoved; lhs.resetsIgnored += rhs.resetsIgnored
+        lhs.synOnEstablished += rhs.synOnEstablished; lhs.synRefused += rhs.synRefused; lhs.ackRefused += rhs.ackRefused
+        lhs.unvouchedRemoved += rhs.unvouchedRemoved; lhs.outOfWindow += rhs.outOfWindow
+        lhs.alertsSuppressed += rhs.alertsSuppressed
         lhs.sessionsCreated += rhs.sessionsCreated; lhs.teardowns += rhs.teardowns
         lhs.established += rhs.established; lhs.halfOpen += rhs.halfOpen; lhs.closing += rhs.closing
         lhs.maxEstablished += rhs.maxEstablished; lhs.maxHalfOpen += rhs.maxHalfOpen; lhs.maxClosing += rhs.maxClosing

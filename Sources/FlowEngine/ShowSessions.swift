@@ -82,6 +82,11 @@ public enum ShowInspect {
             malformed \(s.malformed), not TCP \(s.notInspected)
             Limits refused: session table \(s.tableFull), hold \(s.holdRefused), hold expired \(s.holdExpired), \
             retain \(s.retainRefused); late data after an RST dropped \(s.lateAfterReset)
+            Checks dropped: bad checksum \(s.badChecksum), IP fragment \(s.fragments), wrong interface \
+            \(s.wrongInterface), SYN refused \(s.synRefused), ACK refused \(s.ackRefused), out of window \(s.outOfWindow)
+            Normalised: URG cleared \(s.urgentCleared), SYN data stripped \(s.synDataStripped), Fast Open \
+            removed \(s.fastOpenRemoved), unvouched bytes removed \(s.unvouchedRemoved); RSTs ignored \
+            \(s.resetsIgnored), SYNs on established sessions \(s.synOnEstablished); alerts suppressed \(s.alertsSuppressed)
             Half-open protection: sessions deleted \(s.halfOpenDeleted), connections to blocked hosts dropped \
             \(s.blockedConnections)
 

@@ -161,6 +161,9 @@ extension NFQueue {
             mark: m.has_mark ? PacketMark(rawValue: m.mark) : nil,
             gso: m.skb_info & UInt32(NFQA_SKB_GSO) != 0,
             checksumNotReady: m.skb_info & UInt32(NFQA_SKB_CSUMNOTREADY) != 0,
+            // The kernel says whether it verified the checksums only with F_GSO (it sends no
+            // NFQA_SKB_INFO without it): without that word, nobody vouches for them.
+            checksumNotVerified: !configuration.gso || m.skb_info & UInt32(NFQA_SKB_CSUM_NOTVERIFIED) != 0,
             capturedLength: captured,
             packetLength: max(Int(m.packet_len), captured),
             timestamp: m.has_timestamp

@@ -110,6 +110,10 @@ public struct PacketInfo: Sendable {
     /// NFQA_SKB_CSUMNOTREADY: the transport checksum is only the pseudo-header partial sum; an
     /// edit must recompute it in full (an incremental update would be wrong).
     public var checksumNotReady: Bool
+    /// NFQA_SKB_CSUM_NOTVERIFIED, or a queue without F_GSO (whose messages say nothing about
+    /// checksums): nobody verified the packet's checksums, so a packet with a wrong one may be
+    /// here (one its receiver will discard). Meaningless when `checksumNotReady`.
+    public var checksumNotVerified: Bool
     /// Bytes lent to the handler.
     public var capturedLength: Int
     /// The packet's real length (NFQA_CAP_LEN) when the kernel sent only `capturedLength` bytes.

@@ -39,10 +39,15 @@ final class AlertLog: Sendable {
             guard event.auditOn else { return nil }
             return "%FW-6-SESS_AUDIT_TRAIL: Stop smtp session: initiator \(initiator) sent \(sent) bytes -- "
                 + "responder \(responder) sent \(received) bytes"
-        case let .overlapRewritten(bytes):
+        case let .overlapRewritten(bytes, fromResponder):
             guard event.alertOn else { return nil }
-            return "%FW-4-TCP_OVERLAP_MISMATCH: Retransmission from \(initiator)=>\(responder) differed in "
+            let (sender, receiver) = fromResponder ? (responder, initiator) : (initiator, responder)
+            return "%FW-4-TCP_OVERLAP_MISMATCH: Retransmission from \(sender)=>\(receiver) differed in "
                 + "\(bytes) bytes; rewritten to the bytes first seen"
+        case let .alertsSuppressed(count):
+            guard event.alertOn else { return nil }
+            return "%FW-4-SESSION_ALERTS_SUPPRESSED: \(count) alert\(count == 1 ? "" : "s") of session "
+                + "\(initiator)=>\(responder) suppressed (more than \(FlowEngine.alertBurst) at once)"
         case let .aggressiveOn(count, high, rate):
             guard event.alertOn else { return nil }
             return "%FW-4-ALERT_ON: getting aggressive, count (\(count)/\(high)) current 1-min rate: \(rate)"

@@ -126,9 +126,11 @@ final class QueueWorker: @unchecked Sendable {
             path.lastReceived = info.receivedAt
             path.lastMoment = moment(info.receivedAt)
         }
-        let verdict = path.engine.process(&bytes, token: UInt64(info.id.rawValue), rule: rule,
-                                          checksumNotReady: info.checksumNotReady, at: path.lastMoment,
-                                          into: &path.output)
+        let checksum: ChecksumStatus = info.checksumNotReady ? .notReady : info.checksumNotVerified ? .unverified : .verified
+        let meta = PacketMetadata(token: UInt64(info.id.rawValue), rule: rule, checksum: checksum,
+                                  interfaces: PacketInterfaces(input: info.inInterface?.rawValue,
+                                                               output: info.outInterface?.rawValue))
+        let verdict = path.engine.process(&bytes, meta, at: path.lastMoment, into: &path.output)
         let action: PacketAction
         switch verdict {
         case .accept: action = .accept

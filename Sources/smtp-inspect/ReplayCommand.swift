@@ -33,6 +33,11 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "Print the 'debug ip inspect smtp' trace (the only value: smtp).")
     var debug: String?
 
+    @Flag(help: """
+        Drop packets whose checksums are wrong, as the daemon does with packets nobody verified.         Off by default: a capture taken on a host with checksum offload holds checksums the NIC         would have filled in later.
+        """)
+    var verifyChecksums = false
+
     func validate() throws {
         if let debug, debug != "smtp" { throw ValidationError("--debug \(debug): the only trace is 'smtp'") }
         if rule != nil && policyOptions.config == nil { throw ValidationError("--rule needs --config") }
@@ -56,7 +61,8 @@ struct ReplayCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
-        var replay = Replay(engine: FlowEngine(configuration: setup.engine), rule: chosen, log: log, writer: writer)
+        var replay = Replay(engine: FlowEngine(configuration: setup.engine), rule: chosen, log: log, writer: writer,
+                            checksum: verifyChecksums ? .unverified : .verified)
         replay.engine.traceEnabled = debug == "smtp"
         do {
             try reader.forEach { record, bytes in
@@ -88,6 +94,8 @@ struct Replay {
     let rule: InspectionRuleBinding
     let log: AlertLog
     let writer: PcapWriter?
+    /// How the engine takes the capture's checksums (see `--verify-checksums`).
+    let checksum: ChecksumStatus
     var output = FlowOutput()
     var token: UInt64 = 0
     var last = Moment(nanoseconds: 0)
@@ -107,7 +115,7 @@ struct Replay {
         last = now
         var original = [UInt8](repeating: 0, count: bytes.count)
         for k in 0..<bytes.count { original[k] = bytes[k] }
-        let verdict = engine.process(&bytes, token: token, rule: rule, at: now, into: &output)
+        let verdict = engine.process(&bytes, PacketMetadata(token: token, rule: rule, checksum: checksum), at: now, into: &output)
         count(verdict)
         switch verdict {
         case .accept: writer?.write(bytes.span, timestamp: record.timestamp)
@@ -136,7 +144,7 @@ struct Replay {
         var verdict = PacketVerdict.drop
         do {
             var span = retransmission.mutableSpan
-            verdict = engine.process(&span, token: token, rule: rule, at: now, into: &output)
+            verdict = engine.process(&span, PacketMetadata(token: token, rule: rule, checksum: checksum), at: now, into: &output)
             count(verdict)
             switch verdict {
             case .accept: writer?.write(span.span, timestamp: Self.timestamp(now))

@@ -138,13 +138,15 @@ struct FlowEngineSessionTests {
         #expect(packet.map { Array(last[$0.payloadRange]) } == Array("Exxxxx\r\n".utf8))
         #expect(net.eventNames().last == "overlap-rewritten")
         #expect(net.engine.statistics.overlapConflicts == 1)
-        // Once the server has acknowledged them, old bytes are not kept any more.
+        // Once the server has acknowledged them, old bytes are not kept any more: nothing can
+        // vouch for them, so they do not pass (the empty segment still carries the ACK).
         net.server("502 no\r\n")
         changed = net.forwarded.count
         net.send(fromClient: true, flags: [.ack, .psh], sequence: seq, payload: Array("NOOP a\r\n".utf8))
         let acked = net.forwarded[changed]
         let ackedPacket = try? TCPPacket(checking: acked.span)
-        #expect(ackedPacket.map { Array(acked[$0.payloadRange]) } == Array("NOOP a\r\n".utf8))  // the server discards it
+        #expect(ackedPacket?.payloadLength == 0)
+        #expect(net.engine.statistics.unvouchedRemoved == 1)
     }
 
     @Test("Smuggling tears the session down: this packet and every later one is reset")
@@ -224,16 +226,50 @@ struct FlowEngineResetTests {
         #expect(net.eventNames().last == "session-stop")
     }
 
-    @Test("An RST the server might ignore opens no way around inspection: later data is dropped")
-    func noBypassAfterRST() {
+    @Test("An RST not at the receiver's next sequence number changes nothing: later data is judged",
+          arguments: [1, 100, 100_000, -1])
+    func inexactResetIgnored(offset: Int) {
         var net = Network()
         net.open()
         let seq = net.clientISN + 1 + net.clientSent.count
-        net.send(fromClient: true, flags: .rst, sequence: seq + 100_000, payload: [])  // out of window
+        net.send(fromClient: true, flags: .rst, sequence: seq + offset, payload: [])
+        #expect(net.verdicts.last == .accept)  // on to the server, which answers with a challenge ACK
+        #expect(net.engine.statistics.resetsIgnored == 1)
+        #expect(net.engine.sessions().first?.state == .open)
         net.send(fromClient: true, flags: [.ack, .psh], sequence: seq, payload: Array("EXPN root\r\n".utf8))
+        #expect(net.serverText.hasSuffix("Exxxxxxxx\r\n"))
+        // A server's RST counts from the server's side of the stream.
+        net.send(fromClient: false, flags: [.rst, .ack], sequence: net.serverISN + 1 + net.serverSent.count + 5, payload: [])
+        #expect(net.engine.statistics.resetsIgnored == 2)
+        net.tick(after: 30)
+        #expect(net.engine.sessions().first?.state == .open)  // the session the server keeps is kept
+    }
+
+    @Test("An RST exactly at the receiver's next sequence number ends the session; later data is dropped",
+          arguments: [true, false])
+    func exactReset(fromClient: Bool) {
+        var net = Network()
+        net.open()
+        let clientNext = net.clientISN + 1 + net.clientSent.count
+        let serverNext = net.serverISN + 1 + net.serverSent.count
+        net.send(fromClient: fromClient, flags: .rst, sequence: fromClient ? clientNext : serverNext, payload: [])
+        #expect(net.engine.sessions().first?.state == .closed)
+        net.send(fromClient: true, flags: [.ack, .psh], sequence: clientNext, payload: Array("EXPN root\r\n".utf8))
         #expect(net.verdicts.last == .drop)
         #expect(!net.serverText.contains("EXPN"))
         #expect(net.engine.statistics.lateAfterReset == 1)
+    }
+
+    @Test("After the FIN, an RST must be at the sequence number after it")
+    func resetAfterFIN() {
+        var net = Network()
+        net.open()
+        let clientNext = net.clientISN + 1 + net.clientSent.count
+        net.send(fromClient: true, flags: [.fin, .ack], sequence: clientNext, payload: [])
+        net.send(fromClient: true, flags: .rst, sequence: clientNext, payload: [])
+        #expect(net.engine.statistics.resetsIgnored == 1)
+        net.send(fromClient: true, flags: .rst, sequence: clientNext + 1, payload: [])
+        #expect(net.engine.sessions().first?.state == .closed)
     }
 }
 

@@ -59,6 +59,9 @@ struct Network {
     var resetRequests: [ResetRequest] = []
     /// Every packet the engine let through, as sent on, for checksum checks.
     var forwarded: [[UInt8]] = []
+    /// The interfaces each side's packets come in on (and leave through), when the test gives
+    /// the engine interface metadata (the live path does; a capture replay does not).
+    var interfaces: (client: PacketInterfaces, server: PacketInterfaces)?
 
     init(rule: InspectionRuleBinding = InspectionRuleBinding(name: "OUT-IN", policy: SMTPPolicy(kind: .esmtp)),
          configuration: FlowEngineConfiguration = FlowEngineConfiguration(), ipv6: Bool = false) {
@@ -80,26 +83,41 @@ struct Network {
     /// Builds and sends one segment; returns the engine's verdict.
     @discardableResult
     mutating func send(fromClient: Bool, flags: TCPFlags, sequence: SequenceNumber, payload: [UInt8],
-                       checksumNotReady: Bool = false) -> PacketVerdict {
+                       checksumNotReady: Bool = false, acknowledging: SequenceNumber? = nil, urgentPointer: UInt16 = 0,
+                       options: [TCPOption] = [], badChecksum: Bool = false,
+                       arrivingOn: PacketInterfaces? = nil) -> PacketVerdict {
         let (src, dst) = fromClient ? (client, server) : (server, client)
-        let ack = fromClient ? atClient.next : atServer.next
+        let ack = acknowledging ?? (fromClient ? atClient.next : atServer.next)
         var builder = TCPPacketBuilder(from: src, to: dst, sequenceNumber: sequence, acknowledgmentNumber: ack,
                                        flags: flags, window: 65535, payload: payload)
         builder.identification = UInt16(truncatingIfNeeded: nextToken)
+        builder.urgentPointer = urgentPointer
+        builder.options = options
         var bytes = builder.build()
-        if checksumNotReady {
+        if checksumNotReady || badChecksum {
             // What the kernel hands over for CHECKSUM_PARTIAL: the TCP checksum not finished.
             let isV6: Bool = { if case .v6 = client.address { true } else { false } }()
             let field = (isV6 ? 40 : 20) + 16
             bytes[field] ^= 0x5A
             bytes[field + 1] ^= 0xA5
         }
+        return send(bytes, fromClient: fromClient,
+                    checksum: checksumNotReady ? .notReady : .unverified,
+                    arrivingOn: arrivingOn ?? interfaces.map { fromClient ? $0.client : $0.server })
+    }
+
+    /// Sends prepared packet bytes through the engine and applies its verdict.
+    @discardableResult
+    mutating func send(_ packetBytes: [UInt8], fromClient: Bool, checksum: ChecksumStatus = .unverified,
+                       arrivingOn: PacketInterfaces? = nil) -> PacketVerdict {
+        var bytes = packetBytes
         let token = nextToken
         nextToken += 1
         let verdict: PacketVerdict
         do {
             var span = bytes.mutableSpan
-            verdict = engine.process(&span, token: token, rule: rule, checksumNotReady: checksumNotReady, at: now, into: &out)
+            let meta = PacketMetadata(token: token, rule: rule, checksum: checksum, interfaces: arrivingOn)
+            verdict = engine.process(&span, meta, at: now, into: &out)
         }
         verdicts.append(verdict)
         apply(verdict, bytes, token: token, fromClient: fromClient)
@@ -216,6 +234,7 @@ struct Network {
             case .sessionStart: "session-start"
             case .sessionStop: "session-stop"
             case .overlapRewritten: "overlap-rewritten"
+            case .alertsSuppressed: "alerts-suppressed"
             case .aggressiveOn: "alert-on"
             case .aggressiveOff: "alert-off"
             case .hostHalfOpenExceeded: "host-tcp-alert-on"
