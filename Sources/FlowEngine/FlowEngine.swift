@@ -288,7 +288,7 @@ public struct FlowEngine {
         statistics.sessionCreated(at: now)
         statistics.halfOpen += 1
         statistics.noteMaxima()  // before half-open protection deletes one again
-        halfOpenCreated(to: host, rule: rule, at: now, into: &out)
+        halfOpenCreated(flows.count - 1, rule: rule, at: now, into: &out)
         return .accept
     }
 
@@ -436,7 +436,7 @@ public struct FlowEngine {
             flows[i].auditStarted = true
             statistics.halfOpen -= 1
             statistics.established += 1
-            halfOpenEnded(to: flows[i].responder.address)
+            halfOpenEnded(i, handshake: now.seconds(since: flows[i].created))
             let flow = flows[i]
             out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
                                         kind: .sessionStart, alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
@@ -501,7 +501,7 @@ public struct FlowEngine {
         switch flows[i].state {
         case .opening:
             statistics.halfOpen -= 1
-            halfOpenEnded(to: flows[i].responder.address)
+            halfOpenEnded(i, handshake: nil)
         case .open: statistics.established -= 1
         case .closing: statistics.closing -= 1
         case .reset, .closed: break

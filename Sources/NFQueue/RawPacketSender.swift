@@ -2,7 +2,10 @@ import Glibc
 
 /// Sends IP packets the caller built whole (the resets of a torn-down session) through raw
 /// sockets: the kernel routes them, and conntrack gives them the session's NAT like any packet
-/// of the connection. Requires CAP_NET_RAW.
+/// of the connection. Requires CAP_NET_RAW (and CAP_NET_ADMIN for the mark).
+///
+/// Every packet carries `PacketMark.ownPacket`, so that when it passes the queue on its way out
+/// the receiver knows it came from here and not from the interface of the address it carries.
 public final class RawPacketSender {
     private var socket4: Int32 = -1
     private var socket6: Int32 = -1
@@ -50,6 +53,11 @@ public final class RawPacketSender {
         if family == AF_INET6 && socket6 >= 0 { return socket6 }
         switch system_rawIPSocket(family: family) {
         case let .success(fd):
+            if case let .failure(error) = system_setsockopt(fd, SOL_SOCKET, SO_MARK, Int32(bitPattern: PacketMark.ownPacket.rawValue)) {
+                system_close(fd)
+                fail(error)
+                return nil
+            }
             if family == AF_INET6 {
                 // IPV6_HDRINCL (Linux ≥ 4.5; not in Glibc's headers here): we supply the header.
                 if case let .failure(error) = system_setsockopt(fd, Int32(IPPROTO_IPV6), 36, 1) {

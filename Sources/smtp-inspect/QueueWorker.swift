@@ -127,9 +127,12 @@ final class QueueWorker: @unchecked Sendable {
             path.lastMoment = moment(info.receivedAt)
         }
         let checksum: ChecksumStatus = info.checksumNotReady ? .notReady : info.checksumNotVerified ? .unverified : .verified
+        // Our own resets carry the address of the peer they speak for, not its interface: they
+        // are not bound to one (and they change nothing: the session is over).
+        let own = info.mark?.contains(.ownPacket) == true
         let meta = PacketMetadata(token: UInt64(info.id.rawValue), rule: rule, checksum: checksum,
-                                  interfaces: PacketInterfaces(input: info.inInterface?.rawValue,
-                                                               output: info.outInterface?.rawValue))
+                                  interfaces: own ? nil : PacketInterfaces(input: info.inInterface?.rawValue,
+                                                                           output: info.outInterface?.rawValue))
         let verdict = path.engine.process(&bytes, meta, at: path.lastMoment, into: &path.output)
         let action: PacketAction
         switch verdict {
