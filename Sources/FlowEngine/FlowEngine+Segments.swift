@@ -74,9 +74,7 @@ extension FlowEngine {
                                   from old: Int, rewritten: Bool, mode: ChecksumUpdate, _ context: SegmentContext,
                                   at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
         let count = packet.payloadLength - old
-        guard flows[i][d].window.count + count <= configuration.retainLimitPerStream,
-              retainedBytes + count <= configuration.retainLimitTotal
-        else {
+        guard mayRetain(count, in: flows[i][d].window.count) else {
             // No room to keep what would be released: refuse the bytes until the peer ACKs.
             statistics.retainRefused += 1
             return old > 0 ? .acceptModified(length: packet.truncatePayload(at: old, in: &bytes)) : .drop
@@ -103,6 +101,13 @@ extension FlowEngine {
             return .acceptModified(length: packet.truncatePayload(at: old + judged, in: &bytes))
         }
         return rewritten || masked ? .acceptModified(length: packet.totalLength) : .accept
+    }
+
+    /// Whether a direction keeping `kept` bytes may keep `count` more (FlowEngineConfiguration).
+    private func mayRetain(_ count: Int, in kept: Int) -> Bool {
+        let stream = kept + count, pool = retainedBytes + count
+        guard stream <= configuration.retainLimitPerStream, pool <= configuration.retainLimitTotal else { return false }
+        return stream <= configuration.retainGuaranteedPerStream || pool <= configuration.retainLimitTotal / 4 * 3
     }
 
     /// What the core made of one piece of a segment's new bytes.

@@ -54,6 +54,10 @@ public struct FlowEngineConfiguration: Sendable {
     /// Released but unacknowledged bytes kept per direction to make retransmissions identical.
     public var retainLimitPerStream = 4 << 20
     public var retainLimitTotal = 256 << 20
+    /// What a direction may always keep: past this, a direction may only use the first three
+    /// quarters of `retainLimitTotal`; the last quarter is left to directions below it, so that
+    /// sessions that keep much (bulk DATA to a slow server) cannot starve those that keep little.
+    public var retainGuaranteedPerStream = 64 << 10
     public var midstream: MidstreamTreatment = .reset
     /// max-incomplete, one-minute and per-host thresholds (FlowEngine+HalfOpen.swift).
     public var halfOpen = HalfOpenLimits()

@@ -9,8 +9,10 @@ struct StreamWindow {
     private var storage: [UInt8] = []
     private var head = 0
     private(set) var count = 0
-    /// Masked ranges still in the window (to tell our own masking from a peer's changed bytes).
-    private(set) var masks: [Range<Int>] = []  // offsets from `start`
+    /// One bit per byte of `storage`, same positions: the byte was masked by us (to tell our own
+    /// masking from a peer's changed bytes in a retransmission). Empty until the first mask, so
+    /// the many sessions that never mask pay nothing for it.
+    private var maskBits: [UInt64] = []
 
     init(start: SequenceNumber) {
         self.start = start
@@ -31,6 +33,7 @@ struct StreamWindow {
         var target = storage.mutableSpan
         Self.copy(bytes, from: 0, count: first, to: &target, at: index)
         if first < n { Self.copy(bytes, from: first, count: n - first, to: &target, at: 0) }
+        if !maskBits.isEmpty { clearMaskBits(from: index, count: n) }
         count += n
         return true
     }
@@ -50,10 +53,34 @@ struct StreamWindow {
         }
     }
 
-    /// Records that `range` (sequence numbers, inside the window) was masked.
+    /// Records that `range` (offsets from `start`, inside the window) was masked.
     mutating func noteMask(_ range: Range<Int>) {
-        if masks.count >= 32 { masks.removeFirst() }
-        masks.append(range)
+        guard !range.isEmpty, !storage.isEmpty else { return }
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "mask outside the window")
+        if maskBits.isEmpty { maskBits = [UInt64](repeating: 0, count: (storage.count + 63) / 64) }
+        for offset in range { setMaskBit((head + offset) % storage.count, true) }
+    }
+
+    /// Clears the bits of `n` ring positions from `position` (wrapping), a word at a time.
+    private mutating func clearMaskBits(from position: Int, count n: Int) {
+        var p = position, left = n
+        while left > 0 {
+            let bit = p % 64
+            let take = min(left, 64 - bit, storage.count - p)
+            let ones: UInt64 = take == 64 ? ~0 : (UInt64(1) << UInt64(take)) - 1
+            maskBits[p / 64] &= ~(ones << UInt64(bit))
+            left -= take
+            p = (p + take) % storage.count
+        }
+    }
+
+    private mutating func setMaskBit(_ position: Int, _ value: Bool) {
+        let bit = UInt64(1) << UInt64(position % 64)
+        if value { maskBits[position / 64] |= bit } else { maskBits[position / 64] &= ~bit }
+    }
+
+    private func maskBit(_ position: Int) -> Bool {
+        maskBits[position / 64] & (UInt64(1) << UInt64(position % 64)) != 0
     }
 
     /// Forgets everything before `ack` (the peer has it).
@@ -66,12 +93,6 @@ struct StreamWindow {
         head = storage.isEmpty ? 0 : (head + dropped) % storage.count
         count -= dropped
         start = start + n
-        if !masks.isEmpty {
-            masks = masks.compactMap { r in
-                let lower = max(0, r.lowerBound - n), upper = r.upperBound - n
-                return upper > 0 ? lower..<upper : nil
-            }
-        }
         // An emptied buffer is kept: freeing it here made bulk transfers regrow it after
         // every full acknowledgement. Idle sessions give it back (releaseStorageIfEmpty).
         if count == 0 { head = 0 }
@@ -82,6 +103,7 @@ struct StreamWindow {
     mutating func releaseStorageIfEmpty() {
         guard count == 0, !storage.isEmpty else { return }
         storage = []
+        maskBits = []
         head = 0
     }
 
@@ -95,10 +117,11 @@ struct StreamWindow {
         return storage[(head + offset) % storage.count]
     }
 
-    /// Whether the byte at `seq` was masked by us.
+    /// Whether the byte at `seq` (inside the window) was masked by us.
     func wasMasked(_ seq: SequenceNumber) -> Bool {
         let offset = start.distance(to: seq)
-        return masks.contains { $0.contains(offset) }
+        guard offset >= 0 && offset < count, !maskBits.isEmpty else { return false }
+        return maskBit((head + offset) % storage.count)
     }
 
     /// Starts the window afresh at `seq` (nothing kept), e.g. when the peer's ISN is learned.
@@ -106,7 +129,6 @@ struct StreamWindow {
         start = seq
         head = 0
         count = 0
-        masks = []
     }
 
     private mutating func grow(to needed: Int, limit: Int) {
@@ -125,6 +147,14 @@ struct StreamWindow {
             var target = grown.mutableSpan
             Self.copy(old, from: head, count: first, to: &target, at: 0)
             if first < count { Self.copy(old, from: 0, count: count - first, to: &target, at: first) }
+        }
+        if !maskBits.isEmpty {
+            // The bits follow their bytes to the new positions (0 ..< count from the front).
+            var bits = [UInt64](repeating: 0, count: (size + 63) / 64)
+            for offset in 0..<count where maskBit((head + offset) % storage.count) {
+                bits[offset / 64] |= UInt64(1) << UInt64(offset % 64)
+            }
+            maskBits = bits
         }
         storage = grown
         head = 0

@@ -149,6 +149,46 @@ struct FlowEngineSessionTests {
         #expect(net.engine.statistics.unvouchedRemoved == 1)
     }
 
+    @Test("A retransmission of a mask released long before raises no overlap alert (every mask is remembered)")
+    func oldMasksRemembered() {
+        var net = Network()
+        net.open()
+        let seq = net.clientNext
+        let lines = (0..<40).map { "EXPN user\($0)\r\n" }
+        for line in lines { net.client(line) }  // 40 masked lines, none acknowledged yet
+        net.send(fromClient: true, flags: [.ack, .psh], sequence: seq, payload: Array(lines[0].utf8))
+        #expect(!net.eventNames().contains("overlap-rewritten"))
+        #expect(net.engine.statistics.overlapConflicts == 0)
+        #expect(net.engine.statistics.retransmissionsRewritten == 1)
+    }
+
+    @Test("Sessions that keep much cannot starve those that keep little of the retention pool")
+    func retentionIsFair() {
+        var config = FlowEngineConfiguration()
+        config.retainLimitTotal = 8000
+        config.retainLimitPerStream = 7000
+        config.retainGuaranteedPerStream = 1000
+        var greedy = Network(configuration: config)
+        greedy.open()
+        greedy.client("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n")
+        greedy.server("250 Ok\r\n250 Ok\r\n354 go\r\n")
+        // A server that acknowledges nothing: every body byte is kept.
+        let chunk = String(repeating: "x", count: 998) + "\r\n"
+        for _ in 0..<7 { greedy.client(chunk) }
+        // Past the guarantee it may use three quarters of the pool (6000 bytes), not more.
+        #expect(greedy.engine.statistics.retainRefused >= 1)
+        #expect(greedy.verdicts.suffix(7).contains(.drop))
+        // Another session still gets its share of the last quarter.
+        var other = Network(configuration: config)
+        other.engine = greedy.engine
+        other.client = Endpoint(other.client.address, 40000)
+        other.now = greedy.now
+        other.open()
+        other.client("EXPN a\r\n")
+        #expect(other.serverText == "EHLO c.example\r\nExxxxx\r\n")
+        #expect(!other.verdicts.contains(.drop))
+    }
+
     @Test("Smuggling tears the session down: this packet and every later one is reset")
     func teardown() {
         var net = Network()

@@ -54,4 +54,43 @@ struct StreamWindowTests {
         #expect(window.count == 0)
         #expect(window.start == SequenceNumber(103))
     }
+
+    @Test("Masked bytes are remembered exactly, however many masks, wraps and growths")
+    func masksAgainstModel() {
+        var rng: UInt64 = 0xBADC0DE
+        func next(_ n: Int) -> Int {
+            rng = rng &* 6364136223846793005 &+ 1442695040888963407
+            return Int((rng >> 33) % UInt64(n))
+        }
+        let isn = SequenceNumber(4_294_967_000)
+        var window = StreamWindow(start: isn)
+        var model: [Bool] = []  // masked, per byte in the window
+        var modelStart = isn
+        for _ in 0..<4000 {
+            switch next(4) {
+            case 0, 1:
+                let n = next(700)
+                let before = window.count
+                let bytes = [UInt8](repeating: 0x41, count: n)
+                let appended = window.append(bytes.span, limit: 1 << 20)
+                #expect(appended)
+                model += [Bool](repeating: false, count: n)
+                if n > 0 && next(2) == 0 {  // mask a piece of what was just released
+                    let lower = before + next(n), upper = min(before + n, lower + 1 + next(40))
+                    window.noteMask(lower..<upper)
+                    for k in lower..<upper { model[k] = true }
+                }
+            default:
+                let n = next(model.count + 1)
+                window.acknowledge(modelStart + n)
+                model.removeFirst(n)
+                modelStart = modelStart + n
+            }
+            for _ in 0..<8 where !model.isEmpty {
+                let k = next(model.count)
+                #expect(window.wasMasked(modelStart + k) == model[k])
+            }
+        }
+        #expect(!window.wasMasked(modelStart + model.count))  // past the end
+    }
 }
