@@ -1,7 +1,8 @@
 // smtp-inspect-bench: release-mode benchmarks of the pure layers. scripts/bench.sh runs it (with
 // bench/malloc-count.so preloaded, so allocations are counted exactly) and writes BENCHMARKS.md.
 //
-//   smtp-inspect-bench core     the inspection core alone (issue 2)
+//   smtp-inspect-bench core       the inspection core alone (issue 2)
+//   smtp-inspect-bench synflood   a SYN's cost in aggressive mode, by the size of the table
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -58,10 +59,20 @@ func core(only: String?) {
         + "(stride \(MemoryLayout<SMTPSession>.stride)); the compiled policy is shared.")
 }
 
+func synflood() {
+    print("| sessions in the table | SYNs | µs per SYN (each deletes the oldest half-open session) |")
+    print("|---|---|---|")
+    for sessions in [1_000, 10_000, 90_000] {
+        let r = SynFloodBenchmark.run(sessions: sessions, syns: 20_000)
+        print("| \(r.sessions) | \(r.syns) | \(format(r.microsecondsPerSYN, 2)) |")
+    }
+}
+
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "core": core(only: arguments.dropFirst().first)
+case "synflood": synflood()
 default:
-    print("usage: smtp-inspect-bench core")
+    print("usage: smtp-inspect-bench core [plain|commands] | synflood")
     exit(2)
 }
