@@ -274,13 +274,13 @@ extension FlowEngine {
             heldPackets -= 1
             var copy = held.bytes
             var verdict = PacketVerdict.drop
-            var fin = false
+            var fin: TCPPacket?
             do {
                 var span = copy.mutableSpan
                 if var packet = try? TCPPacket(checking: span.span) {
                     let context = SegmentContext(token: held.token, partial: held.checksumNotReady, edited: held.edited)
                     verdict = segment(i, d, &packet, &span, context, at: now, into: &out)
-                    fin = packet.flags.contains(.fin)
+                    if packet.flags.contains(.fin) { fin = packet }
                     if verdict == .hold { return }  // held again (a reply is awaited): it keeps its token
                     verdict = Self.finish(verdict, packet: packet, edited: held.edited, partial: held.checksumNotReady, &span)
                 }
@@ -288,7 +288,7 @@ extension FlowEngine {
             out.releases.append(HeldRelease(token: held.token, verdict: verdict, bytes: copy))
             statistics.count(verdict)
             statistics.released += 1
-            if fin, verdict != .drop, verdict != .reset, flows[i].state != .reset { finSeen(i, from: d, at: now) }
+            if let fin, verdict != .drop, verdict != .reset, flows[i].state != .reset { finSeen(i, fin, from: d, at: now) }
         }
     }
 

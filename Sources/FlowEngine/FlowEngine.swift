@@ -334,7 +334,7 @@ public struct FlowEngine {
         }
         switch verdict {
         case .accept, .acceptModified:
-            if fin && flows[i].state != .reset { finSeen(i, from: direction, at: now) }
+            if fin && flows[i].state != .reset { finSeen(i, packet, from: direction, at: now) }
         case .drop, .reset, .hold:
             break  // a held packet's FIN counts when it is released
         }
@@ -446,7 +446,11 @@ public struct FlowEngine {
         retainedBytes -= before - flows[i][direction.reversed].window.count
     }
 
-    mutating func finSeen(_ i: Int, from direction: Direction, at now: Moment) {
+    /// A passed packet carried a FIN. It counts only where the stream has reached it (RFC 9293
+    /// §3.10.7.4: a FIN is processed in sequence): one beyond what was released (after a gap, or
+    /// a forged one) would make the engine think a side finished that has not.
+    mutating func finSeen(_ i: Int, _ packet: TCPPacket, from direction: Direction, at now: Moment) {
+        guard flows[i][direction].next == packet.sequenceNumber + packet.payloadLength else { return }
         flows[i][direction].finSeen = true
         if flows[i].initiatorStream.finSeen && flows[i].responderStream.finSeen && flows[i].state != .closing {
             leaveState(i)

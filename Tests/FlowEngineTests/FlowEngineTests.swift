@@ -300,6 +300,18 @@ struct FlowEngineResetTests {
         #expect(net.engine.statistics.lateAfterReset == 1)
     }
 
+    @Test("A FIN counts only where the stream has reached it")
+    func finOutOfSequence() {
+        var net = Network()
+        net.open()
+        let clientNext = net.clientNext
+        net.send(fromClient: true, flags: [.fin, .ack], sequence: clientNext + 500, payload: [])  // beyond
+        net.send(fromClient: false, flags: [.fin, .ack], sequence: net.serverNext, payload: [])
+        #expect(net.engine.sessions().first?.state == .open)  // not both FINs: not closing
+        net.send(fromClient: true, flags: .rst, sequence: clientNext, payload: [])  // still the next byte
+        #expect(net.engine.sessions().first?.state == .closed)
+    }
+
     @Test("After the FIN, an RST must be at the sequence number after it")
     func resetAfterFIN() {
         var net = Network()
