@@ -343,7 +343,9 @@ public struct FlowEngine {
             drain(i, .fromInitiator, at: now, into: &out)
             drain(i, .fromResponder, at: now, into: &out)
         }
-        if flows[i].state == .reset { return .reset }
+        // Torn down while its held packets were judged: this one is reset too (unless it was
+        // held itself: then the tear-down released it already).
+        if flows[i].state == .reset && verdict != .hold { return .reset }
         return verdict
     }
 
