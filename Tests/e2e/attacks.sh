@@ -115,7 +115,7 @@ EOF
     echo "== summary: $NPASS passed, ${#FAILED[@]} failed in $(lab_since "$T_START") s"
     if ((${#FAILED[@]})); then printf '   FAILED: %s\n' "${FAILED[@]}"; fi
     if [[ -n "${ATTACKS_KEEP:-}" && -n "$LAB_DIR" ]]; then
-        mkdir -p "$ATTACKS_KEEP" && cp -r "$LAB_DIR"/*.log "$LAB_DIR"/*.tsv "$LAB_DIR"/*.err "$ATTACKS_KEEP"/ 2>/dev/null || true
+        mkdir -p "$ATTACKS_KEEP" && cp -r "$LAB_DIR"/*.log "$LAB_DIR"/*.tsv "$LAB_DIR"/*.err "$LAB_DIR"/*.pcap "$ATTACKS_KEEP"/ 2>/dev/null || true
         [[ -n "$POSTFIX_MAILLOG" ]] && cp "$POSTFIX_MAILLOG" "$ATTACKS_KEEP"/maillog 2>/dev/null || true
     fi
     echo "$NPASS passed, ${#FAILED[@]} failed"
@@ -137,6 +137,10 @@ for ipt in iptables ip6tables; do
     lab_exec client "$ipt" -A OUTPUT -p tcp --sport 20000:29999 --tcp-flags RST RST -j DROP
 done
 POSTFIX_IPV6=1
+if [[ -n "${ATTACKS_KEEP:-}" ]]; then   # captures on both router interfaces, kept with the logs
+    lab_capture_start router "$LAB_EXT_IF" "$LAB_DIR/ext.pcap" tcp port 25 || true
+    lab_capture_start router "$LAB_INT_IF" "$LAB_DIR/int.pcap" tcp port 25 || true
+fi
 echo "== lab $LAB_PREFIX up; router $LAB_EXT_IF is $ROUTER_MAC"
 
 # ---------------------------------------------------------------------------------------------

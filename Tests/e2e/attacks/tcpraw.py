@@ -148,6 +148,8 @@ class Conn:
 
     def _fragments(self, p, at):
         assert at % 8 == 0
+        if at >= len(bytes(p[TCP])):
+            return [bytes(p)]          # nothing left for a second fragment
         ident = int.from_bytes(os.urandom(4), "big")
         if self.v6:
             upper = bytes(p[TCP])
@@ -161,14 +163,18 @@ class Conn:
             f2 = IP(src=p.src, dst=p.dst, id=ident, flags=0, frag=at // 8, proto=6, ttl=p.ttl) / Raw(upper[at:])
         return [bytes(f1), bytes(f2)]
 
-    def forge(self, flags="PA", seq=None, ack=None, payload=b"", src=None):
-        """A segment that claims to come from the server (src:25 -> client), sent from the client's
-        side: it reaches the router on its outside interface and is routed back to the client."""
+    def forged(self, flags="PA", seq=None, ack=None, payload=b"", src=None):
+        """The bytes of a segment that claims to come from the server (src:25 -> client)."""
         seq = self.rcv_nxt if seq is None else seq
         ack = self.snd_nxt if ack is None else ack
         t = TCP(sport=self.dport, dport=self.sport, seq=seq, ack=ack, flags=flags, window=65535)
         ip = self.ip(src=src or self.forge_src, dst=self.src)
-        self.link.send(ip / t / Raw(payload) if payload else ip / t)
+        return bytes(ip / t / Raw(payload) if payload else ip / t)
+
+    def forge(self, *args, **kw):
+        """Sends a forged server segment from the client's side: it reaches the router on its
+        outside interface and is routed back to the client."""
+        self.link.send(self.forged(*args, **kw))
 
     # --- receiving ------------------------------------------------------------------------------
 
