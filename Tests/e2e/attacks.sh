@@ -132,6 +132,16 @@ ROUTER_MAC=$(lab_exec router cat "/sys/class/net/$LAB_EXT_IF/address")
 # cookie needed, 0x400 all listeners): a SYN's data reaches the application as soon as a server
 # that uses TFO takes it, which is what an attack with data on the SYN needs.
 lab_exec server sysctl -qw net.ipv4.tcp_fastopen=0x603
+# Forged "server" packets come in on the router's outside interface and leave through it again,
+# so the router sends the (claimed) server an ICMP redirect; an IPv6 server that takes it cannot
+# answer the client any more (later handshakes failed). Hosts behind a firewall ignore
+# redirects; the lab's too.
+for ns in server client; do
+    lab_exec "$ns" sysctl -qw net.ipv4.conf.all.accept_redirects=0 net.ipv4.conf.default.accept_redirects=0 \
+        "net.ipv4.conf.$LAB_HOST_IF.accept_redirects=0" net.ipv6.conf.all.accept_redirects=0 \
+        net.ipv6.conf.default.accept_redirects=0 "net.ipv6.conf.$LAB_HOST_IF.accept_redirects=0"
+done
+lab_exec router sysctl -qw net.ipv4.conf.all.send_redirects=0 "net.ipv4.conf.$LAB_EXT_IF.send_redirects=0"
 # The attacker's connections are unknown to the client's kernel: drop the RSTs it would send.
 for ipt in iptables ip6tables; do
     lab_exec client "$ipt" -A OUTPUT -p tcp --sport 20000:29999 --tcp-flags RST RST -j DROP

