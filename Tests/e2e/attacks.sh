@@ -17,7 +17,7 @@
 # read EXPN as a command, or if a session that a fixed inspector must keep alive (cases.CASES)
 # died. Then the legitimate sessions: an in-window RST the server ignores (legit-inwindow-rst), a
 # fragmented session through the generated rules (legit-fragmented), a burst of 20 parallel
-# smtp-source clients under IOS's default half-open thresholds (legit-burst), and a soak of
+# smtp-source clients (1000 connections) under IOS's default half-open thresholds (legit-burst), and a soak of
 # ATTACKS_SOAK_MESSAGES (10000) messages with hostile-looking bodies, every one delivered
 # byte-identical (legit-soak).
 #
@@ -254,7 +254,7 @@ run_cases() {
 # The legitimate sessions that are not raw-packet cases
 
 legit_burst() {     # 20 parallel smtp-source clients, IOS's default half-open thresholds
-    local n0 want=400 t0 rc=0
+    local n0 want=1000 t0 rc=0     # 1000 connections: past one-minute high (500)
     n0=$(mailbox_count)
     t0=$(lab_now)
     lab_exec client timeout 120 "$SMTP_SOURCE" -4 -c -l 1000 -m "$want" -s 20 -M client.test \
