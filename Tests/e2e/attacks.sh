@@ -51,7 +51,6 @@ SEED=$ROOT/iptables/seed-running-config.txt
 MAP=(--interface "Ethernet2/0=$LAB_EXT_IF" --interface "Ethernet2/1=$LAB_INT_IF")
 CASES=("$@")
 ((${#CASES[@]})) || CASES=('*')
-LEGIT=(legit-inwindow-rst legit-fragmented legit-burst legit-soak)
 
 ((EUID == 0)) || { echo "attacks: needs root" >&2; exit 2; }
 for c in ip iptables ip6tables postfix "$PY"; do

@@ -310,7 +310,7 @@ def syn_data_tfo_cookie(ctx):
 
 # --- 6. Forged packets from the wrong side ---------------------------------------------------------
 
-def _learn_then_forge(ctx, command, code, src=None, attempts=3):
+def _learn_then_forge(ctx, command, code, src=None, attempts=5):
     """Sends COMMAND once to learn the length of the server's real (refusing) reply, then again
     with a forged CODE reply of that same length sent at once from the outside (the real reply,
     arriving later at the same sequence numbers, is then a 'retransmission' of it). The forged

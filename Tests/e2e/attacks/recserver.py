@@ -20,7 +20,7 @@ a command is recorded as one. Every event is one JSON line in LOG, flushed at on
     {"conn": N, "ev": "message", "sha256": "...", "bytes": N}   end of data (body un-stuffed)
     {"conn": N, "ev": "close", "why": "..."}
 
-Listeners get TCP_FASTOPEN (the lab's server namespace also enables server-side TFO by sysctl),
+Replies leave 5 ms after the command was read (REPLY_DELAY). Listeners get TCP_FASTOPEN (the lab's server namespace also enables server-side TFO by sysctl),
 so data on a SYN reaches the application as a TFO server would deliver it.
 """
 import hashlib
@@ -28,12 +28,16 @@ import json
 import socket
 import sys
 import threading
+import time
 
 HOST = "rec.lab.test"
 EHLO = [HOST, "PIPELINING", "SIZE 10240000", "8BITMIME", "DSN", "ENHANCEDSTATUSCODES"]
 
 log_lock = threading.Lock()
 conn_counter = 0
+# Each reply waits this long, as a real server's take a few milliseconds: without it, a reply
+# forged from the outside right behind the command lost the race to the real one now and then.
+REPLY_DELAY = 0.005
 
 
 def log(log_file, **event):
@@ -52,6 +56,7 @@ class Session:
         log(self.log_file, conn=self.n, **kw)
 
     def reply(self, *lines):
+        time.sleep(REPLY_DELAY)
         out = b""
         for k, line in enumerate(lines):
             sep = " " if k == len(lines) - 1 else "-"
