@@ -25,6 +25,9 @@ PACKAGES=(
     # lab: namespaces, routing, firewall, a mail server and clients, captures
     iproute2 iptables postfix swaks tcpdump tshark conntrack kmod procps psmisc python3
     iputils-ping util-linux
+    # Tests/e2e/attacks.sh: raw packets (for Debian's /usr/bin/python3, which the tests use: a
+    # python3 earlier on PATH, e.g. pyenv's, does not see Debian's dist-packages)
+    python3-scapy
     # bench: memory and CPU figures
     valgrind time
 )
