@@ -42,14 +42,21 @@ extension FlowEngine {
             statistics.outOfOrder += 1
             return hold(i, d, &packet, &bytes, context, at: now, into: &out)
         }
-        if flows[i][d].window.start.distance(to: packet.sequenceNumber) < 0 {
+        let unvouched = packet.sequenceNumber.distance(to: flows[i][d].window.start)
+        if unvouched > 0 {
             // Bytes before what is kept: acknowledged already (so the receiver drops them, but only
-            // if its ACK was real) or never part of the stream. Removing them is safe either way;
-            // the receiver answers the empty segment with an ACK, so the sender learns what it has.
+            // if its ACK was real) or never part of the stream. They are removed either way; what
+            // follows them goes on as usual. An empty segment still carries its ACK, which the
+            // receiver answers, so the sender learns what it has.
             statistics.unvouchedRemoved += 1
-            return .acceptModified(length: packet.truncatePayload(at: 0, in: &bytes))
+            if unvouched >= length { return .acceptModified(length: packet.truncatePayload(at: 0, in: &bytes)) }
+            packet.trimPayloadFront(unvouched, in: &bytes)
+            var trimmed = context
+            trimmed.edited = true  // a copy held from here on is not what the kernel queued
+            let verdict = segment(i, d, &packet, &bytes, trimmed, at: now, into: &out)
+            return verdict == .accept ? .acceptModified(length: packet.totalLength) : verdict
         }
-        let old = min(length, -ahead)
+        let old = min(packet.payloadLength, -ahead)
         let mode: ChecksumUpdate = context.partial ? .deferred : .incremental
         let rewritten = old > 0 && rewriteReleased(i, d, packet, &bytes, count: old, mode: mode, at: now, into: &out)
         if old == length {

@@ -80,7 +80,7 @@ public struct TCPHeader: Hashable, Sendable {
 
     public let sourcePort: UInt16
     public let destinationPort: UInt16
-    public let sequenceNumber: SequenceNumber
+    public internal(set) var sequenceNumber: SequenceNumber
     public let acknowledgmentNumber: SequenceNumber
     /// Header length in bytes (data offset × 4), 20...60.
     public let headerLength: Int

@@ -71,6 +71,36 @@ extension TCPPacket {
         return newLength
     }
 
+    /// Removes the first `count` payload bytes: the rest moves to the front, the sequence number
+    /// moves forward by `count`, the IP length shrinks, and the checksums are recomputed in full;
+    /// `self` describes the shorter packet. For bytes a receiver must not get as they are (ones
+    /// nobody can vouch for) in a segment whose later bytes it must. Returns the new length.
+    @discardableResult
+    public mutating func trimPayloadFront(_ count: Int, in bytes: inout MutableSpan<UInt8>) -> Int {
+        precondition(count >= 0 && count <= payloadLength, "trim outside the payload")
+        precondition(bytes.count >= totalLength, "not the bytes this packet was parsed from")
+        guard count > 0 else { return totalLength }
+        let start = payloadOffset, kept = payloadLength - count
+        for k in 0..<kept { bytes[start + k] = bytes[start + count + k] }
+        let newLength = totalLength - count
+        switch network {
+        case .v4(var ip):
+            ip.setTotalLength(newLength, in: &bytes)
+            ip.recomputeChecksum(in: &bytes)
+            network = .v4(ip)
+        case .v6(var ip):
+            ip.setPayloadLength(newLength - IPv6Header.fixedLength, in: &bytes)
+            network = .v6(ip)
+        }
+        tcp.sequenceNumber = tcp.sequenceNumber + count
+        let field = tcpOffset + TCPHeader.Field.sequenceNumber
+        let raw = tcp.sequenceNumber.rawValue
+        bytes.setBE16(UInt16(truncatingIfNeeded: raw >> 16), at: field)
+        bytes.setBE16(UInt16(truncatingIfNeeded: raw), at: field + 2)
+        recomputeTCPChecksum(in: &bytes)
+        return newLength
+    }
+
     /// Payload-relative `range` as packet offsets, after checking it lies in the payload.
     private func absoluteRange(_ range: Range<Int>, bytesCount: Int) -> Range<Int> {
         precondition(range.lowerBound >= 0 && range.upperBound <= payloadLength, "edit outside the payload")

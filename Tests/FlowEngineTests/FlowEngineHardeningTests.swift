@@ -186,6 +186,24 @@ struct FlowEngineRSTAndSYNTests {
         _ = before
     }
 
+    @Test("A segment that starts before what is kept loses its unvouched part; the rest is judged")
+    func straddlesTheAcknowledgedPoint() {
+        var net = Network()
+        net.open()
+        net.client("NOOP\r\n")
+        net.server("250 Ok\r\n")  // acknowledges the NOOP: the engine keeps it no longer
+        let attack = Array("EXPN root\r\n".utf8)
+        net.clientSent += Array(attack.dropFirst(6))
+        net.send(fromClient: true, flags: [.ack, .psh], sequence: net.clientNext - 5 - 6, payload: attack)
+        let forwarded = net.lastForwarded
+        #expect(forwarded?.packet.sequenceNumber == net.clientNext - 5)
+        #expect(forwarded.map { Array($0.bytes[$0.packet.payloadRange]) } == Array("xxx\r\n".utf8))  // judged: no verb
+        #expect(net.engine.statistics.unvouchedRemoved == 1)
+        #expect(net.serverText.hasSuffix("NOOP\r\nxxx\r\n"))  // never "EXPN"
+        net.client("NOOP\r\n")
+        #expect(net.serverText.hasSuffix("xxx\r\nNOOP\r\n"))  // the session goes on
+    }
+
     @Test("A segment a window's worth beyond the stream is dropped, not held")
     func farBeyond() {
         var net = Network()

@@ -76,4 +76,19 @@ struct PacketNormalizeTests {
         #expect(!removed)
         #expect(bytes == other)
     }
+
+    @Test("Trimming the payload's front moves the sequence number and keeps the rest intact", arguments: [false, true])
+    func trimFront(ipv6: Bool) throws {
+        let original = Self.segment(ipv6: ipv6, flags: [.ack, .psh, .fin], payload: "NOOP\r\nEXPN root\r\n")
+        var packet = try TCPPacket(checking: original.span)
+        var bytes = original
+        var span = bytes.mutableSpan
+        let length = packet.trimPayloadFront(6, in: &span)
+        let again = try TCPPacket(checking: Array(bytes[0..<length]).span)
+        #expect(again == packet)
+        #expect(again.sequenceNumber == SequenceNumber(7) + 6)
+        #expect(again.flags.contains(.fin))
+        #expect(Array(bytes[again.payloadRange]) == Array("EXPN root\r\n".utf8))
+        #expect(checksumsValid(Array(bytes[0..<length])))
+    }
 }
