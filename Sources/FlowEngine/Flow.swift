@@ -107,7 +107,8 @@ struct Flow {
     let responder: Endpoint
     let id: UInt32
     var rule: InspectionRuleBinding
-    var state: SessionState = .opening
+    /// Changed only by `FlowEngine.advance` (FlowEngine+Life.swift).
+    var life = SessionLife.opening
     var initiatorStream = StreamState()
     var responderStream = StreamState()
     var smtp: SMTPSession
@@ -116,10 +117,6 @@ struct Flow {
     var heldBytes = 0
     let created: Moment
     var lastHeard: Moment
-    /// When the session leaves the table (closing and reset states).
-    var deadline: Moment?
-    /// The audit trail's start was reported (the session got established).
-    var auditStarted = false
     var binding: InterfaceBinding
     /// Alerts this session may still print now, refilled over time, and those it could not
     /// (summarised later): one session cannot flood the log (FlowEngine.collect).
@@ -149,6 +146,9 @@ struct Flow {
             if direction == .fromInitiator { yield &initiatorStream } else { yield &responderStream }
         }
     }
+
+    /// The state `show` names.
+    var state: SessionState { life.state }
 
     func direction(of packet: TCPPacket) -> Direction {
         packet.flowKey.source == initiator ? .fromInitiator : .fromResponder

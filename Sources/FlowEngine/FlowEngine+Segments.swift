@@ -295,7 +295,7 @@ extension FlowEngine {
             out.releases.append(HeldRelease(token: held.token, verdict: verdict, bytes: copy))
             statistics.count(verdict)
             statistics.released += 1
-            if let fin, verdict != .drop, verdict != .reset, flows[i].state != .reset { finSeen(i, fin, from: d, at: now) }
+            if let fin, verdict != .drop, verdict != .reset, flows[i].state != .reset { finSeen(i, fin, from: d, at: now, into: &out) }
         }
     }
 

@@ -26,10 +26,10 @@ extension FlowEngine {
     }
 
     private func isExpired(_ flow: Flow, at now: Moment) -> Bool {
-        switch flow.state {
+        switch flow.life {
         case .opening: return now.seconds(since: flow.created) > configuration.synWaitTimeout
         case .open: return now.seconds(since: flow.lastHeard) > flow.rule.idleTimeout
-        case .closing, .reset, .closed: return flow.deadline.map { now > $0 } ?? true
+        case let .closing(until, _), let .closed(until, _), let .reset(until, _): return now > until
         }
     }
 

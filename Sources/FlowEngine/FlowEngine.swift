@@ -334,7 +334,7 @@ public struct FlowEngine {
         }
         switch verdict {
         case .accept, .acceptModified:
-            if fin && flows[i].state != .reset { finSeen(i, packet, from: direction, at: now) }
+            if fin && flows[i].state != .reset { finSeen(i, packet, from: direction, at: now, into: &out) }
         case .drop, .reset, .hold:
             break  // a held packet's FIN counts when it is released
         }
@@ -373,12 +373,8 @@ public struct FlowEngine {
             statistics.resetsIgnored += 1
             return .accept
         }
-        leaveState(i)
-        releaseAllHeld(i, verdict: .drop, into: &out)
-        discardRetained(i)  // no data of it passes again: nothing to make identical
-        flows[i].state = .closed
         flows[i].lastHeard = now
-        flows[i].deadline = now + configuration.finWaitTimeout
+        advance(i, .resetExactly, at: now, into: &out)
         return .accept
     }
 
@@ -432,16 +428,9 @@ public struct FlowEngine {
     /// An ACK: the peer has the bytes before `ack`; the handshake completes on the first one.
     private mutating func acknowledge(_ i: Int, _ ack: SequenceNumber, from direction: Direction,
                                       at now: Moment, into out: inout FlowOutput) {
-        if direction == .fromInitiator, flows[i].state == .opening,
+        if direction == .fromInitiator, flows[i].life == .opening,
            let serverNext = flows[i].responderStream.next, ack == serverNext {
-            flows[i].state = .open
-            flows[i].auditStarted = true
-            statistics.halfOpen -= 1
-            statistics.established += 1
-            halfOpenEnded(i, handshake: now.seconds(since: flows[i].created))
-            let flow = flows[i]
-            out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
-                                        kind: .sessionStart, alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
+            advance(i, .handshakeCompleted, at: now, into: &out)
         }
         let before = flows[i][direction.reversed].window.count
         flows[i][direction.reversed].window.acknowledge(ack)
@@ -451,66 +440,17 @@ public struct FlowEngine {
     /// A passed packet carried a FIN. It counts only where the stream has reached it (RFC 9293
     /// §3.10.7.4: a FIN is processed in sequence): one beyond what was released (after a gap, or
     /// a forged one) would make the engine think a side finished that has not.
-    mutating func finSeen(_ i: Int, _ packet: TCPPacket, from direction: Direction, at now: Moment) {
+    mutating func finSeen(_ i: Int, _ packet: TCPPacket, from direction: Direction, at now: Moment,
+                          into out: inout FlowOutput) {
         guard flows[i][direction].next == packet.sequenceNumber + packet.payloadLength else { return }
         flows[i][direction].finSeen = true
-        if flows[i].initiatorStream.finSeen && flows[i].responderStream.finSeen && flows[i].state != .closing {
-            leaveState(i)
-            flows[i].state = .closing
-            statistics.closing += 1
-            flows[i].deadline = now + configuration.finWaitTimeout
+        if flows[i].initiatorStream.finSeen && flows[i].responderStream.finSeen {
+            advance(i, .finishedBothWays, at: now, into: &out)
         }
     }
 
     /// Tears the session down: its packets are reset from now on, held ones dropped.
     mutating func tearDown(_ i: Int, at now: Moment, into out: inout FlowOutput) {
-        statistics.teardowns += 1
-        leaveState(i)
-        flows[i].state = .reset
-        flows[i].deadline = now + configuration.tornDownLinger
-        releaseAllHeld(i, verdict: .drop, into: &out)
-        discardRetained(i)
-    }
-
-    /// Forgets a session's released bytes and frees their buffers (it will pass no data again).
-    private mutating func discardRetained(_ i: Int) {
-        for direction in [Direction.fromInitiator, .fromResponder] {
-            retainedBytes -= flows[i][direction].window.count
-            flows[i][direction].window.reset(to: flows[i][direction].window.start)
-            flows[i][direction].window.releaseStorageIfEmpty()
-        }
-    }
-
-    /// Removes a session from the table (swap-remove), releasing what it held.
-    mutating func remove(_ i: Int, at now: Moment, into out: inout FlowOutput) {
-        leaveState(i)
-        releaseAllHeld(i, verdict: .drop, into: &out)
-        summariseSuppressedAlerts(i, at: now, into: &out)
-        let flow = flows[i]
-        retainedBytes -= flow.initiatorStream.window.count + flow.responderStream.window.count
-        if flow.auditStarted {  // a Stop line only where a Start line was printed
-            out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
-                                        kind: .sessionStop(initiatorBytes: flow.initiatorStream.bytes,
-                                                           responderBytes: flow.responderStream.bytes),
-                                        alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
-        }
-        index[flow.key] = nil
-        let last = flows.removeLast()
-        if i < flows.count {
-            flows[i] = last
-            index[last.key] = i
-        }
-    }
-
-    /// Takes a session out of the state counters.
-    private mutating func leaveState(_ i: Int) {
-        switch flows[i].state {
-        case .opening:
-            statistics.halfOpen -= 1
-            halfOpenEnded(i, handshake: nil)
-        case .open: statistics.established -= 1
-        case .closing: statistics.closing -= 1
-        case .reset, .closed: break
-        }
+        advance(i, .tornDown, at: now, into: &out)
     }
 }
