@@ -8,19 +8,11 @@ import SMTPInspection
 // (invariant 2); where the views could diverge the engine holds, or tears the session down
 // (invariant 5). Time is a parameter; nothing here makes a syscall.
 //
-// Session life (BEHAVIOR.md §7):
-//   no session  SYN to the SMTP port          → opening (half-open)
-//               an RST                        → passed (nothing to track)
-//               any other packet              → reset (mid-stream: its SMTP state is unknown)
-//   opening     initiator's ACK of the SYN-ACK → open (audit start)
-//               synwait-time passes           → removed
-//   open        FIN from both sides           → closing; removed finwait-time later (audit stop)
-//               RST at exactly the receiver's → closed; removed finwait-time later (audit stop):
-//               next sequence number            its late ACKs and FINs pass, late data is dropped
-//               (RFC 5961 §3)
-//               idle time passes              → removed (audit stop)
-//               the core says tear down       → reset; every later packet is reset, then removed
-//   closing, closed, reset: a new SYN from the initiator starts a new session on the same ports.
+// Sessions: a SYN to the SMTP port opens one (half-open); any other packet of a connection not
+// in the table resets it (mid-stream: its SMTP state is unknown), but for an RST, which passes.
+// A session's life from there, and what changes it, is FlowEngine+Life.swift's table. A new SYN
+// from the initiator of a session that is over (closing, closed, reset) starts a new session on
+// the same ports.
 //
 // The invariant (docs/design.md): every payload byte the server's application reads was judged
 // by the state machines at the position at which the server's TCP stack delivers it, or the
