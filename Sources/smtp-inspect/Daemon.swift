@@ -20,6 +20,8 @@ final class Daemon: Sendable {
     let allowSTARTTLS: Bool
     let maskBanner: Bool
     private let statisticsClearedAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// The log's counters when statistics were last cleared (`show` prints the difference).
+    private let logCountersCleared = Mutex(AlertLog.Counters())
 
     init(workers: [QueueWorker], setupBox: SetupBox, requests: WorkerRequests, log: AlertLog,
          origin: ContinuousClock.Instant, configPath: String?, interfaces: [InterfaceMapping],
@@ -94,6 +96,7 @@ final class Daemon: Sendable {
             let now = snapshots.map(\.now).max() ?? Moment(nanoseconds: 0)
             let since = statisticsClearedAt.withLock { $0 }.map(moment) ?? Moment(nanoseconds: 0)
             return ShowInspect.statistics(total, now: now, since: since, interfaces: setup.inspectedInterfaces)
+                + Self.logStatistics(logCounters)
         }
     }
 
@@ -112,12 +115,26 @@ final class Daemon: Sendable {
                                     now: now, detail: detail, alias: setup.alias)
     }
 
+    /// The log's lost lines since statistics were last cleared.
+    var logCounters: AlertLog.Counters {
+        let now = log.counters
+        return now - logCountersCleared.withLock { $0 }
+    }
+
+    /// The line `show ip inspect statistics` adds for the log.
+    static func logStatistics(_ c: AlertLog.Counters) -> String {
+        "Log lines: suppressed \(c.suppressed) (rate limit), dropped \(c.dropped) (log queue full), "
+            + "failed \(c.failed) (write errors)\n"
+    }
+
     func setDebug(_ on: Bool) {
         for worker in workers { worker.debug.store(on, ordering: .relaxed) }
     }
 
     func clearStatistics() {
         statisticsClearedAt.withLock { $0 = ContinuousClock.now }
+        let now = log.counters
+        logCountersCleared.withLock { $0 = now }
         requests.clear.add(1, ordering: .releasing)
     }
 

@@ -43,7 +43,8 @@ struct ReplayCommand: ParsableCommand {
         let chosen = try chooseRule(setup)
         var timestamps = setup.timestamps
         if case .uptime = timestamps { timestamps = .datetime(msec: true, localtime: false, showTimezone: false, year: false) }
-        let log = AlertLog(timestamps: timestamps, toStandardOutput: true)
+        let log = AlertLog(timestamps: timestamps, deterministic: true)
+        defer { log.finish(timeout: nil) }  // everything handed to it is on stdout before exit
         let reader: PcapReader
         do { reader = try PcapReader(path: input) } catch {
             log.note("\(input): \(error)")
@@ -69,7 +70,7 @@ struct ReplayCommand: ParsableCommand {
         }
         replay.finish()
         try? writer?.close()
-        print(replay.summary(framesSkipped: reader.framesSkipped))
+        log.plain(replay.summary(framesSkipped: reader.framesSkipped))
     }
 
     private func chooseRule(_ setup: InspectionSetup) throws -> InspectionRuleBinding {
@@ -171,7 +172,7 @@ struct Replay {
             writer?.write(ResetPackets.forRequest(reset).span, timestamp: Self.timestamp(now))
             resetsWritten += 1
         }
-        for event in output.events { log.report(event, at: Self.date(event.time)) }
+        for event in output.events { log.report(event, at: Self.date(event.time), moment: event.time.nanoseconds) }
         for line in output.trace { log.trace(line.record, at: Self.date(line.time)) }
         output.removeAll()
     }

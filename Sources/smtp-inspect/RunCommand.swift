@@ -56,6 +56,9 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let setup = try policyOptions.makeSetup(interfaces: datapath.interfaces)
         let log = AlertLog(timestamps: setup.timestamps)
+        // Whatever happens from here on, what was handed to the log is written before exit (for
+        // at most 2 s: a stderr nobody reads must not keep the daemon from stopping).
+        defer { log.finish(timeout: 2) }
         let numbers: [UInt16] = switch datapath.queueTarget {
         case let .number(n): [n]
         case let .balance(first, last): Array(first...last)
@@ -65,7 +68,7 @@ struct RunCommand: ParsableCommand {
         let requests = WorkerRequests()
         var workers: [QueueWorker] = []
         for number in numbers {
-            var configuration = NFQueueConfiguration(queue: number, maxLength: queueMaxLength)
+            var configuration = NFQueueConfiguration(queue: number, maxLength: queueMaxLength, log: { log.note("nfqueue: " + $0) })
             configuration.failOpen = failOpen
             configuration.gso = gso
             do {
@@ -88,8 +91,8 @@ struct RunCommand: ParsableCommand {
             }
         }
         try TerminationSignals.install(stopping: workers.map(\.stopHandle))
-        // A control client that hangs up before its answer, or a closed stdout, must not kill
-        // the daemon: writes then fail with EPIPE, which every writer here ignores.
+        // A control client that hangs up before its answer, or a closed stdout or stderr, must
+        // not kill the daemon: writes then fail with EPIPE, which every writer here counts.
         signal(SIGPIPE, SIG_IGN)
         _ = hangupReceived.load(ordering: .relaxed)  // initialise the global before the handler may run
         signal(SIGHUP) { _ in hangupReceived.store(true, ordering: .relaxed) }
@@ -107,7 +110,7 @@ struct RunCommand: ParsableCommand {
         control?.start()
         let printer = CounterLine(interval: statsInterval)
         while !workers.allSatisfy({ $0.snapshot.withLock { $0.finished } }) {
-            printer.tick(workers.map { $0.snapshot.withLock { $0 } })
+            printer.tick(workers.map { $0.snapshot.withLock { $0 } }, log: daemon.logCounters)
             if hangupReceived.exchange(false, ordering: .relaxed) { _ = daemon.reload() }
             usleep(50_000)
         }
@@ -116,7 +119,7 @@ struct RunCommand: ParsableCommand {
             close(listener)
             unlink(self.control)
         }
-        printer.finish(workers.map { $0.snapshot.withLock { $0 } })
+        printer.finish(workers.map { $0.snapshot.withLock { $0 } }, log: daemon.logCounters)
         let failures = workers.compactMap { $0.snapshot.withLock { $0.failure } }
         for failure in failures { log.note(failure) }
         if !failures.isEmpty { throw ExitCode(1) }
@@ -124,33 +127,36 @@ struct RunCommand: ParsableCommand {
     }
 }
 
-/// The live counters on stdout: one line per interval, redrawn in place on a terminal.
+/// The live counters on stdout: one line per interval, redrawn in place on a terminal. Written
+/// by a thread of its own, as the alerts are: a stdout nobody reads never stops the daemon.
 final class CounterLine {
     let interval: Double
-    let terminal = isatty(STDOUT_FILENO) == 1
+    let terminal = StandardStream.output.isTerminal
     private var next = ContinuousClock.now
+    private let writer = LogWriter<String>(capacity: 16, whenFull: .drop, render: { Array($0.joined().utf8) },
+                                           sink: LogWriter<String>.sink(.output))
 
     init(interval: Double) {
         self.interval = interval
         next = ContinuousClock.now + .milliseconds(Int(interval * 1000))
     }
 
-    func tick(_ snapshots: [WorkerSnapshot]) {
+    func tick(_ snapshots: [WorkerSnapshot], log: AlertLog.Counters) {
         guard interval > 0, ContinuousClock.now >= next else { return }
         next = ContinuousClock.now + .milliseconds(Int(interval * 1000))
-        emit(Self.line(snapshots), final: false)
+        emit(Self.line(snapshots, log: log), final: false)
     }
 
-    func finish(_ snapshots: [WorkerSnapshot]) {
-        emit(Self.line(snapshots), final: true)
+    func finish(_ snapshots: [WorkerSnapshot], log: AlertLog.Counters) {
+        emit(Self.line(snapshots, log: log), final: true)
+        writer.drain(timeout: 1)
     }
 
     private func emit(_ line: String, final: Bool) {
-        let text = terminal ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n"
-        StandardStreams.out(text)
+        writer.submit(terminal ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n")
     }
 
-    static func line(_ snapshots: [WorkerSnapshot]) -> String {
+    static func line(_ snapshots: [WorkerSnapshot], log: AlertLog.Counters) -> String {
         var s = FlowStatistics()
         var resets: UInt64 = 0
         for snapshot in snapshots {
@@ -161,6 +167,6 @@ final class CounterLine {
             + "reset \(s.resets) held \(s.heldNow) | sessions \(s.established) open \(s.halfOpen) half-open "
             + "\(s.closing) closing | commands \(s.smtp.commands) masked \(s.smtp.commandsMasked) "
             + "replies \(s.smtp.replies) messages \(s.smtp.messages) | bytes \(s.bytes) | alerts \(s.smtpEvents) "
-            + "resets sent \(resets)"
+            + "resets sent \(resets) | log suppressed \(log.suppressed) dropped \(log.dropped + log.failed)"
     }
 }
