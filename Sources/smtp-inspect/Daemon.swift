@@ -22,6 +22,7 @@ final class Daemon: Sendable {
     private let statisticsClearedAt = Mutex<ContinuousClock.Instant?>(nil)
     /// The log's counters when statistics were last cleared (`show` prints the difference).
     private let logCountersCleared = Mutex(AlertLog.Counters())
+    private let controlClients = Atomic<Int>(0)
 
     init(workers: [QueueWorker], setupBox: SetupBox, requests: WorkerRequests, log: AlertLog,
          origin: ContinuousClock.Instant, configPath: String?, interfaces: [InterfaceMapping],
@@ -191,19 +192,31 @@ final class Daemon: Sendable {
             """
     }
 
-    /// Serves the control socket until `stop` says so; each request is answered and closed.
-    func serveControl(listener: Int32, stop: @Sendable () -> Bool) {
+    /// Serves the control socket until `stop` says so: each connection on a thread of its own
+    /// (at most `ControlSocket.maxClients` at once), its request read within one deadline,
+    /// answered, closed. A slow or silent client holds only its own thread, for a second.
+    func serveControl(_ listener: UnixListener, stop: @Sendable () -> Bool) {
         while !stop() {
-            guard let fd = ControlSocket.accept(listener, waiting: 200) else { continue }
-            let answer: String
-            if let line = ControlSocket.readRequest(fd) {
-                answer = execute(line.trimmingCharacters(in: .whitespacesAndNewlines))
-            } else {
-                answer = "% request refused: one line of at most \(ControlSocket.maxRequest) bytes of UTF-8 text, "
-                    + "sent within a second\n"
+            guard let connection = listener.accept(waitingMilliseconds: 200) else { continue }
+            guard controlClients.add(1, ordering: .relaxed).newValue <= ControlSocket.maxClients else {
+                controlClients.subtract(1, ordering: .relaxed)
+                ControlSocket.answer(connection, "% busy: \(ControlSocket.maxClients) control requests are being "
+                    + "served; try again\n", within: .milliseconds(100))
+                continue
             }
-            ControlSocket.write(fd, answer)
-            close(fd)
+            let thread = Thread { [self] in
+                serve(connection)
+                controlClients.subtract(1, ordering: .relaxed)
+            }
+            thread.name = "control client"
+            thread.start()
         }
+    }
+
+    private func serve(_ connection: UnixConnection) {
+        let read = connection.readLine(maxBytes: ControlSocket.maxRequest, deadline: .now + ControlSocket.requestTimeout)
+        let (line, refusal) = ControlSocket.refusal(read)
+        let answer = line.map { execute($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? refusal ?? ""
+        ControlSocket.answer(connection, answer)
     }
 }

@@ -42,8 +42,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Packets the kernel may hold for us per queue.")
     var queueMaxLength: UInt32 = 4096
 
-    @Option(help: "Control socket for show/debug/clear/reload (owner-only permissions).")
-    var control: String = "/run/smtp-inspect.sock"
+    @Option(help: "Control socket for show/debug/clear/reload (owner-only permissions; the systemd unit's path by default).")
+    var control: String = ControlSocket.defaultPath
 
     @Flag(help: "Run without a control socket.")
     var noControl = false
@@ -51,6 +51,9 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         if let debug, debug != "smtp" { throw ValidationError("--debug \(debug): the only trace is 'smtp'") }
         if statsInterval < 0 { throw ValidationError("--stats-interval must not be negative") }
+        if !noControl && control.utf8.count >= 108 {
+            throw ValidationError("--control \(control): a socket path must be shorter than 108 bytes")
+        }
     }
 
     func run() throws {
@@ -62,6 +65,14 @@ struct RunCommand: ParsableCommand {
         let numbers: [UInt16] = switch datapath.queueTarget {
         case let .number(n): [n]
         case let .balance(first, last): Array(first...last)
+        }
+        // The control socket first: a bad --control is refused before any queue is bound.
+        var listener: ControlSocket.Listener?
+        if !noControl {
+            do { listener = try ControlSocket.listen(at: control) } catch {
+                log.note("\(error)")
+                throw ExitCode(1)
+            }
         }
         let origin = ContinuousClock.now
         let setupBox = SetupBox(setup)
@@ -77,19 +88,13 @@ struct RunCommand: ParsableCommand {
                                            debug: debug == "smtp", origin: origin))
             } catch {
                 log.note("cannot bind NFQUEUE queue \(number): \(error)")
+                listener?.close()
                 throw ExitCode(1)
             }
         }
         let daemon = Daemon(workers: workers, setupBox: setupBox, requests: requests, log: log, origin: origin,
                             configPath: policyOptions.config, interfaces: datapath.interfaces,
                             allowSTARTTLS: policyOptions.allowStarttls, maskBanner: policyOptions.maskBanner)
-        var listener: Int32 = -1
-        if !noControl {
-            do { listener = try ControlSocket.listen(at: control) } catch {
-                log.note("\(error)")
-                throw ExitCode(1)
-            }
-        }
         try TerminationSignals.install(stopping: workers.map(\.stopHandle))
         // A control client that hangs up before its answer, or a closed stdout or stderr, must
         // not kill the daemon: writes then fail with EPIPE, which every writer here counts.
@@ -103,21 +108,27 @@ struct RunCommand: ParsableCommand {
             thread.name = "queue \(worker.number)"
             thread.start()
         }
-        let control = listener >= 0 ? Thread { [listener] in
-            daemon.serveControl(listener: listener, stop: { TerminationSignals.received != nil })
-        } : nil
-        control?.name = "control"
-        control?.start()
+        let controlStopped = Atomic<Bool>(false)
+        if let listener {
+            let control = Thread {
+                daemon.serveControl(listener.socket, stop: { TerminationSignals.received != nil })
+                controlStopped.store(true, ordering: .releasing)
+            }
+            control.name = "control"
+            control.start()
+        }
         let printer = CounterLine(interval: statsInterval)
         while !workers.allSatisfy({ $0.snapshot.withLock { $0.finished } }) {
             printer.tick(workers.map { $0.snapshot.withLock { $0 } }, log: daemon.logCounters)
             if hangupReceived.exchange(false, ordering: .relaxed) { _ = daemon.reload() }
             usleep(50_000)
         }
-        if listener >= 0 {
-            usleep(300_000)  // the control thread notices the signal within its 200 ms poll
-            close(listener)
-            unlink(self.control)
+        if let listener {
+            // The control thread sees the signal within its 200 ms accept; then nothing waits
+            // on the socket and it can be closed.
+            let deadline = ContinuousClock.now + .seconds(1)
+            while !controlStopped.load(ordering: .acquiring) && ContinuousClock.now < deadline { usleep(20_000) }
+            listener.close()
         }
         printer.finish(workers.map { $0.snapshot.withLock { $0 } }, log: daemon.logCounters)
         let failures = workers.compactMap { $0.snapshot.withLock { $0.failure } }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Tests/cli/commands.sh: the command line of `smtp-inspect check | rules | show` against the
-# goldens under iptables/ and its exit statuses. No root, no network:
+# goldens under iptables/ and its exit statuses; the control client against a fake daemon on a
+# Unix socket in a temporary directory, and what `run --control` refuses before binding any
+# queue (as root, in a network namespace of its own). No root needed, no network:
 #
 #   Tests/cli/commands.sh              # builds smtp-inspect (debug) unless SMTP_INSPECT_BIN=PATH
 #
@@ -116,9 +118,67 @@ expect 64 "incomplete" "$BIN" show ip --config "$SEED"
 says "incomplete" "% Incomplete command."
 expect 64 "extra word" "$BIN" show ip inspect all now --config "$SEED"
 says "extra word" "nothing may follow \`show ip inspect all\`"
-expect 64 "no source" "$BIN" show ip inspect all
-says "no source" "needs --config FILE"
-ok "show: ambiguous, wrong, missing and extra words and a missing --config: exit 64 with the valid words"
+ok "show: ambiguous, wrong, missing and extra words: exit 64 with the valid words"
+
+# --- the control socket (issue 10): the default path is the unit's; a request that fails is an error
+unit_path=$(sed -n 's/^ExecStart=.* --control \([^ ]*\) .*$/\1/p' "$ROOT/deploy/smtp-inspect.service")
+[[ "$unit_path" == /run/smtp-inspect/control.sock ]] || fail "deploy/smtp-inspect.service: --control is '$unit_path'"
+for cmd in run debug undebug clear reload; do
+    "$BIN" $cmd --help | tr -s ' \n' '  ' | grep -qF -- "(default: $unit_path)" ||
+        fail "$cmd --help: the default --control is not the unit's $unit_path"
+done
+"$BIN" show --help | tr -s ' \n' '  ' | grep -qF -- "(the default without --config: $unit_path)" ||
+    fail "show --help: the default --control is not the unit's $unit_path"
+ok "the default --control of run, show, debug, undebug, clear and reload is the unit's $unit_path"
+
+# fake_daemon MODE: a control socket at $TMP/fake.sock that reads the request and answers as
+# MODE says: "close" (nothing), "partial" (text without the final NUL), "whole" (text + NUL).
+fake_daemon() {
+    rm -f "$TMP/fake.sock"
+    python3 - "$TMP/fake.sock" "$1" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+c.recv(600)
+if sys.argv[2] == "partial": c.sendall(b"Session 1 ")
+if sys.argv[2] == "whole": c.sendall(b"Established Sessions\n\x00")
+c.close()
+PY
+    FAKE_PID=$!
+    for _ in $(seq 50); do [[ -S "$TMP/fake.sock" ]] && return 0; sleep 0.1; done
+    fail "the fake daemon did not start"
+}
+fake_daemon close
+expect 1 "no answer" "$BIN" show ip inspect sessions --control "$TMP/fake.sock"
+says "no answer" "closed the connection before the end of its answer (0 bytes came)"
+[[ ! -s "$TMP/out" ]] || fail "show printed something although the daemon did not answer"
+wait "$FAKE_PID"
+fake_daemon partial
+expect 1 "half an answer" "$BIN" show ip inspect sessions --control "$TMP/fake.sock"
+says "half an answer" "closed the connection before the end of its answer (10 bytes came)"
+wait "$FAKE_PID"
+fake_daemon whole
+expect 0 "a whole answer" "$BIN" show ip inspect sessions --control "$TMP/fake.sock"
+[[ "$(cat "$TMP/out")" == "Established Sessions" ]] || fail "the whole answer was printed as: $(cat "$TMP/out")"
+wait "$FAKE_PID"
+ok "show --control: a daemon that closes without answering, or in the middle of its answer: exit 1, said; a whole answer: printed, exit 0"
+
+# `run --control` never replaces or follows anything but a stale socket; it checks before
+# binding any queue (as root, in a network namespace of its own all the same).
+NS=()
+if ((EUID == 0)) && command -v unshare >/dev/null; then NS=(unshare -n); fi
+printf 'secret\n' >"$TMP/target"
+chmod 644 "$TMP/target"
+ln -s target "$TMP/link.sock"
+printf 'data\n' >"$TMP/file.sock"
+expect 1 "--control onto a symbolic link" timeout 10 "${NS[@]}" "$BIN" run --control "$TMP/link.sock" --queue 65000
+says "--control onto a symbolic link" "--control $TMP/link.sock is a symbolic link, not a socket: refusing to replace it"
+expect 1 "--control onto a file" timeout 10 "${NS[@]}" "$BIN" run --control "$TMP/file.sock" --queue 65000
+says "--control onto a file" "--control $TMP/file.sock is a regular file, not a socket: refusing to replace it"
+[[ "$(stat -c '%a %s' "$TMP/target")" == "644 7" && -L "$TMP/link.sock" && "$(cat "$TMP/file.sock")" == data ]] ||
+    fail "run --control changed what was at the path: $(ls -l "$TMP")"
+ok "run --control onto a symbolic link or a regular file: exit 1, refused by name; the link, its target (mode 644) and the file untouched"
 
 expect 64 "bad --interface" "$BIN" rules --config "$SEED" --interface Ethernet2/0
 says "bad --interface" "expected IOSNAME=LINUXNAME"
