@@ -146,10 +146,11 @@ final class Daemon: Sendable {
             return "% reload: smtp-inspect runs with its built-in policy (no --config): nothing to reload\n"
         }
         let text: String
-        do {
-            text = try String(contentsOfFile: configPath, encoding: .utf8)
-        } catch {
-            let message = "% reload of \(configPath) failed: \(error.localizedDescription); the running configuration stays\n"
+        switch ConfigLoading.readText(configPath) {
+        case .success(let t):
+            text = t
+        case .failure(let failure):
+            let message = "% reload of \(configPath) failed: \(failure.message); the running configuration stays\n"
             log.note(String(message.dropFirst(2).dropLast()))
             return message
         }

@@ -102,6 +102,18 @@ expect 2 "not UTF-8" "$BIN" check --config "$TMP/latin1.cfg"
 says "not UTF-8" "$TMP/latin1.cfg:1:13: error: the file is not UTF-8 text"
 ok "an absent file and a Latin-1 file: exit 2, said plainly (the second located)"
 
+# The size limit (4 MiB) is checked before reading: a sparse 200 GB file is refused at once
+# (without it: minutes and gigabytes), and so is a pipe that brings more than the limit.
+truncate -s 200G "$TMP/huge.cfg"
+expect 2 "a 200 GB configuration" timeout 20 "$BIN" check --config "$TMP/huge.cfg"
+says "a 200 GB configuration" "cannot read the configuration $TMP/huge.cfg: it is 214748364800 bytes; a configuration may be at most 4194304 bytes (4 MiB)"
+rm -f "$TMP/huge.cfg"
+expect 2 "a 5 MB pipe" timeout 20 "$BIN" rules "${MAP[@]}" --config <(head -c 5000000 /dev/zero | tr '\0' '!')
+says "a 5 MB pipe" "more than 4194304 bytes came from it; a configuration may be at most 4194304 bytes (4 MiB)"
+{ cat "$SEED"; head -c $((4194304 - $(wc -c <"$SEED"))) /dev/zero | tr '\0' '!'; } >"$TMP/limit.cfg"
+expect 0 "a configuration of exactly 4 MiB" timeout 60 "$BIN" show ip inspect config --config "$TMP/limit.cfg"
+ok "configuration size: a sparse 200 GB file and a 5 MB pipe refused at once (exit 2, size and limit said); exactly 4 MiB is read"
+
 expect 64 "sessions from a file" "$BIN" show ip inspect sessions detail --config "$SEED"
 says "sessions from a file" "--control PATH"
 expect 64 "statistics from a file" "$BIN" show ip inspect stat --config "$SEED"
