@@ -4,7 +4,7 @@ import Testing
 
 @testable import smtp_inspect
 
-@Suite("Files: bounded configuration reads, identities")
+@Suite("Files: bounded configuration reads, identities, captures replaced whole")
 struct LocalFileTests {
     @Test("A file up to the limit is read whole; one byte more is refused from its size, before reading")
     func boundedRead() throws {
@@ -48,5 +48,41 @@ struct LocalFileTests {
         #expect(try FileStatus.at(dir.file("soft"), followingSymlinks: false)?.kind == .symbolicLink)
         #expect(try FileStatus.at(dir.file("copy"))?.identity != a.identity)
         #expect(try FileStatus.at(dir.file("absent")) == nil)
+    }
+
+    static let packet: [UInt8] = [0x45, 0, 0, 20, 0, 0, 0, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2]
+
+    @Test("PcapWriter(replacing:): the old file stays whole until close renames the new one over it")
+    func replacing() throws {
+        let dir = Scratch()
+        defer { dir.remove() }
+        dir.write("out.pcap", Array("old".utf8))
+        let writer = try PcapWriter(replacing: dir.file("out.pcap"), precision: .nanoseconds)
+        writer.write(Self.packet.span, timestamp: PacketTimestamp(seconds: 1, nanoseconds: 2))
+        #expect(dir.contents("out.pcap") == Array("old".utf8))
+        #expect(dir.names.count == 2)  // out.pcap and the temporary file beside it
+        try writer.close()
+        #expect(dir.names == ["out.pcap"])
+        #expect(dir.contents("out.pcap")?.count == 24 + 16 + Self.packet.count)
+    }
+
+    @Test("PcapWriter(replacing:) given up (an error path): the old file stays, the temporary one goes")
+    func abandoned() throws {
+        let dir = Scratch()
+        defer { dir.remove() }
+        dir.write("out.pcap", Array("old".utf8))
+        do {
+            let writer = try PcapWriter(replacing: dir.file("out.pcap"))
+            writer.write(Self.packet.span, timestamp: PacketTimestamp(seconds: 1, nanoseconds: 2))
+        }
+        #expect(dir.names == ["out.pcap"])
+        #expect(dir.contents("out.pcap") == Array("old".utf8))
+    }
+
+    @Test("PcapWriter onto a device that is full: close reports ENOSPC (not exit 0)")
+    func deviceFull() throws {
+        let writer = try PcapWriter(replacing: "/dev/full")
+        writer.write(Self.packet.span, timestamp: PacketTimestamp(seconds: 1, nanoseconds: 2))
+        #expect(throws: PcapError("/dev/full: No space left on device (28)")) { try writer.close() }
     }
 }

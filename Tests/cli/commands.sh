@@ -28,6 +28,10 @@ fi
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# `run` in the tests that follow is refused before it binds a queue; as root it runs in a
+# network namespace of its own all the same.
+NS=()
+if ((EUID == 0)) && command -v unshare >/dev/null; then NS=(unshare -n); fi
 
 # expect STATUS NAME CMD...: run CMD (stdout, stderr to $TMP/out, $TMP/err), check the status.
 expect() {
@@ -132,6 +136,41 @@ expect 64 "extra word" "$BIN" show ip inspect all now --config "$SEED"
 says "extra word" "nothing may follow \`show ip inspect all\`"
 ok "show: ambiguous, wrong, missing and extra words: exit 64 with the valid words"
 
+# --- replay (issue 10): --write never destroys its input or leaves half a file; every I/O error
+# is an exit status; no capture timestamp traps
+CAP=$ROOT/Tests/replay/fixtures/pipelined-expn.pcap
+cp "$CAP" "$TMP/in.pcap"
+ln -s in.pcap "$TMP/in-link.pcap"
+ln "$TMP/in.pcap" "$TMP/in-hard.pcap"
+for out in in.pcap in-link.pcap in-hard.pcap; do
+    expect 1 "replay --write $out" "$BIN" replay "$TMP/in.pcap" --write "$TMP/$out"
+    says "replay --write $out" "smtp-inspect: --write $TMP/$out is the input capture $TMP/in.pcap itself"
+    cmp -s "$CAP" "$TMP/in.pcap" || fail "replay --write $out changed its input"
+done
+ok "replay --write onto its own input (same name, a symbolic link, a hard link): exit 1, the input intact"
+
+expect 1 "replay --write /dev/full" "$BIN" replay "$CAP" --write /dev/full
+says "replay --write /dev/full" "smtp-inspect: cannot write the capture /dev/full: No space left on device"
+[[ $(grep -c /dev/full "$TMP/err") == 1 ]] || fail "replay --write /dev/full: the path is not named exactly once: $(cat "$TMP/err")"
+ok "replay --write /dev/full: exit 1, ENOSPC said on stderr, the path named once"
+
+# A write that fails half-way (a file size limit of 1 KiB; SIGXFSZ ignored, so write gets EFBIG):
+# the file it would replace keeps its old content, and no temporary file is left.
+mkdir "$TMP/w" && printf 'old content\n' >"$TMP/w/out.pcap"
+expect 1 "replay --write past the file size limit" bash -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' _ "$BIN" replay "$CAP" --write "$TMP/w/out.pcap"
+says "replay --write past the file size limit" "smtp-inspect: cannot write the capture $TMP/w/out.pcap: File too large"
+[[ "$(cat "$TMP/w/out.pcap")" == "old content" && "$(ls -A "$TMP/w")" == out.pcap ]] ||
+    fail "a failed replay --write left $(ls -A "$TMP/w") with '$(head -c 40 "$TMP/w/out.pcap")'"
+expect 0 "replay --write" "$BIN" replay "$CAP" --write "$TMP/w/out.pcap"
+[[ "$(head -c 4 "$TMP/w/out.pcap" | od -An -tx1 | tr -d ' ')" == "4d3cb2a1" && "$(ls -A "$TMP/w")" == out.pcap ]] ||
+    fail "replay --write did not replace out.pcap with a nanosecond pcap"
+ok "replay --write failing half-way: exit 1, the old file kept whole, no temporary file; then a good run replaces it"
+
+expect 0 "replay of a pcapng with a large timestamp" "$BIN" replay "$ROOT/Tests/cli/inputs/pcapng-large-timestamp.pcapng"
+says "replay of a pcapng with a large timestamp" "2 packets had a timestamp past 17000000000 s after 1970 (the year 2508) (taken as that time)"
+grep -q '^replay: 3 packets' "$TMP/out" || fail "replay of the large-timestamp pcapng: $(cat "$TMP/out")"
+ok "replay of a pcapng whose timestamps have a large high word (Tests/cli/inputs): no trap, 3 packets, the clamping said"
+
 # --- the control socket (issue 10): the default path is the unit's; a request that fails is an error
 unit_path=$(sed -n 's/^ExecStart=.* --control \([^ ]*\) .*$/\1/p' "$ROOT/deploy/smtp-inspect.service")
 [[ "$unit_path" == /run/smtp-inspect/control.sock ]] || fail "deploy/smtp-inspect.service: --control is '$unit_path'"
@@ -178,8 +217,6 @@ ok "show --control: a daemon that closes without answering, or in the middle of 
 
 # `run --control` never replaces or follows anything but a stale socket; it checks before
 # binding any queue (as root, in a network namespace of its own all the same).
-NS=()
-if ((EUID == 0)) && command -v unshare >/dev/null; then NS=(unshare -n); fi
 printf 'secret\n' >"$TMP/target"
 chmod 644 "$TMP/target"
 ln -s target "$TMP/link.sock"
