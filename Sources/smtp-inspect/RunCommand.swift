@@ -26,7 +26,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var policyOptions: PolicyOptions
     @OptionGroup var datapath: DatapathOptions
 
-    @Option(help: "Seconds between counter lines on stdout; 0 turns them off.")
+    @Option(help: "Seconds between counter lines on stdout (at most 86400); 0 turns them off.")
     var statsInterval: Double = 1
 
     @Option(help: "Print the 'debug ip inspect smtp' trace on stderr (the only value: smtp).")
@@ -48,9 +48,16 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Run without a control socket.")
     var noControl = false
 
+    /// The longest --stats-interval: a day (a counters line a day is as good as none).
+    static let maxStatsInterval = 86_400.0
+
     func validate() throws {
         if let debug, debug != "smtp" { throw ValidationError("--debug \(debug): the only trace is 'smtp'") }
-        if statsInterval < 0 { throw ValidationError("--stats-interval must not be negative") }
+        guard statsInterval.isFinite, statsInterval >= 0, statsInterval <= Self.maxStatsInterval else {
+            throw ValidationError("--stats-interval \(statsInterval): give seconds from 0 (no counters line) "
+                + "to \(Int(Self.maxStatsInterval))")
+        }
+        if queueMaxLength == 0 { throw ValidationError("--queue-max-length must be at least 1") }
         if !noControl && control.utf8.count >= 108 {
             throw ValidationError("--control \(control): a socket path must be shorter than 108 bytes")
         }

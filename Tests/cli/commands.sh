@@ -171,6 +171,12 @@ says "replay of a pcapng with a large timestamp" "2 packets had a timestamp past
 grep -q '^replay: 3 packets' "$TMP/out" || fail "replay of the large-timestamp pcapng: $(cat "$TMP/out")"
 ok "replay of a pcapng whose timestamps have a large high word (Tests/cli/inputs): no trap, 3 packets, the clamping said"
 
+for v in nan 1e300 inf 86401; do
+    expect 64 "run --stats-interval $v" timeout 10 "${NS[@]}" "$BIN" run --stats-interval "$v" --no-control --queue 65000
+    says "run --stats-interval $v" "give seconds from 0 (no counters line) to 86400"
+done
+ok "run --stats-interval nan, 1e300, inf, 86401: refused before anything is bound (exit 64)"
+
 # --- the control socket (issue 10): the default path is the unit's; a request that fails is an error
 unit_path=$(sed -n 's/^ExecStart=.* --control \([^ ]*\) .*$/\1/p' "$ROOT/deploy/smtp-inspect.service")
 [[ "$unit_path" == /run/smtp-inspect/control.sock ]] || fail "deploy/smtp-inspect.service: --control is '$unit_path'"
