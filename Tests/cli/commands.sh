@@ -188,6 +188,22 @@ done
     fail "show --help: the default --control is not the unit's $unit_path"
 ok "the default --control of run, show, debug, undebug, clear and reload is the unit's $unit_path"
 
+# The unit's MemoryMax is README's arithmetic over FlowEngineConfiguration's limits (per queue:
+# sessions x 3,230 B, two 4 KiB rings per session, twice the retained bytes, held packets x 64 KiB,
+# 128 MiB of netlink buffer; 32 MiB for the process; +10%, rounded up to GiB): a change of the
+# limits that is not carried to the unit fails here.
+conf=$ROOT/Sources/FlowEngine/FlowEngineConfiguration.swift
+sessions=$(sed -n 's/^ *public var maxSessions = \([0-9_]*\)$/\1/p' "$conf" | tr -d _)
+held=$(sed -n 's/^ *public var maxHeldPackets = \([0-9_]*\)$/\1/p' "$conf" | tr -d _)
+retained=$(sed -n 's/^ *public var retainLimitTotal = \([0-9]*\) << 20$/\1/p' "$conf")
+[[ -n "$sessions" && -n "$held" && -n "$retained" ]] || fail "FlowEngineConfiguration: limits not found (sessions '$sessions', held '$held', retained '$retained' MiB)"
+per_queue=$(( (sessions * 3230 + sessions * 2 * 4096 + held * 65536) / 1048576 + 2 * retained + 128 ))
+want_gib=$(( ((per_queue + 32) * 11 / 10 + 1023) / 1024 ))
+unit_max=$(sed -n 's/^MemoryMax=//p' "$ROOT/deploy/smtp-inspect.service")
+[[ "$unit_max" == "${want_gib}G" ]] ||
+    fail "deploy/smtp-inspect.service: MemoryMax=$unit_max, but the limits ($sessions sessions, $held held packets, $retained MiB retained) make ${per_queue} MiB a queue: ${want_gib}G"
+ok "MemoryMax=$unit_max in the unit = ($per_queue MiB a queue from FlowEngineConfiguration + 32 MiB) + 10%, rounded up"
+
 # fake_daemon MODE: a control socket at $TMP/fake.sock that reads the request and answers as
 # MODE says: "close" (nothing), "partial" (text without the final NUL), "whole" (text + NUL).
 fake_daemon() {
