@@ -121,12 +121,13 @@ func system_realtimeNow() -> (seconds: Int64, nanoseconds: Int64) {
     return (Int64(ts.tv_sec), Int64(ts.tv_nsec))
 }
 
-/// sigaction(2) without SA_RESTART, so that a blocking poll returns EINTR when the signal lands.
-func system_sigaction(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void) -> Result<Void, Errno> {
+/// sigaction(2); without SA_RESTART (`restart` false), so that a blocking poll returns EINTR
+/// when the signal lands.
+func system_sigaction(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void, restart: Bool = false) -> Result<Void, Errno> {
     var action = sigaction()
     action.__sigaction_handler.sa_handler = handler
     sigemptyset(&action.sa_mask)
-    action.sa_flags = 0
+    action.sa_flags = restart ? Int32(SA_RESTART) : 0
     return nothingOrErrno { sigaction(signal, &action, nil) }
 }
 
@@ -348,4 +349,13 @@ func system_shutdownWrite(_ fd: Int32) {
 
 func system_setNonBlocking(_ fd: Int32) {
     _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+}
+
+/// sigaction(2) with SIG_IGN.
+func system_ignoreSignal(_ signal: Int32) -> Result<Void, Errno> {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = SIG_IGN
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    return nothingOrErrno { sigaction(signal, &action, nil) }
 }

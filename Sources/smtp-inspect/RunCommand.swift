@@ -1,14 +1,10 @@
 import ArgumentParser
 import FlowEngine
 import Foundation
-import Glibc
 import IOSConfig
 import NFQueue
 import SMTPInspection
 import Synchronization
-
-/// Set by the SIGHUP handler; the main loop reloads the configuration.
-let hangupReceived = Atomic<Bool>(false)
 
 /// `smtp-inspect run`: the daemon. Binds the NFQUEUE queues, inspects every queued packet,
 /// prints live counters on stdout and alerts on stderr, and stops cleanly on SIGINT/SIGTERM.
@@ -103,11 +99,9 @@ struct RunCommand: ParsableCommand {
                             configPath: policyOptions.config, interfaces: datapath.interfaces,
                             allowSTARTTLS: policyOptions.allowStarttls, maskBanner: policyOptions.maskBanner)
         try TerminationSignals.install(stopping: workers.map(\.stopHandle))
-        // A control client that hangs up before its answer, or a closed stdout or stderr, must
-        // not kill the daemon: writes then fail with EPIPE, which every writer here counts.
-        signal(SIGPIPE, SIG_IGN)
-        _ = hangupReceived.load(ordering: .relaxed)  // initialise the global before the handler may run
-        signal(SIGHUP) { _ in hangupReceived.store(true, ordering: .relaxed) }
+        // SIGHUP reloads; SIGPIPE is ignored: a control client that hangs up before its answer,
+        // or a closed stdout or stderr, is an EPIPE that every writer here counts.
+        try HangupSignal.install()
         log.note("inspecting queue\(numbers.count > 1 ? "s" : "") \(numbers.map(String.init).joined(separator: ",")) "
             + "with \(setup.rulesSummary)")
         for worker in workers {
@@ -127,14 +121,16 @@ struct RunCommand: ParsableCommand {
         let printer = CounterLine(interval: statsInterval)
         while !workers.allSatisfy({ $0.snapshot.withLock { $0.finished } }) {
             printer.tick(workers.map { $0.snapshot.withLock { $0 } }, log: daemon.logCounters)
-            if hangupReceived.exchange(false, ordering: .relaxed) { _ = daemon.reload() }
-            usleep(50_000)
+            if HangupSignal.take() { _ = daemon.reload() }
+            Thread.sleep(forTimeInterval: 0.05)
         }
         if let listener {
             // The control thread sees the signal within its 200 ms accept; then nothing waits
             // on the socket and it can be closed.
             let deadline = ContinuousClock.now + .seconds(1)
-            while !controlStopped.load(ordering: .acquiring) && ContinuousClock.now < deadline { usleep(20_000) }
+            while !controlStopped.load(ordering: .acquiring) && ContinuousClock.now < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
             listener.close()
         }
         printer.finish(workers.map { $0.snapshot.withLock { $0 } }, log: daemon.logCounters)
