@@ -170,6 +170,8 @@ final class CounterLine {
         writer.submit(terminal ? "\r\u{1B}[2K" + line + (final ? "\n" : "") : line + "\n")
     }
 
+    /// Each word before a number appears once in the line (tests read a figure by its word):
+    /// the log's lost lines are `lost`, not a second `dropped`.
     static func line(_ snapshots: [WorkerSnapshot], log: AlertLog.Counters) -> String {
         var s = FlowStatistics()
         var resets: UInt64 = 0
@@ -181,6 +183,6 @@ final class CounterLine {
             + "reset \(s.resets) held \(s.heldNow) | sessions \(s.established) open \(s.halfOpen) half-open "
             + "\(s.closing) closing | commands \(s.smtp.commands) masked \(s.smtp.commandsMasked) "
             + "replies \(s.smtp.replies) messages \(s.smtp.messages) | bytes \(s.bytes) | alerts \(s.smtpEvents) "
-            + "resets sent \(resets) | log suppressed \(log.suppressed) dropped \(log.dropped + log.failed)"
+            + "resets sent \(resets) | log suppressed \(log.suppressed) lost \(log.dropped + log.failed)"
     }
 }

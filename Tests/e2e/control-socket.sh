@@ -339,7 +339,7 @@ log_line=$(grep '^Log lines:' <<<"$CTL_OUT" || true)
 counter_line=$(counters_now)
 ok=0
 [[ "$log_line" =~ ^Log\ lines:\ suppressed\ ([0-9]+)\ \(rate\ limit\) ]] && ((BASH_REMATCH[1] >= held_back)) &&
-    [[ "$counter_line" =~ \|\ log\ suppressed\ [1-9][0-9]*\ dropped\ [0-9]+$ ]] && ok=1
+    [[ "$counter_line" =~ \|\ log\ suppressed\ [1-9][0-9]*\ lost\ [0-9]+$ ]] && ok=1
 verdict p7-suppressed-counted "$ok" "show ip inspect statistics: '$log_line'; the counters line ends '${counter_line##*| }'" \
     "statistics: '${log_line:-no Log lines line}'; counters line: '$counter_line'"
 swaks_mail p7@example.test "control-socket 7 after the flood"
