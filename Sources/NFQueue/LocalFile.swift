@@ -1,3 +1,4 @@
+import CNetfilterQueue  // as Syscalls.swift: the C headers this module sees, whichever module owns them
 import Glibc
 
 /// A file's identity: the same device and inode is the same file, whatever the names that lead

@@ -1,3 +1,4 @@
+import CNetfilterQueue  // as Syscalls.swift: the C headers this module sees, whichever module owns them
 import Glibc
 
 /// Why a Unix socket could not be set up or reached.
