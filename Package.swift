@@ -50,5 +50,8 @@ let package = Package(
         .testTarget(name: "SMTPInspectionTests", dependencies: ["SMTPInspection"]),
         .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine", "PacketWire", "SMTPInspection"]),
         .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig"]),
+        // The executable's own parts (log rate limit and writer, control protocol, replay's
+        // conversions) and NFQueue's file and socket wrappers; no root, no network.
+        .testTarget(name: "SMTPInspectCommandTests", dependencies: ["smtp-inspect", "NFQueue", "FlowEngine", "PacketWire"]),
     ]
 )

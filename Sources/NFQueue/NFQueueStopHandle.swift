@@ -67,3 +67,28 @@ private let terminationHandler: @convention(c) (Int32) -> Void = { signal in
         for handle in targets.handles { handle.stop() }
     }
 }
+
+/// SIGHUP as a request to reload, picked up by polling `take()` (process-wide; install once).
+/// SIGPIPE is ignored at the same time: a control client that hangs up before its answer, or a
+/// closed stdout or stderr, must show as EPIPE on that write, not kill the daemon.
+public enum HangupSignal {
+    /// Installs the SIGHUP handler and ignores SIGPIPE.
+    public static func install() throws(NFQueueError) {
+        _ = hangupReceived.load(ordering: .relaxed)  // initialise the global before a handler runs
+        // SA_RESTART, as signal(3) gave it: a reload request interrupts no system call.
+        if case .failure(let e) = system_sigaction(SIGHUP, hangupHandler, restart: true) { throw .system("sigaction(SIGHUP)", e) }
+        if case .failure(let e) = system_ignoreSignal(SIGPIPE) { throw .system("sigaction(SIGPIPE)", e) }
+    }
+
+    /// Whether SIGHUP came since the last call.
+    public static func take() -> Bool {
+        hangupReceived.exchange(false, ordering: .acquiringAndReleasing)
+    }
+}
+
+private let hangupReceived = Atomic<Bool>(false)
+
+// Signal context: one atomic store.
+private let hangupHandler: @convention(c) (Int32) -> Void = { _ in
+    hangupReceived.store(true, ordering: .releasing)
+}

@@ -121,12 +121,13 @@ func system_realtimeNow() -> (seconds: Int64, nanoseconds: Int64) {
     return (Int64(ts.tv_sec), Int64(ts.tv_nsec))
 }
 
-/// sigaction(2) without SA_RESTART, so that a blocking poll returns EINTR when the signal lands.
-func system_sigaction(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void) -> Result<Void, Errno> {
+/// sigaction(2); without SA_RESTART (`restart` false), so that a blocking poll returns EINTR
+/// when the signal lands.
+func system_sigaction(_ signal: Int32, _ handler: @convention(c) (Int32) -> Void, restart: Bool = false) -> Result<Void, Errno> {
     var action = sigaction()
     action.__sigaction_handler.sa_handler = handler
     sigemptyset(&action.sa_mask)
-    action.sa_flags = 0
+    action.sa_flags = restart ? Int32(SA_RESTART) : 0
     return nothingOrErrno { sigaction(signal, &action, nil) }
 }
 
@@ -203,4 +204,158 @@ func system_sendIPv6(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int, dest
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Files (configuration, captures, standard streams) and the control socket's Unix socket.
+
+/// lstat(2) or stat(2) of `path`.
+func system_stat(_ path: String, followingSymlinks: Bool) -> Result<stat, Errno> {
+    var status = stat()
+    return nothingOrErrno { followingSymlinks ? stat(path, &status) : lstat(path, &status) }.map { status }
+}
+
+func system_fstat(_ fd: Int32) -> Result<stat, Errno> {
+    var status = stat()
+    return nothingOrErrno { fstat(fd, &status) }.map { status }
+}
+
+/// open(2) with O_CLOEXEC added.
+func system_open(_ path: String, _ flags: Int32, _ mode: mode_t = 0) -> Result<Int32, Errno> {
+    valueOrErrno { open(path, flags | O_CLOEXEC, mode) }
+}
+
+func system_read(_ fd: Int32, _ buffer: UnsafeMutableRawPointer, _ capacity: Int) -> Result<Int, Errno> {
+    valueOrErrno { read(fd, buffer, capacity) }
+}
+
+func system_write(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Result<Int, Errno> {
+    valueOrErrno { write(fd, buffer, count) }
+}
+
+func system_unlink(_ path: String) -> Result<Void, Errno> {
+    nothingOrErrno { unlink(path) }
+}
+
+func system_rmdir(_ path: String) -> Result<Void, Errno> {
+    nothingOrErrno { rmdir(path) }
+}
+
+func system_mkdir(_ path: String, _ mode: mode_t) -> Result<Void, Errno> {
+    nothingOrErrno { mkdir(path, mode) }
+}
+
+func system_rename(_ from: String, _ to: String) -> Result<Void, Errno> {
+    nothingOrErrno { rename(from, to) }
+}
+
+func system_fsync(_ fd: Int32) -> Result<Void, Errno> {
+    nothingOrErrno { fsync(fd) }
+}
+
+func system_fchmod(_ fd: Int32, _ mode: mode_t) -> Result<Void, Errno> {
+    nothingOrErrno { fchmod(fd, mode) }
+}
+
+/// The process's umask (read by setting it and setting it back: there is no other way).
+func system_currentUmask() -> mode_t {
+    let mask = umask(0o077)
+    umask(mask)
+    return mask
+}
+
+/// mkstemp(3) on `prefix` + "XXXXXX": the descriptor (O_CLOEXEC, mode 0600) and the name made.
+func system_makeTemporaryFile(prefix: String) -> Result<(fd: Int32, path: String), Errno> {
+    var template = Array((prefix + "XXXXXX").utf8CString)
+    let r = template.withUnsafeMutableBufferPointer { buffer in
+        valueOrErrno { mkstemp(buffer.baseAddress!) }
+    }
+    if case .success(let fd) = r { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    return r.map { fd in (fd, String(decoding: template.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self)) }
+}
+
+/// realpath(3): the absolute path with every symbolic link resolved.
+func system_realpath(_ path: String) -> Result<String, Errno> {
+    guard let resolved = realpath(path, nil) else { return .failure(Errno.current) }
+    defer { free(resolved) }
+    return .success(String(cString: resolved))
+}
+
+/// isatty(3).
+func system_isTerminal(_ fd: Int32) -> Bool {
+    isatty(fd) == 1
+}
+
+/// socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0).
+func system_unixSocket() -> Result<Int32, Errno> {
+    valueOrErrno { socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0) }
+}
+
+/// bind(2) (`connecting` false) or connect(2) (true) of a Unix stream socket to `path`, which
+/// the caller has checked fits in sun_path.
+func system_unixAddress(_ fd: Int32, _ path: String, connecting: Bool) -> Result<Void, Errno> {
+    var address = sockaddr_un()
+    address.sun_family = sa_family_t(AF_UNIX)
+    let bytes = Array(path.utf8)
+    withUnsafeMutableBytes(of: &address.sun_path) { raw in
+        for (k, b) in bytes.prefix(raw.count - 1).enumerated() { raw[k] = b }
+        raw[min(bytes.count, raw.count - 1)] = 0
+    }
+    let length = socklen_t(MemoryLayout<sockaddr_un>.size)
+    // connect(2) is not retried on EINTR (the connection may be under way; the caller reports it).
+    return nothingOrErrno(retryOnInterrupt: !connecting) {
+        withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connecting ? connect(fd, $0, length) : bind(fd, $0, length)
+            }
+        }
+    }
+}
+
+/// sizeof(sun_path): a Unix socket path must be shorter.
+let system_unixPathCapacity = MemoryLayout.size(ofValue: sockaddr_un().sun_path)
+
+func system_listen(_ fd: Int32, _ backlog: Int32) -> Result<Void, Errno> {
+    nothingOrErrno { listen(fd, backlog) }
+}
+
+/// accept(2), then FD_CLOEXEC and O_NONBLOCK on the new descriptor (accept4 is not in Swift's
+/// Glibc module; the daemon never forks, so the window before FD_CLOEXEC does not matter).
+func system_accept(_ fd: Int32) -> Result<Int32, Errno> {
+    let r = valueOrErrno { accept(fd, nil, nil) }
+    if case .success(let connection) = r {
+        _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(connection, F_SETFL, fcntl(connection, F_GETFL) | O_NONBLOCK)
+    }
+    return r
+}
+
+/// poll(2) on one descriptor: the events that are ready (empty on timeout). Not retried on
+/// EINTR: the caller recomputes its deadline and calls again.
+func system_pollOne(_ fd: Int32, events: Int16, timeoutMilliseconds: Int32) -> Result<Int16, Errno> {
+    var p = pollfd(fd: fd, events: events, revents: 0)
+    return valueOrErrno(retryOnInterrupt: false) { poll(&p, 1, timeoutMilliseconds) }.map { $0 > 0 ? p.revents : 0 }
+}
+
+/// send(2) with MSG_NOSIGNAL (a peer that hung up is an EPIPE, never a SIGPIPE) and
+/// MSG_DONTWAIT.
+func system_sendNoSignal(_ fd: Int32, _ buffer: UnsafeRawPointer, _ count: Int) -> Result<Int, Errno> {
+    valueOrErrno { send(fd, buffer, count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+}
+
+func system_shutdownWrite(_ fd: Int32) {
+    _ = shutdown(fd, Int32(SHUT_WR))
+}
+
+func system_setNonBlocking(_ fd: Int32) {
+    _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+}
+
+/// sigaction(2) with SIG_IGN.
+func system_ignoreSignal(_ signal: Int32) -> Result<Void, Errno> {
+    var action = sigaction()
+    action.__sigaction_handler.sa_handler = SIG_IGN
+    sigemptyset(&action.sa_mask)
+    action.sa_flags = 0
+    return nothingOrErrno { sigaction(signal, &action, nil) }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import IOSConfig
+import NFQueue
 
 /// `--config FILE` for every subcommand: read the file, parse and validate it, and on failure
 /// print every error located (`file:line:column: error: …`, then found/expected/hint lines) on
@@ -24,7 +25,7 @@ enum ConfigLoading {
     /// `printWarnings` is false (`check` lists them in its report instead). Throws `ExitCode(2)`
     /// after printing the errors.
     static func load(_ path: String, printWarnings: Bool = true) throws -> ParsedConfiguration {
-        let text = try readText(path)
+        let text = try readTextOrExit(path)
         switch IOSConfigParser.parse(text, fileName: path) {
         case .success(let parsed):
             if printWarnings { printCollapsed(parsed.warnings, path: path) }
@@ -44,46 +45,63 @@ enum ConfigLoading {
         URL(fileURLWithPath: path).lastPathComponent
     }
 
-    /// The file as UTF-8 text; an unreadable file or one that is not UTF-8 exits with status 2.
-    private static func readText(_ path: String) throws -> String {
-        var isDirectory: ObjCBool = false
-        let problem: String? =
-            if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-                "there is no such file"
-            } else if isDirectory.boolValue {
-                "it is a directory"
-            } else if !FileManager.default.isReadableFile(atPath: path) {
-                "permission denied"
-            } else {
-                nil
-            }
-        var data = Data()
-        var failure = problem
-        if failure == nil {
-            // FileHandle, not Data(contentsOf:): it also reads pipes and devices
-            // (`--config <(ssh router show running-config)`, /dev/stdin).
-            do {
-                guard let handle = FileHandle(forReadingAtPath: path) else { throw CocoaError(.fileReadNoPermission) }
-                defer { try? handle.close() }
-                data = try handle.readToEnd() ?? Data()
-            } catch {
-                failure = error.localizedDescription
-            }
-        }
-        if let failure {
-            standardError("smtp-inspect: cannot read the configuration \(path): \(failure)")
-            standardError("    hint: give the path of a file holding the router's `show running-config`")
+    /// The largest configuration read: far above any real running-config (the seed's is 3 KiB,
+    /// a large router's a few hundred KiB), small enough that a wrong file (a disk image, a
+    /// log) is refused at once instead of being parsed for minutes in gigabytes of memory.
+    static let maxConfigurationBytes = 4 << 20
+
+    /// Why a configuration file could not be read: `message` says it in one line (reload puts
+    /// it in its answer), `lines` are what the commands print (with where and a hint).
+    struct ReadFailure: Error {
+        var message: String
+        var lines: [String]
+    }
+
+    /// The file as UTF-8 text; an unreadable file, a file over `maxConfigurationBytes` or one
+    /// that is not UTF-8 exits with status 2.
+    private static func readTextOrExit(_ path: String) throws -> String {
+        switch readText(path) {
+        case .success(let text):
+            return text
+        case .failure(let failure):
+            for line in failure.lines { standardError(line) }
             throw configurationError
         }
-        if let text = String(validating: data, as: UTF8.self) { return text }
-        let (line, column) = firstInvalidUTF8(data)
-        standardError("\(path):\(line):\(column): error: the file is not UTF-8 text")
-        standardError("    hint: convert it, e.g. `iconv -f latin1 -t utf-8 \(path)`")
-        throw configurationError
+    }
+
+    /// The file as UTF-8 text, read with the size limit checked first (from its size when it is
+    /// a regular file, before a byte is read; a pipe is read up to the limit).
+    static func readText(_ path: String) -> Result<String, ReadFailure> {
+        let limit = maxConfigurationBytes
+        let bytes: [UInt8]
+        do {
+            bytes = try LocalFile.read(path, limit: limit)
+        } catch {
+            let why: String
+            var hint = "give the path of a file holding the router's `show running-config`"
+            switch error {
+            case .cannotOpen(let e) where e == .noSuchEntry: why = "there is no such file"
+            case .cannotOpen(let e) where e.rawValue == EACCES: why = "permission denied"
+            case .cannotOpen(let e): why = "\(e)"
+            case .isDirectory: why = "it is a directory"
+            case .readFailed(let e): why = "\(e)"
+            case .tooLarge(let size):
+                why = (size.map { "it is \($0) bytes" } ?? "more than \(limit) bytes came from it")
+                    + "; a configuration may be at most \(limit) bytes (4 MiB)"
+                hint = "a router's running-config is a few hundred KiB at most: is this the right file?"
+            }
+            return .failure(ReadFailure(message: "cannot read the configuration: \(why)",
+                                        lines: ["smtp-inspect: cannot read the configuration \(path): \(why)", "    hint: \(hint)"]))
+        }
+        if let text = String(validating: bytes, as: UTF8.self) { return .success(text) }
+        let (line, column) = firstInvalidUTF8(bytes)
+        return .failure(ReadFailure(message: "the file is not UTF-8 text (line \(line), column \(column))",
+                                    lines: ["\(path):\(line):\(column): error: the file is not UTF-8 text",
+                                            "    hint: convert it, e.g. `iconv -f latin1 -t utf-8 \(path)`"]))
     }
 
     /// 1-based line and column (in Unicode scalars) of the first byte that is not UTF-8.
-    private static func firstInvalidUTF8(_ data: Data) -> (line: Int, column: Int) {
+    private static func firstInvalidUTF8(_ data: [UInt8]) -> (line: Int, column: Int) {
         var line = 1
         var column = 1
         var iterator = data.makeIterator()

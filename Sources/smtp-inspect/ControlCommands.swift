@@ -2,16 +2,17 @@ import ArgumentParser
 import Foundation
 
 /// The commands that talk to a running daemon over its control socket. Each sends one IOS
-/// command line and prints the answer; an answer starting with `%` is an error (exit 1).
+/// command line and prints the answer. An answer starting with `%` is an error, and so is a
+/// request that failed (no daemon, no whole answer): a message on stderr, exit 1.
 enum ControlClient {
-    static let defaultPath = "/run/smtp-inspect.sock"
+    static let defaultPath = ControlSocket.defaultPath
 
     static func send(_ line: String, to path: String) throws {
         let answer: String
         do {
             answer = try ControlSocket.request(line, at: path)
         } catch {
-            FileHandle.standardError.write(Data("smtp-inspect: \(error)\n".utf8))
+            standardError("smtp-inspect: \(error)")
             throw ExitCode(1)
         }
         if answer.hasPrefix("%") {

@@ -1,129 +1,140 @@
 import Foundation
-import Glibc
+import NFQueue
 
-// The control socket's system calls (DESIGN.md puts the control socket in the executable; this
-// file is its one place for them). A Unix stream socket, owner-only permissions; one request
-// line per connection, answered with text, then closed.
-
+/// The control socket's protocol (its system calls are NFQueue's `UnixListener` and
+/// `UnixConnection`). A Unix stream socket, owner-only; a client sends one request line (IOS
+/// words, at most `maxRequest` bytes, all of it within `requestTimeout`), the daemon answers
+/// with text followed by one NUL byte (`terminator`) and closes. The NUL tells a whole answer
+/// (an empty one too, as `clear` gives) from a connection that broke before its end. An answer
+/// starting with `%` is an error.
 enum ControlSocket {
+    /// Where `run` listens and the client commands ask, unless --control says otherwise: the
+    /// directory systemd makes for the unit (deploy/smtp-inspect.service, RuntimeDirectory=).
+    static let defaultPath = "/run/smtp-inspect/control.sock"
     /// Longest request accepted; anything longer is refused.
     static let maxRequest = 512
+    /// The whole request line must arrive within this time (one deadline, not one per read).
+    static let requestTimeout: Duration = .seconds(1)
+    /// Requests served at once; one more is answered `% busy` at once.
+    static let maxClients = 32
+    /// An answer the client does not read within this time is abandoned.
+    static let answerTimeout: Duration = .seconds(10)
+    /// The client gives up when the daemon sends nothing for this long (`show … sessions`
+    /// waits up to 2 s for the queue threads).
+    static let clientIdleMilliseconds = 15_000
+    static let terminator: UInt8 = 0
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
 
-    /// Binds and listens at `path` (mode 0600). A stale socket file is replaced; a live one (a
-    /// daemon answers on it) is an error, so two daemons never share a control path.
-    static func listen(at path: String) throws(Failure) -> Int32 {
-        if FileManager.default.fileExists(atPath: path) {
-            if let fd = try? connect(to: path) {
-                close(fd)
-                throw Failure(description: "another smtp-inspect answers on \(path); give this one another --control")
+    /// Listens at `path` (mode 0600), made by `run`. A stale socket file is replaced; a live one
+    /// (a daemon answers on it), a symbolic link or any other file is refused and left alone.
+    /// The default path's directory is made (0700) when missing, and removed again by `close`.
+    static func listen(at path: String) throws(Failure) -> Listener {
+        var madeDirectory: String?
+        if path == defaultPath {
+            let directory = String(path[..<path.lastIndex(of: "/")!])
+            if (try? FileStatus.at(directory, followingSymlinks: false)) == .some(nil) {
+                do { try LocalFile.makeDirectory(directory, permissions: 0o700) } catch {
+                    throw Failure(description: "cannot make the control socket's directory \(directory): \(error); "
+                        + "give --control PATH (or --no-control)")
+                }
+                madeDirectory = directory
             }
-            unlink(path)
         }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        var address = try makeAddress(path)
-        let previous = umask(0o177)  // the socket file is created 0600
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        umask(previous)
-        guard bound == 0, Glibc.listen(fd, 16) == 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            throw Failure(description: "cannot listen on \(path): \(message)")
-        }
-        chmod(path, 0o600)
-        return fd
-    }
-
-    /// Waits up to `milliseconds` for a connection; nil when none came.
-    static func accept(_ listener: Int32, waiting milliseconds: Int32) -> Int32? {
-        var poller = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-        guard poll(&poller, 1, milliseconds) > 0 else { return nil }
-        let fd = Glibc.accept(listener, nil, nil)  // accept4 is not in Swift's Glibc module
-        guard fd >= 0 else { return nil }
-        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-        var timeout = timeval(tv_sec: 1, tv_usec: 0)  // a client that says nothing is dropped
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        return fd
-    }
-
-    /// Reads one request line (without its newline); nil when it is too long, not UTF-8, or the
-    /// client went quiet.
-    static func readRequest(_ fd: Int32) -> String? {
-        var buffer = [UInt8](repeating: 0, count: maxRequest + 1)
-        var count = 0
-        while count < buffer.count {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress! + count, $0.count - count) }
-            if n <= 0 { break }
-            count += n
-            if buffer[..<count].contains(0x0A) { break }
-        }
-        guard let newline = buffer[..<count].firstIndex(of: 0x0A) ?? (count > 0 && count <= maxRequest ? count : nil)
-        else { return nil }
-        return String(validating: buffer[..<newline], as: UTF8.self)
-    }
-
-    static func write(_ fd: Int32, _ text: String) {
-        var bytes = Array(text.utf8)
-        var offset = 0
-        while offset < bytes.count {
-            // MSG_NOSIGNAL: a peer that hung up is an EPIPE here, never a SIGPIPE.
-            let n = bytes.withUnsafeMutableBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { return }
-            offset += n
+        do {
+            return Listener(socket: try UnixListener(path: path, permissions: 0o600), madeDirectory: madeDirectory)
+        } catch {
+            if let madeDirectory { LocalFile.removeEmptyDirectory(madeDirectory) }
+            switch error {
+            case .inUse:
+                throw Failure(description: "another smtp-inspect answers on \(path); give this one another --control")
+            case .occupied(let kind):
+                throw Failure(description: "--control \(path) is \(kind.phrase), not a socket: refusing to replace it; "
+                    + "remove it or give another --control")
+            case .pathTooLong(let capacity):
+                throw Failure(description: "--control \(path): a socket path must be shorter than \(capacity) bytes")
+            case let .system(call, errno):
+                throw Failure(description: "cannot listen on \(path): \(call): \(errno)")
+            }
         }
     }
 
-    /// Connects to a daemon's control socket.
-    static func connect(to path: String) throws(Failure) -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        var address = try makeAddress(path)
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+    /// The daemon's listening socket, and the directory `listen` made for it.
+    final class Listener: Sendable {
+        let socket: UnixListener
+        let madeDirectory: String?
+
+        init(socket: UnixListener, madeDirectory: String?) {
+            self.socket = socket
+            self.madeDirectory = madeDirectory
         }
-        guard result == 0 else {
-            let message = String(cString: strerror(errno))
-            close(fd)
-            throw Failure(description: "no smtp-inspect daemon answers on \(path) (\(message)); "
-                + "is `smtp-inspect run --control \(path)` running, and are you allowed to open the socket?")
+
+        /// Closes the socket, removes its file, and the directory if `listen` made it.
+        func close() {
+            socket.close()
+            if let madeDirectory { LocalFile.removeEmptyDirectory(madeDirectory) }
         }
-        return fd
     }
 
-    /// Sends one request and returns the whole answer.
+    /// What the daemon answers when a request line could not be read, or nil to answer it.
+    static func refusal(_ read: UnixConnection.LineRead) -> (line: String?, refusal: String?) {
+        let bytes: [UInt8]
+        switch read {
+        case let .line(b): bytes = b
+        case let .endOfFile(b): bytes = b  // half-closed after the line, without its LF
+        case .tooLong: return (nil, "% request refused: longer than \(maxRequest) bytes\n")
+        case .timedOut: return (nil, "% request refused: no whole request line within \(requestTimeout.components.seconds) s\n")
+        case let .failed(errno): return (nil, "% request refused: \(errno)\n")
+        }
+        let trimmed = bytes.last == 0x0D ? Array(bytes.dropLast()) : bytes
+        guard let text = String(validating: trimmed, as: UTF8.self) else {
+            return (nil, "% request refused: not UTF-8 text\n")
+        }
+        return (text, nil)
+    }
+
+    /// Sends `answer` and its terminator; a client that does not read it in time is left.
+    static func answer(_ connection: UnixConnection, _ answer: String, within timeout: Duration = answerTimeout) {
+        try? connection.write(Array(answer.utf8) + [terminator], deadline: .now + timeout)
+    }
+
+    /// Sends one request to the daemon at `path` and returns its whole answer (without the
+    /// terminator). Every way the request can fail is an error with a message.
     static func request(_ line: String, at path: String) throws(Failure) -> String {
-        let fd = try connect(to: path)
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        write(fd, line + "\n")
-        var answer: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
-            if n <= 0 { break }
-            answer += buffer[..<n]
+        let connection: UnixConnection
+        do { connection = try UnixConnection.connect(to: path) } catch {
+            switch error {
+            case .pathTooLong(let capacity):
+                throw Failure(description: "--control \(path): a socket path must be shorter than \(capacity) bytes")
+            case let .system(_, errno) where errno == .wouldBlock:
+                throw Failure(description: "the smtp-inspect daemon on \(path) accepts no connection (it is overloaded); try again")
+            case let .system(_, errno):
+                throw Failure(description: "no smtp-inspect daemon answers on \(path) (\(errno)); "
+                    + "is `smtp-inspect run --control \(path)` running, and are you allowed to open the socket?")
+            case .inUse, .occupied:
+                throw Failure(description: "cannot connect to \(path): \(error)")
+            }
         }
-        return String(decoding: answer, as: UTF8.self)
-    }
-
-    private static func makeAddress(_ path: String) throws(Failure) -> sockaddr_un {
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard bytes.count < capacity else { throw Failure(description: "control socket path too long: \(path)") }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (k, b) in bytes.enumerated() { raw[k] = b }
-            raw[bytes.count] = 0
+        do {
+            try connection.write(Array((line + "\n").utf8), deadline: .now + .seconds(5))
+        } catch {
+            throw Failure(description: "the smtp-inspect daemon on \(path) did not take the request: \(error)")
         }
-        return address
+        let answer: [UInt8]
+        do { answer = try connection.readToEnd(idleMilliseconds: clientIdleMilliseconds) } catch {
+            if let errno = error.errno {
+                throw Failure(description: "reading the answer of the smtp-inspect daemon on \(path) failed after "
+                    + "\(error.received.count) bytes: \(errno)")
+            }
+            throw Failure(description: "the smtp-inspect daemon on \(path) sent nothing for \(clientIdleMilliseconds / 1000) s "
+                + "(\(error.received.count) bytes of its answer came); gave up")
+        }
+        guard answer.last == terminator else {
+            throw Failure(description: "the smtp-inspect daemon on \(path) closed the connection before the end of its "
+                + "answer (\(answer.count) bytes came); the request may or may not have been carried out")
+        }
+        return String(decoding: answer.dropLast(), as: UTF8.self)
     }
 }

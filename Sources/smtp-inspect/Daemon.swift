@@ -20,6 +20,9 @@ final class Daemon: Sendable {
     let allowSTARTTLS: Bool
     let maskBanner: Bool
     private let statisticsClearedAt = Mutex<ContinuousClock.Instant?>(nil)
+    /// The log's counters when statistics were last cleared (`show` prints the difference).
+    private let logCountersCleared = Mutex(AlertLog.Counters())
+    private let controlClients = Atomic<Int>(0)
 
     init(workers: [QueueWorker], setupBox: SetupBox, requests: WorkerRequests, log: AlertLog,
          origin: ContinuousClock.Instant, configPath: String?, interfaces: [InterfaceMapping],
@@ -94,6 +97,7 @@ final class Daemon: Sendable {
             let now = snapshots.map(\.now).max() ?? Moment(nanoseconds: 0)
             let since = statisticsClearedAt.withLock { $0 }.map(moment) ?? Moment(nanoseconds: 0)
             return ShowInspect.statistics(total, now: now, since: since, interfaces: setup.inspectedInterfaces)
+                + Self.logStatistics(logCounters)
         }
     }
 
@@ -112,12 +116,26 @@ final class Daemon: Sendable {
                                     now: now, detail: detail, alias: setup.alias)
     }
 
+    /// The log's lost lines since statistics were last cleared.
+    var logCounters: AlertLog.Counters {
+        let now = log.counters
+        return now - logCountersCleared.withLock { $0 }
+    }
+
+    /// The line `show ip inspect statistics` adds for the log.
+    static func logStatistics(_ c: AlertLog.Counters) -> String {
+        "Log lines: suppressed \(c.suppressed) (rate limit), dropped \(c.dropped) (log queue full), "
+            + "failed \(c.failed) (write errors)\n"
+    }
+
     func setDebug(_ on: Bool) {
         for worker in workers { worker.debug.store(on, ordering: .relaxed) }
     }
 
     func clearStatistics() {
         statisticsClearedAt.withLock { $0 = ContinuousClock.now }
+        let now = log.counters
+        logCountersCleared.withLock { $0 = now }
         requests.clear.add(1, ordering: .releasing)
     }
 
@@ -128,10 +146,11 @@ final class Daemon: Sendable {
             return "% reload: smtp-inspect runs with its built-in policy (no --config): nothing to reload\n"
         }
         let text: String
-        do {
-            text = try String(contentsOfFile: configPath, encoding: .utf8)
-        } catch {
-            let message = "% reload of \(configPath) failed: \(error.localizedDescription); the running configuration stays\n"
+        switch ConfigLoading.readText(configPath) {
+        case .success(let t):
+            text = t
+        case .failure(let failure):
+            let message = "% reload of \(configPath) failed: \(failure.message); the running configuration stays\n"
             log.note(String(message.dropFirst(2).dropLast()))
             return message
         }
@@ -174,19 +193,31 @@ final class Daemon: Sendable {
             """
     }
 
-    /// Serves the control socket until `stop` says so; each request is answered and closed.
-    func serveControl(listener: Int32, stop: @Sendable () -> Bool) {
+    /// Serves the control socket until `stop` says so: each connection on a thread of its own
+    /// (at most `ControlSocket.maxClients` at once), its request read within one deadline,
+    /// answered, closed. A slow or silent client holds only its own thread, for a second.
+    func serveControl(_ listener: UnixListener, stop: @Sendable () -> Bool) {
         while !stop() {
-            guard let fd = ControlSocket.accept(listener, waiting: 200) else { continue }
-            let answer: String
-            if let line = ControlSocket.readRequest(fd) {
-                answer = execute(line.trimmingCharacters(in: .whitespacesAndNewlines))
-            } else {
-                answer = "% request refused: one line of at most \(ControlSocket.maxRequest) bytes of UTF-8 text, "
-                    + "sent within a second\n"
+            guard let connection = listener.accept(waitingMilliseconds: 200) else { continue }
+            guard controlClients.add(1, ordering: .relaxed).newValue <= ControlSocket.maxClients else {
+                controlClients.subtract(1, ordering: .relaxed)
+                ControlSocket.answer(connection, "% busy: \(ControlSocket.maxClients) control requests are being "
+                    + "served; try again\n", within: .milliseconds(100))
+                continue
             }
-            ControlSocket.write(fd, answer)
-            close(fd)
+            let thread = Thread { [self] in
+                serve(connection)
+                controlClients.subtract(1, ordering: .relaxed)
+            }
+            thread.name = "control client"
+            thread.start()
         }
+    }
+
+    private func serve(_ connection: UnixConnection) {
+        let read = connection.readLine(maxBytes: ControlSocket.maxRequest, deadline: .now + ControlSocket.requestTimeout)
+        let (line, refusal) = ControlSocket.refusal(read)
+        let answer = line.map { execute($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? refusal ?? ""
+        ControlSocket.answer(connection, answer)
     }
 }

@@ -48,19 +48,13 @@ struct ReplayCommand: ParsableCommand {
         let chosen = try chooseRule(setup)
         var timestamps = setup.timestamps
         if case .uptime = timestamps { timestamps = .datetime(msec: true, localtime: false, showTimezone: false, year: false) }
-        let log = AlertLog(timestamps: timestamps, toStandardOutput: true)
         let reader: PcapReader
         do { reader = try PcapReader(path: input) } catch {
-            log.note("\(input): \(error)")
+            standardError("smtp-inspect: cannot read the capture \(error)")  // PcapError names the file
             throw ExitCode(1)
         }
-        var writer: PcapWriter?
-        if let write {
-            do { writer = try PcapWriter(path: write, precision: .nanoseconds) } catch {
-                log.note("\(write): \(error)")
-                throw ExitCode(1)
-            }
-        }
+        let writer = try write.map { try Self.openOutput($0, input: input) }
+        let log = AlertLog(timestamps: timestamps, deterministic: true)
         var replay = Replay(engine: FlowEngine(configuration: setup.engine), rule: chosen, log: log, writer: writer,
                             checksum: verifyChecksums ? .unverified : .verified)
         replay.engine.traceEnabled = debug == "smtp"
@@ -70,12 +64,38 @@ struct ReplayCommand: ParsableCommand {
                 return true
             }
         } catch {
-            log.note("\(input): \(error)")
-            throw ExitCode(1)
+            log.finish(timeout: nil)
+            standardError("smtp-inspect: cannot read the capture \(input): \(error)")
+            throw ExitCode(1)  // the writer is not closed: the output file stays as it was
         }
         replay.finish()
-        try? writer?.close()
-        print(replay.summary(framesSkipped: reader.framesSkipped))
+        log.plain(replay.summary(framesSkipped: reader.framesSkipped))
+        log.finish(timeout: nil)
+        if replay.timestampsClamped > 0 {
+            standardError("smtp-inspect: \(input): \(replay.timestampsClamped) packet\(replay.timestampsClamped == 1 ? "" : "s") "
+                + "had a timestamp past \(Replay.latestTimestampText) (taken as that time)")
+        }
+        if let writer {
+            do { try writer.close() } catch {
+                standardError("smtp-inspect: cannot write the capture \(error)")  // PcapError names the file
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    /// The output capture: a temporary file beside `path`, renamed over it at the end
+    /// (`PcapWriter(replacing:)`). Refused when it is the input itself, by any name.
+    static func openOutput(_ path: String, input: String) throws -> PcapWriter {
+        let inputIdentity = (try? FileStatus.at(input)).flatMap { $0?.identity }
+        if let inputIdentity, (try? FileStatus.at(path))??.identity == inputIdentity {
+            standardError("smtp-inspect: --write \(path) is the input capture \(input) itself: "
+                + "replay would destroy what it reads; write somewhere else")
+            throw ExitCode(1)
+        }
+        do { return try PcapWriter(replacing: path, precision: .nanoseconds) } catch {
+            standardError("smtp-inspect: cannot write the capture \(error)")  // PcapError names the file
+            throw ExitCode(1)
+        }
     }
 
     private func chooseRule(_ setup: InspectionSetup) throws -> InspectionRuleBinding {
@@ -103,11 +123,30 @@ struct Replay {
     var resetsWritten = 0
     /// Cut tails sent again, as the sender's TCP would (see `retransmitCutTail`).
     var retransmissions = 0
+    /// Packets whose timestamp was past `latestTimestamp` (taken as that time).
+    var timestampsClamped = 0
+
+    /// The latest capture time replay takes as it is: 17,000,000,000 s after 1970 (the year
+    /// 2508). The engine's clock counts nanoseconds in a UInt64 (up to the year 2554); what is
+    /// left above this bound is room for its timers (hours) and the day `finish` adds. A pcapng
+    /// timestamp can be far larger (its 64-bit count of units is unbounded in time).
+    static let latestTimestamp: UInt64 = 17_000_000_000
+    static let latestTimestampText = "17000000000 s after 1970 (the year 2508)"
+
+    /// The engine's time for a capture timestamp: before 1970 is 1970, after `latestTimestamp`
+    /// is that (counted in `clamped`). Total: no timestamp traps.
+    static func moment(_ t: PacketTimestamp, clamped: inout Int) -> Moment {
+        let seconds = UInt64(max(0, t.seconds))
+        guard seconds < latestTimestamp else {
+            clamped += 1
+            return Moment(nanoseconds: latestTimestamp * 1_000_000_000)
+        }
+        return Moment(nanoseconds: seconds * 1_000_000_000 + UInt64(min(max(0, t.nanoseconds), 999_999_999)))
+    }
 
     mutating func packet(_ record: PcapRecord, _ bytes: inout MutableSpan<UInt8>) {
         token += 1
-        let now = Moment(nanoseconds: UInt64(max(0, record.timestamp.seconds)) * 1_000_000_000
-            + UInt64(max(0, record.timestamp.nanoseconds)))
+        let now = Self.moment(record.timestamp, clamped: &timestampsClamped)
         if now.nanoseconds >= last.nanoseconds + 500_000_000 {
             engine.tick(at: now, into: &output)
             flush(at: now)
@@ -179,7 +218,7 @@ struct Replay {
             writer?.write(ResetPackets.forRequest(reset).span, timestamp: Self.timestamp(now))
             resetsWritten += 1
         }
-        for event in output.events { log.report(event, at: Self.date(event.time)) }
+        for event in output.events { log.report(event, at: Self.date(event.time), moment: event.time.nanoseconds) }
         for line in output.trace { log.trace(line.record, at: Self.date(line.time)) }
         output.removeAll()
     }

@@ -14,7 +14,8 @@ struct ShowCommand: ParsableCommand {
             The words are read as IOS reads them: in any case, and abbreviated as long as the \
             abbreviation is unique (`show ip insp int`, `show ip inspect sess det`).
             With --config FILE, all, config and interfaces are rendered from the file, as IOS \
-            prints them; sessions and statistics need the running daemon (--control PATH).
+            prints them; sessions and statistics need the running daemon. Without --config the \
+            daemon is asked, on --control PATH (default \(ControlSocket.defaultPath)).
 
             Exit status: 0 shown; 1 the daemon could not be asked; 2 the configuration is invalid; \
             64 the words or options are wrong.
@@ -28,8 +29,8 @@ struct ShowCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Render from this IOS running-config.", valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Ask the smtp-inspect daemon listening on this control socket.",
-                               valueName: "path"))
+    @Option(help: ArgumentHelp("Ask the smtp-inspect daemon listening on this control socket (the default "
+                               + "without --config: \(ControlSocket.defaultPath)).", valueName: "path"))
     var control: String?
 
     func validate() throws {
@@ -37,16 +38,11 @@ struct ShowCommand: ParsableCommand {
         switch (config, control) {
         case (.some, .some):
             throw ValidationError("give --config FILE or --control PATH, not both")
-        case (nil, nil):
-            throw ValidationError("""
-                show \(request.text) needs --config FILE (render from a configuration) or \
-                --control PATH (ask the running daemon)
-                """)
         case (.some, nil) where request.topic.needsDaemon:
             throw ValidationError("""
                 show \(request.text) shows the running daemon's \(request.topic.rawValue): a \
-                configuration file has none. Ask the daemon with --control PATH \
-                (smtp-inspect run --control PATH)
+                configuration file has none. Ask the daemon: leave --config out (its socket is \
+                \(ControlSocket.defaultPath)), or give --control PATH
                 """)
         default:
             break
@@ -55,11 +51,10 @@ struct ShowCommand: ParsableCommand {
 
     func run() throws {
         let request = try ShowRequest(words: words)
-        if let control {
-            try ControlClient.send("show " + request.text, to: control)
+        guard let config else {
+            try ControlClient.send("show " + request.text, to: control ?? ControlSocket.defaultPath)
             return
         }
-        guard let config else { throw ValidationError("--config FILE or --control PATH is needed") }
         let configuration = try ConfigLoading.load(config).configuration
         switch request.topic {
         case .all: print(ShowIPInspect.all(configuration), terminator: "")

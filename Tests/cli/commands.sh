@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Tests/cli/commands.sh: the command line of `smtp-inspect check | rules | show` against the
-# goldens under iptables/ and its exit statuses. No root, no network:
+# goldens under iptables/ and its exit statuses; the control client against a fake daemon on a
+# Unix socket in a temporary directory, and what `run --control` refuses before binding any
+# queue (as root, in a network namespace of its own). No root needed, no network:
 #
 #   Tests/cli/commands.sh              # builds smtp-inspect (debug) unless SMTP_INSPECT_BIN=PATH
 #
@@ -26,6 +28,10 @@ fi
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
+# `run` in the tests that follow is refused before it binds a queue; as root it runs in a
+# network namespace of its own all the same.
+NS=()
+if ((EUID == 0)) && command -v unshare >/dev/null; then NS=(unshare -n); fi
 
 # expect STATUS NAME CMD...: run CMD (stdout, stderr to $TMP/out, $TMP/err), check the status.
 expect() {
@@ -100,6 +106,18 @@ expect 2 "not UTF-8" "$BIN" check --config "$TMP/latin1.cfg"
 says "not UTF-8" "$TMP/latin1.cfg:1:13: error: the file is not UTF-8 text"
 ok "an absent file and a Latin-1 file: exit 2, said plainly (the second located)"
 
+# The size limit (4 MiB) is checked before reading: a sparse 200 GB file is refused at once
+# (without it: minutes and gigabytes), and so is a pipe that brings more than the limit.
+truncate -s 200G "$TMP/huge.cfg"
+expect 2 "a 200 GB configuration" timeout 20 "$BIN" check --config "$TMP/huge.cfg"
+says "a 200 GB configuration" "cannot read the configuration $TMP/huge.cfg: it is 214748364800 bytes; a configuration may be at most 4194304 bytes (4 MiB)"
+rm -f "$TMP/huge.cfg"
+expect 2 "a 5 MB pipe" timeout 20 "$BIN" rules "${MAP[@]}" --config <(head -c 5000000 /dev/zero | tr '\0' '!')
+says "a 5 MB pipe" "more than 4194304 bytes came from it; a configuration may be at most 4194304 bytes (4 MiB)"
+{ cat "$SEED"; head -c $((4194304 - $(wc -c <"$SEED"))) /dev/zero | tr '\0' '!'; } >"$TMP/limit.cfg"
+expect 0 "a configuration of exactly 4 MiB" timeout 60 "$BIN" show ip inspect config --config "$TMP/limit.cfg"
+ok "configuration size: a sparse 200 GB file and a 5 MB pipe refused at once (exit 2, size and limit said); exactly 4 MiB is read"
+
 expect 64 "sessions from a file" "$BIN" show ip inspect sessions detail --config "$SEED"
 says "sessions from a file" "--control PATH"
 expect 64 "statistics from a file" "$BIN" show ip inspect stat --config "$SEED"
@@ -116,9 +134,122 @@ expect 64 "incomplete" "$BIN" show ip --config "$SEED"
 says "incomplete" "% Incomplete command."
 expect 64 "extra word" "$BIN" show ip inspect all now --config "$SEED"
 says "extra word" "nothing may follow \`show ip inspect all\`"
-expect 64 "no source" "$BIN" show ip inspect all
-says "no source" "needs --config FILE"
-ok "show: ambiguous, wrong, missing and extra words and a missing --config: exit 64 with the valid words"
+ok "show: ambiguous, wrong, missing and extra words: exit 64 with the valid words"
+
+# --- replay (issue 10): --write never destroys its input or leaves half a file; every I/O error
+# is an exit status; no capture timestamp traps
+CAP=$ROOT/Tests/replay/fixtures/pipelined-expn.pcap
+cp "$CAP" "$TMP/in.pcap"
+ln -s in.pcap "$TMP/in-link.pcap"
+ln "$TMP/in.pcap" "$TMP/in-hard.pcap"
+for out in in.pcap in-link.pcap in-hard.pcap; do
+    expect 1 "replay --write $out" "$BIN" replay "$TMP/in.pcap" --write "$TMP/$out"
+    says "replay --write $out" "smtp-inspect: --write $TMP/$out is the input capture $TMP/in.pcap itself"
+    cmp -s "$CAP" "$TMP/in.pcap" || fail "replay --write $out changed its input"
+done
+ok "replay --write onto its own input (same name, a symbolic link, a hard link): exit 1, the input intact"
+
+expect 1 "replay --write /dev/full" "$BIN" replay "$CAP" --write /dev/full
+says "replay --write /dev/full" "smtp-inspect: cannot write the capture /dev/full: No space left on device"
+[[ $(grep -c /dev/full "$TMP/err") == 1 ]] || fail "replay --write /dev/full: the path is not named exactly once: $(cat "$TMP/err")"
+ok "replay --write /dev/full: exit 1, ENOSPC said on stderr, the path named once"
+
+# A write that fails half-way (a file size limit of 1 KiB; SIGXFSZ ignored, so write gets EFBIG):
+# the file it would replace keeps its old content, and no temporary file is left.
+mkdir "$TMP/w" && printf 'old content\n' >"$TMP/w/out.pcap"
+expect 1 "replay --write past the file size limit" bash -c 'trap "" XFSZ; ulimit -f 1; exec "$@"' _ "$BIN" replay "$CAP" --write "$TMP/w/out.pcap"
+says "replay --write past the file size limit" "smtp-inspect: cannot write the capture $TMP/w/out.pcap: File too large"
+[[ "$(cat "$TMP/w/out.pcap")" == "old content" && "$(ls -A "$TMP/w")" == out.pcap ]] ||
+    fail "a failed replay --write left $(ls -A "$TMP/w") with '$(head -c 40 "$TMP/w/out.pcap")'"
+expect 0 "replay --write" "$BIN" replay "$CAP" --write "$TMP/w/out.pcap"
+[[ "$(head -c 4 "$TMP/w/out.pcap" | od -An -tx1 | tr -d ' ')" == "4d3cb2a1" && "$(ls -A "$TMP/w")" == out.pcap ]] ||
+    fail "replay --write did not replace out.pcap with a nanosecond pcap"
+ok "replay --write failing half-way: exit 1, the old file kept whole, no temporary file; then a good run replaces it"
+
+expect 0 "replay of a pcapng with a large timestamp" "$BIN" replay "$ROOT/Tests/cli/inputs/pcapng-large-timestamp.pcapng"
+says "replay of a pcapng with a large timestamp" "2 packets had a timestamp past 17000000000 s after 1970 (the year 2508) (taken as that time)"
+grep -q '^replay: 3 packets' "$TMP/out" || fail "replay of the large-timestamp pcapng: $(cat "$TMP/out")"
+ok "replay of a pcapng whose timestamps have a large high word (Tests/cli/inputs): no trap, 3 packets, the clamping said"
+
+for v in nan 1e300 inf 86401; do
+    expect 64 "run --stats-interval $v" timeout 10 "${NS[@]}" "$BIN" run --stats-interval "$v" --no-control --queue 65000
+    says "run --stats-interval $v" "give seconds from 0 (no counters line) to 86400"
+done
+ok "run --stats-interval nan, 1e300, inf, 86401: refused before anything is bound (exit 64)"
+
+# --- the control socket (issue 10): the default path is the unit's; a request that fails is an error
+unit_path=$(sed -n 's/^ExecStart=.* --control \([^ ]*\) .*$/\1/p' "$ROOT/deploy/smtp-inspect.service")
+[[ "$unit_path" == /run/smtp-inspect/control.sock ]] || fail "deploy/smtp-inspect.service: --control is '$unit_path'"
+for cmd in run debug undebug clear reload; do
+    "$BIN" $cmd --help | tr -s ' \n' '  ' | grep -qF -- "(default: $unit_path)" ||
+        fail "$cmd --help: the default --control is not the unit's $unit_path"
+done
+"$BIN" show --help | tr -s ' \n' '  ' | grep -qF -- "(the default without --config: $unit_path)" ||
+    fail "show --help: the default --control is not the unit's $unit_path"
+ok "the default --control of run, show, debug, undebug, clear and reload is the unit's $unit_path"
+
+# The unit's MemoryMax is README's arithmetic over FlowEngineConfiguration's limits (per queue:
+# sessions x 3,230 B, two 4 KiB rings per session, twice the retained bytes, held packets x 64 KiB,
+# 128 MiB of netlink buffer; 32 MiB for the process; +10%, rounded up to GiB): a change of the
+# limits that is not carried to the unit fails here.
+conf=$ROOT/Sources/FlowEngine/FlowEngineConfiguration.swift
+sessions=$(sed -n 's/^ *public var maxSessions = \([0-9_]*\)$/\1/p' "$conf" | tr -d _)
+held=$(sed -n 's/^ *public var maxHeldPackets = \([0-9_]*\)$/\1/p' "$conf" | tr -d _)
+retained=$(sed -n 's/^ *public var retainLimitTotal = \([0-9]*\) << 20$/\1/p' "$conf")
+[[ -n "$sessions" && -n "$held" && -n "$retained" ]] || fail "FlowEngineConfiguration: limits not found (sessions '$sessions', held '$held', retained '$retained' MiB)"
+per_queue=$(( (sessions * 3230 + sessions * 2 * 4096 + held * 65536) / 1048576 + 2 * retained + 128 ))
+want_gib=$(( ((per_queue + 32) * 11 / 10 + 1023) / 1024 ))
+unit_max=$(sed -n 's/^MemoryMax=//p' "$ROOT/deploy/smtp-inspect.service")
+[[ "$unit_max" == "${want_gib}G" ]] ||
+    fail "deploy/smtp-inspect.service: MemoryMax=$unit_max, but the limits ($sessions sessions, $held held packets, $retained MiB retained) make ${per_queue} MiB a queue: ${want_gib}G"
+ok "MemoryMax=$unit_max in the unit = ($per_queue MiB a queue from FlowEngineConfiguration + 32 MiB) + 10%, rounded up"
+
+# fake_daemon MODE: a control socket at $TMP/fake.sock that reads the request and answers as
+# MODE says: "close" (nothing), "partial" (text without the final NUL), "whole" (text + NUL).
+fake_daemon() {
+    rm -f "$TMP/fake.sock"
+    python3 - "$TMP/fake.sock" "$1" <<'PY' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+c.recv(600)
+if sys.argv[2] == "partial": c.sendall(b"Session 1 ")
+if sys.argv[2] == "whole": c.sendall(b"Established Sessions\n\x00")
+c.close()
+PY
+    FAKE_PID=$!
+    for _ in $(seq 50); do [[ -S "$TMP/fake.sock" ]] && return 0; sleep 0.1; done
+    fail "the fake daemon did not start"
+}
+fake_daemon close
+expect 1 "no answer" "$BIN" show ip inspect sessions --control "$TMP/fake.sock"
+says "no answer" "closed the connection before the end of its answer (0 bytes came)"
+[[ ! -s "$TMP/out" ]] || fail "show printed something although the daemon did not answer"
+wait "$FAKE_PID"
+fake_daemon partial
+expect 1 "half an answer" "$BIN" show ip inspect sessions --control "$TMP/fake.sock"
+says "half an answer" "closed the connection before the end of its answer (10 bytes came)"
+wait "$FAKE_PID"
+fake_daemon whole
+expect 0 "a whole answer" "$BIN" show ip inspect sessions --control "$TMP/fake.sock"
+[[ "$(cat "$TMP/out")" == "Established Sessions" ]] || fail "the whole answer was printed as: $(cat "$TMP/out")"
+wait "$FAKE_PID"
+ok "show --control: a daemon that closes without answering, or in the middle of its answer: exit 1, said; a whole answer: printed, exit 0"
+
+# `run --control` never replaces or follows anything but a stale socket; it checks before
+# binding any queue (as root, in a network namespace of its own all the same).
+printf 'secret\n' >"$TMP/target"
+chmod 644 "$TMP/target"
+ln -s target "$TMP/link.sock"
+printf 'data\n' >"$TMP/file.sock"
+expect 1 "--control onto a symbolic link" timeout 10 "${NS[@]}" "$BIN" run --control "$TMP/link.sock" --queue 65000
+says "--control onto a symbolic link" "--control $TMP/link.sock is a symbolic link, not a socket: refusing to replace it"
+expect 1 "--control onto a file" timeout 10 "${NS[@]}" "$BIN" run --control "$TMP/file.sock" --queue 65000
+says "--control onto a file" "--control $TMP/file.sock is a regular file, not a socket: refusing to replace it"
+[[ "$(stat -c '%a %s' "$TMP/target")" == "644 7" && -L "$TMP/link.sock" && "$(cat "$TMP/file.sock")" == data ]] ||
+    fail "run --control changed what was at the path: $(ls -l "$TMP")"
+ok "run --control onto a symbolic link or a regular file: exit 1, refused by name; the link, its target (mode 644) and the file untouched"
 
 expect 64 "bad --interface" "$BIN" rules --config "$SEED" --interface Ethernet2/0
 says "bad --interface" "expected IOSNAME=LINUXNAME"

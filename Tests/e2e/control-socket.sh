@@ -25,7 +25,13 @@
 #  6. Malformed and hostile requests on the socket (over-long, 1 MiB, binary, NUL, unknown
 #     words, extra words, silence, a crowd of 100...): each gets an error answer (one starting
 #     with `%`), and the daemon keeps running and answering `show ip inspect statistics`.
-#     The socket is owner-only (0600).
+#     The socket is owner-only (0600). A request that drips in byte by byte past 1 s is refused
+#     (one deadline per request); 20 silent clients do not keep a good request from its answer.
+#     A configuration over 4 MiB is refused by reload and SIGHUP, the running one kept.
+#  7. An alert flood (21,000 illegal lines in 30 sessions): at most 20 SMTP_INVALID_COMMAND lines
+#     a second, %FW-4-ALERT_SUPPRESSED summaries, the counts in statistics and the counters line.
+#  8. stderr a FIFO whose reader is stopped, with the debug trace on and a flood: the log queue
+#     overflows (counted), mail is still delivered, SIGTERM still stops the daemon.
 # Every check prints PASS or FAIL; all run; the exit status is 1 if any failed. Everything is
 # removed on exit (lab_cleanup).
 set -euo pipefail
@@ -233,6 +239,27 @@ verdict p5-reload-command-applies "$( ((reload_rc == 0)) && [[ "$reload_answer" 
     "file repaired: smtp-inspect reload exit 0: ${reload_answer//$LAB_DIR\//}" \
     "smtp-inspect reload exit $reload_rc: $(tr '\n' '|' <<<"$reload_answer")"
 
+# A configuration over the 4 MiB limit (issue 10): refused by its size, the running one stays.
+cp "$CFG" "$LAB_DIR/router.cfg.good"
+head -c 5000000 /dev/zero | tr '\0' '!' >>"$CFG"
+big_size=$(stat -c %s "$CFG")
+ctl show ip inspect config
+config_before=$CTL_OUT
+ctl reload
+reload_answer=$CTL_OUT reload_rc=$CTL_RC
+e1=$(derr_mark)
+kill -HUP "$DAEMON_PID"
+_big_refused() { derr_since "$e1" | grep -q "reload of $CFG failed"; }
+lab_wait_until 5 _big_refused || true
+hup_line=$(derr_since "$e1" | grep -m1 "reload of $CFG failed" || true)
+ctl show ip inspect config
+ok=0
+want="it is $big_size bytes; a configuration may be at most 4194304 bytes (4 MiB)"
+((reload_rc == 1)) && [[ "$reload_answer" == *"$want"* && "$hup_line" == *"$want"* && "$CTL_OUT" == "$config_before" ]] && ok=1
+verdict p5-reload-too-large "$ok" "a $big_size-byte file: smtp-inspect reload exit 1 and SIGHUP both say '$want'; configuration kept" \
+    "reload exit $reload_rc: $(tr '\n' '|' <<<"$reload_answer"); SIGHUP: '${hup_line:-nothing}'; configuration unchanged: $([[ "$CTL_OUT" == "$config_before" ]] && echo yes || echo no)"
+cp "$LAB_DIR/router.cfg.good" "$CFG"
+
 # ---------------------------------------------------------------------------------------------
 step "6. malformed and hostile requests on the control socket"
 perm=$(stat -c '%a %U' "$CTL")
@@ -251,6 +278,11 @@ for case in $("$PY" "$DT_HERE/ctlraw.py" "$CTL" list); do
     case "$case" in
         hangup|no-read) [[ "$answer" == "b''" ]] && good=1 ;;          # gone before any answer
         crowd) [[ "$answer" == "b'100 of 100 answered with an error'" ]] && good=1 ;;
+        # A whole request that drips in over 5 s is refused at 1 s (one deadline per request,
+        # not per read, issue 10); 20 silent clients do not keep a good request from its answer.
+        drip) [[ "$answer" == "b'% request refused: no whole request line within 1 s\\n\\x00'" ]] && good=1 ;;
+        slow-crowd) [[ "$answer" == "b'Interfaces configured for inspection"* ]] &&
+            grep -q '^SILENT 20 of 20 refused' <<<"$out" && good=1 ;;
         *) [[ "$answer" == "b'%"* || "$answer" == 'b"%'* ]] && good=1 ;;   # Python's repr: b'...' or b"..."
     esac
     sleep 0.2
@@ -280,10 +312,90 @@ answers_ok && alive=1
 verdict p6-daemon-survived-all "$( ((alive && deaths == 0)) && echo 1)" "pid $DAEMON_PID answered every request and is still running; $(grep '^Packets in' <<<"$CTL_OUT")" \
     "the daemon died $deaths times during these requests (restarted each time); now alive and answering: $alive"
 
+# ---------------------------------------------------------------------------------------------
+step "7. an alert flood: bounded lines and a summary (issue 10)"
+# 30 sessions each send 700 illegal lines (`X`, masked with an alert each) in one write, all
+# within moments: 21,000 alerts, as one 63 KB packet of X\r\n gave. The rate limit prints at most
+# 20 a second of a kind, and a %FW-4-ALERT_SUPPRESSED line for each second that held some back.
+e0=$(derr_mark)
+t0=$(lab_now)
+FLOOD_LOG=$LAB_DIR/flood.log
+lab_exec client "${SMTPC[@]}" flood --sessions 30 --lines 700 >"$FLOOD_LOG" 2>&1 || true
+_flood_summarised() { derr_since "$e0" | grep -q "ALERT_SUPPRESSED: [0-9]* SMTP_INVALID_COMMAND"; }
+lab_wait_until 10 _flood_summarised || true
+sleep 1.2   # the last window closes
+seconds=$(lab_since "$t0")
+printed=$(derr_count_since "$e0" "%FW-4-SMTP_INVALID_COMMAND")
+summaries=$(derr_since "$e0" | grep "%FW-4-ALERT_SUPPRESSED: [0-9]* SMTP_INVALID_COMMAND messages suppressed in the last 1 s" || true)
+held_back=$(sed -n 's/.*ALERT_SUPPRESSED: \([0-9]*\) SMTP_INVALID_COMMAND.*/\1/p' <<<"$summaries" | awk '{ n += $1 } END { print n + 0 }')
+bound=$(awk -v s="$seconds" 'BEGIN { print 20 * (int(s) + 2) }')
+ok=0
+grep -q '^FLOOD sessions=30 lines=21000' "$FLOOD_LOG" && [[ -n "$summaries" ]] && ((printed <= bound && held_back > 0)) && ok=1
+verdict p7-alert-flood-bounded "$ok" \
+    "21,000 illegal lines in 30 sessions: $printed SMTP_INVALID_COMMAND lines in $seconds s (at most $bound: 20 a second), $held_back held back in $(wc -l <<<"$summaries") summaries, e.g. '$(head -n 1 <<<"$summaries" | msg)'" \
+    "client: $(grep -e FLOOD -e RESULT "$FLOOD_LOG" | tr '\n' '|'); $printed lines in $seconds s (bound $bound); summaries: '$(tr '\n' '|' <<<"$summaries")'"
+ctl show ip inspect statistics
+log_line=$(grep '^Log lines:' <<<"$CTL_OUT" || true)
+counter_line=$(counters_now)
+ok=0
+[[ "$log_line" =~ ^Log\ lines:\ suppressed\ ([0-9]+)\ \(rate\ limit\) ]] && ((BASH_REMATCH[1] >= held_back)) &&
+    [[ "$counter_line" =~ \|\ log\ suppressed\ [1-9][0-9]*\ lost\ [0-9]+$ ]] && ok=1
+verdict p7-suppressed-counted "$ok" "show ip inspect statistics: '$log_line'; the counters line ends '${counter_line##*| }'" \
+    "statistics: '${log_line:-no Log lines line}'; counters line: '$counter_line'"
+swaks_mail p7@example.test "control-socket 7 after the flood"
+ok=0
+((SW_RC == 0)) && wait_delivered p7@example.test 1 15 && ok=1
+verdict p7-mail-after-flood "$ok" "mail after the flood: delivered" "swaks exit $SW_RC; delivered $(delivered_to p7@example.test)"
+
 rc=0
 lab_kill "$DAEMON_PID" 5 || rc=$?
 ok=0
 ((rc == 0)) && [[ ! -e "$CTL" ]] && ok=1
 verdict daemon-stops-cleanly "$ok" "SIGTERM: exit 0, control socket removed" "SIGTERM: exit $rc; socket still there: $([[ -e "$CTL" ]] && echo yes || echo no)"
+
+# ---------------------------------------------------------------------------------------------
+step "8. stderr a pipe nobody reads: mail still flows (issue 10)"
+# The daemon's stderr is a FIFO whose reader is stopped (SIGSTOP) once the daemon is up; with
+# `--debug smtp` and a flood the pipe (64 KiB) is full at once. Alerts and the trace then wait in
+# the log queue, which overflows and counts what it drops; the packet threads never write, so
+# mail keeps flowing; and SIGTERM still stops the daemon (the log gets 2 s, then is left).
+FIFO=$LAB_DIR/stderr.fifo
+mkfifo "$FIFO"
+cat "$FIFO" >"$LAB_DIR/stopped-reader.err" &
+reader_pid=$!
+lab_on_cleanup "kill -CONT $reader_pid 2>/dev/null; kill $reader_pid 2>/dev/null || true"
+DAEMON_N=$((DAEMON_N + 1))
+DOUT=$LAB_DIR/daemon-$DAEMON_N.out DERR=$LAB_DIR/stopped-reader.err
+# shellcheck disable=SC2016  # $@ and $0 are for the inner sh
+lab_spawn router "$DOUT" sh -c 'exec "$@" 2>"$0"' "$FIFO" \
+    "$BIN" run --config "$CFG" "${MAP[@]}" --queue "$Q" --control "$CTL" --stats-interval 1 --debug smtp
+DAEMON_PID=$LAB_LAST_PID
+if ! lab_nfq_wait_bound "$Q" 20 || ! lab_wait_until 10 grep -q "inspecting queue" "$DERR" || ! lab_wait_until 5 test -S "$CTL"; then
+    abort p8-start "the daemon with a FIFO for stderr did not start: $(tr '\n' '|' <"$DERR")"
+fi
+kill -STOP "$reader_pid"
+note "daemon pid $DAEMON_PID up; its stderr reader (pid $reader_pid) stopped"
+lab_exec client "${SMTPC[@]}" flood --sessions 5 --lines 2000 >"$FLOOD_LOG" 2>&1 || true
+_dropping() { ctl show ip inspect statistics; [[ "$CTL_OUT" =~ dropped\ [1-9][0-9]*\ \(log\ queue\ full\) ]]; }
+lab_wait_until 10 _dropping || true
+log_line=$(grep '^Log lines:' <<<"$CTL_OUT" || true)
+delivered=0
+for k in 1 2 3; do
+    swaks_mail "p8-$k@example.test" "control-socket 8 stderr stopped $k"
+    wait_delivered "p8-$k@example.test" 1 15 && delivered=$((delivered + 1))
+done
+ok=0
+[[ "$log_line" =~ dropped\ [1-9] ]] && ((delivered == 3)) && grep -q '^FLOOD' "$FLOOD_LOG" && ok=1
+verdict p8-stderr-stopped-mail-flows "$ok" \
+    "stderr's reader stopped, the log queue full ('$log_line'): 3 of 3 messages delivered through the daemon" \
+    "'${log_line:-no Log lines line}'; delivered $delivered of 3; flood: $(grep -e FLOOD -e RESULT "$FLOOD_LOG" | tr '\n' '|')"
+rc=0
+lab_kill "$DAEMON_PID" 10 || rc=$?
+ok=0
+((rc == 0)) && [[ ! -e "$CTL" ]] && ok=1
+verdict p8-stops-with-stderr-stopped "$ok" "SIGTERM with stderr's reader still stopped: exit 0, control socket removed" \
+    "SIGTERM: exit $rc (137: killed after the timeout); socket still there: $([[ -e "$CTL" ]] && echo yes || echo no)"
+kill -CONT "$reader_pid" 2>/dev/null || true
+wait "$reader_pid" 2>/dev/null || true
 summary
 ((${#FAILED[@]} == 0))

@@ -110,8 +110,10 @@ daemon_start() {
     DAEMON_N=$((DAEMON_N + 1))
     DOUT=$LAB_DIR/daemon-$DAEMON_N.out DERR=$LAB_DIR/daemon-$DAEMON_N.err
     # shellcheck disable=SC2016  # $@ and $0 are for the inner sh
+    # Its control socket in LAB_DIR: the default (/run/smtp-inspect/control.sock) is the host's,
+    # shared with any other run, and a SIGKILL below would leave it behind.
     lab_spawn router "$DOUT" sh -c 'exec "$@" 2>"$0"' "$DERR" "$BIN" run --queue "$Q" --stats-interval "$STATS" \
-        --control "$LAB_DIR/ctl-$DAEMON_N.sock"  # not the default path: other runs may use it
+        --control "$LAB_DIR/ctl.sock"
     DAEMON_PID=$LAB_LAST_PID
     if ! lab_nfq_wait_bound "$Q" 20 || ! lab_wait_until 10 grep -q "inspecting queue" "$DERR"; then
         echo "daemon $DAEMON_N did not bind queue $Q:" >&2

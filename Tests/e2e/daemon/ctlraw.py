@@ -7,6 +7,7 @@
 Each case opens one connection (or several, for `crowd`), sends what its name says, and reads
 the answer until the daemon closes the connection (10 s at most).
 """
+import select
 import socket
 import sys
 import threading
@@ -30,6 +31,8 @@ CASES = {
     "hangup": b"",                                               # connect, close at once
     "no-read": b"show ip inspect all\n",                         # a good request, gone before the answer
     "crowd": None,                                               # 100 connections at once
+    "drip": None,               # a good request, one byte every 0.2 s: the whole line is not in within 1 s
+    "slow-crowd": None,         # 20 silent connections held open, and a good request beside them
 }
 
 
@@ -84,6 +87,59 @@ def crowd(path, n=100):
     return b"%d of %d answered with an error%s" % (refused, n, (b"; others: " + repr(other[:3]).encode()) if other else b"")
 
 
+def drip(path, data=b"show ip inspect statistics\n", pause=0.2):
+    """Sends `data` a byte at a time, `pause` apart, until the daemon answers; the answer."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(10)
+    s.connect(path)
+    for k in range(len(data)):
+        try:
+            s.send(data[k:k + 1])
+        except (BrokenPipeError, ConnectionResetError):
+            break
+        readable, _, _ = select.select([s], [], [], pause)
+        if readable:
+            break
+    answer = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            answer += chunk
+    except ConnectionResetError:
+        pass  # the daemon closed with our late bytes unread: its answer came before
+    except socket.timeout:
+        answer += b"<timeout>"
+    s.close()
+    return answer
+
+
+def slow_crowd(path, n=20):
+    """n silent clients, then a good request on one more connection; its answer, and how many
+    silent ones were refused."""
+    silent = []
+    try:
+        for _ in range(n):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.settimeout(15)
+            c.connect(path)
+            silent.append(c)
+        answer = one(path, b"show ip inspect statistics\n")
+    except OSError as e:
+        answer = ("<%s after %d silent connections>" % (e, len(silent))).encode()
+    refused = 0
+    for c in silent:
+        try:
+            if c.recv(65536).startswith(b"%"):
+                refused += 1
+        except OSError:
+            pass
+        c.close()
+    print("SILENT %d of %d refused" % (refused, n))
+    return answer
+
+
 def main():
     path, case = sys.argv[1], sys.argv[2]
     if case == "list":
@@ -92,6 +148,10 @@ def main():
     t0 = time.monotonic()
     if case == "crowd":
         answer = crowd(path)
+    elif case == "drip":
+        answer = drip(path)
+    elif case == "slow-crowd":
+        answer = slow_crowd(path)
     elif case == "no-read":
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         s.connect(path)

@@ -13,6 +13,10 @@ Every mode prints what it sent and got (C:/S: lines), counts the bytes it sent a
   two   greeting, HELO, MAIL, RCPT, DATA, a small first message, 250; prints "FIRST ..." and
         waits for --go; then MAIL, RCPT, DATA and a second message of --size2 bytes; prints
         "OUTCOME reset|eof|reply CODE|timeout" (what became of the second message)
+  flood --sessions N --lines M: N sessions, each greeting and HELO; then each sends M illegal
+        lines `X` (the seed's rule masks them: one alert each) and QUIT in one write, all N
+        within moments; reads what the server answers until it closes; prints
+        "FLOOD sessions=N lines=TOTAL"
 """
 import argparse
 import os
@@ -175,9 +179,38 @@ def mode_two(a):
     return outcome
 
 
+def mode_flood(a):
+    sessions = []
+    for _ in range(a.sessions):
+        s = Session(a.host, a.port, a.timeout)
+        got, _ = s.reply()
+        if got != 220:
+            raise Fail("greeting %d" % got)
+        s.cmd("HELO client.test", 250)
+        sessions.append(s)
+    flood = b"X\r\n" * a.lines + b"QUIT\r\n"
+    for s in sessions:
+        s.send(flood)
+    say("C: %d x (%d lines of X, QUIT)" % (a.sessions, a.lines))
+    answered = 0
+    for s in sessions:
+        try:
+            while True:
+                chunk = s.sock.recv(65536)
+                if not chunk:
+                    break
+                answered += chunk.count(b"\r\n")
+        except OSError:
+            pass  # the server may reset a session it closed with our lines unread
+        s.sock.close()
+    total = a.sessions * a.lines
+    say("FLOOD sessions=%d lines=%d" % (a.sessions, total))
+    return "%d illegal lines in %d sessions; %d reply lines" % (total, a.sessions, answered)
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["expn", "hold", "two"])
+    p.add_argument("mode", choices=["expn", "hold", "two", "flood"])
     p.add_argument("--host", default="172.22.1.110")
     p.add_argument("--port", type=int, default=25)
     p.add_argument("--timeout", type=float, default=15)
@@ -187,9 +220,11 @@ def main():
     p.add_argument("--wait", type=float, default=60)
     p.add_argument("--size1", type=int, default=300)
     p.add_argument("--size2", type=int, default=5000)
+    p.add_argument("--sessions", type=int, default=30)
+    p.add_argument("--lines", type=int, default=700)
     a = p.parse_args()
     try:
-        result = {"expn": mode_expn, "hold": mode_hold, "two": mode_two}[a.mode](a)
+        result = {"expn": mode_expn, "hold": mode_hold, "two": mode_two, "flood": mode_flood}[a.mode](a)
     except (Fail, OSError, EOFError) as e:
         say("RESULT fail: %s: %s" % (type(e).__name__, e))
         return 1
