@@ -47,6 +47,17 @@ struct StreamState {
     /// The sequence number the receiver expects next: after the bytes released, and after the
     /// FIN once it passed (RFC 9293 §3.4: a FIN occupies one sequence number).
     var expected: SequenceNumber? { next.map { finSeen ? $0 + 1 : $0 } }
+
+    /// The next bytes of the stream were judged and go to the receiver: kept (with the core's
+    /// masks, relative to `bytes`) until it acknowledges them. The caller checked the room.
+    mutating func release(_ bytes: Span<UInt8>, masks: [ByteMask], limit: Int) {
+        let base = window.count
+        let kept = window.append(bytes, limit: limit)
+        precondition(kept, "room was checked before inspecting")
+        for mask in masks { window.noteMask((base + mask.range.lowerBound)..<(base + mask.range.upperBound)) }
+        next = next.map { $0 + bytes.count }
+        self.bytes += UInt64(bytes.count)
+    }
 }
 
 /// Which interface each direction of a session must arrive on (issue: forged packets from the

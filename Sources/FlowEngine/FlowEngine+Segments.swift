@@ -150,16 +150,9 @@ extension FlowEngine {
                                in: &bytes, checksum: mode)
         }
         if piece.teardown { return piece }
-        let base = flows[i][d].window.count
-        do {
-            let released = bytes.span.extracting(start..<(start + piece.consumed))
-            let kept = flows[i][d].window.append(released, limit: configuration.retainLimitPerStream)
-            precondition(kept, "room was checked before inspecting")
-        }
-        for mask in smtpOutput.masks { flows[i][d].window.noteMask((base + mask.range.lowerBound)..<(base + mask.range.upperBound)) }
+        flows[i][d].release(bytes.span.extracting(start..<(start + piece.consumed)), masks: smtpOutput.masks,
+                            limit: configuration.retainLimitPerStream)
         retainedBytes += piece.consumed
-        flows[i][d].next = flows[i][d].next.map { $0 + piece.consumed }
-        flows[i][d].bytes += UInt64(piece.consumed)
         return piece
     }
 
@@ -280,30 +273,35 @@ extension FlowEngine {
             flows[i].heldBytes -= held.bytes.count
             heldPackets -= 1
             var copy = held.bytes
-            var verdict = PacketVerdict.drop
+            var verdict = ReleaseVerdict.drop
             var fin: TCPPacket?
             do {
                 var span = copy.mutableSpan
                 if var packet = try? TCPPacket(checking: span.span) {
                     let context = SegmentContext(token: held.token, partial: held.checksumNotReady, edited: held.edited)
-                    verdict = segment(i, d, &packet, &span, context, at: now, into: &out)
+                    let judged = segment(i, d, &packet, &span, context, at: now, into: &out)
                     if packet.flags.contains(.fin) { fin = packet }
-                    if verdict == .hold { return }  // held again (a reply is awaited): it keeps its token
-                    verdict = Self.finish(verdict, packet: packet, edited: held.edited, partial: held.checksumNotReady, &span)
+                    switch Self.finish(judged, packet: packet, edited: held.edited, partial: held.checksumNotReady, &span) {
+                    case .hold: return  // held again (a reply is awaited): it keeps its token
+                    case .accept: verdict = .accept
+                    case let .acceptModified(length): verdict = .acceptModified(length: length)
+                    case .drop: verdict = .drop
+                    case .reset: verdict = .reset
+                    }
                 }
             }
             out.releases.append(HeldRelease(token: held.token, verdict: verdict, bytes: copy))
-            statistics.count(verdict)
+            statistics.count(verdict.packetVerdict)
             statistics.released += 1
             if let fin, verdict != .drop, verdict != .reset, flows[i].state != .reset { finSeen(i, fin, from: d, at: now, into: &out) }
         }
     }
 
     /// Releases every held packet of the session with one verdict (tear-down, removal, timeout).
-    mutating func releaseAllHeld(_ i: Int, verdict: PacketVerdict, into out: inout FlowOutput) {
+    mutating func releaseAllHeld(_ i: Int, verdict: ReleaseVerdict, into out: inout FlowOutput) {
         for held in flows[i].held {
             out.releases.append(HeldRelease(token: held.token, verdict: verdict, bytes: held.bytes))
-            statistics.count(verdict)
+            statistics.count(verdict.packetVerdict)
         }
         heldPackets -= flows[i].held.count
         flows[i].held.removeAll()

@@ -307,7 +307,7 @@ public struct FlowEngine {
             break
         }
         if flags.contains(.syn) { return syn(i, packet, from: direction, meta.interfaces) }
-        guard flags.contains(.ack), isAcceptable(i, ack: packet.acknowledgmentNumber, from: direction) else {
+        guard flags.contains(.ack), flows[i].acknowledgesOnlyWhatWasSent(packet.acknowledgmentNumber, from: direction) else {
             // RFC 9293 §3.10.7.4: a synchronized connection discards a segment without ACK; an
             // ACK of bytes never sent (through us) is not from the peer's TCP (RFC 5961 §5).
             statistics.ackRefused += 1
@@ -341,27 +341,19 @@ public struct FlowEngine {
         return verdict
     }
 
-    /// An RST of a session in the table. RFC 5961 §3.2: it ends the connection only at exactly
-    /// the receiver's next sequence number; one elsewhere (inside the window: the receiver sends
-    /// a challenge ACK; outside: it is ignored) passes on and changes nothing here, so a session
+    /// An RST of a session in the table. It ends the session only at exactly the receiver's next
+    /// sequence number (Flow.isExactReset); one elsewhere (inside the window: the receiver sends a
+    /// challenge ACK; outside: it is ignored) passes on and changes nothing here, so a session
     /// the server keeps is kept, and a guessed RST cannot make the engine forget a live one.
     private mutating func reset(_ i: Int, _ packet: TCPPacket, from direction: Direction, at now: Moment,
                                 into out: inout FlowOutput) -> PacketVerdict {
-        switch flows[i].state {
+        switch flows[i].life {
         case .reset, .closed:
             return .accept  // ours for a torn-down session, or one more for a session over
         case .opening, .open, .closing:
             break
         }
-        let acknowledgesSYN = packet.flags.contains(.ack)
-            && flows[i].initiatorStream.isn.map { packet.acknowledgmentNumber == $0 + 1 } == true
-        let exact: Bool
-        if direction == .fromResponder && flows[i].responderStream.isn == nil {
-            exact = acknowledgesSYN  // RFC 9293 §3.10.7.3: in SYN-SENT, an RST that acknowledges the SYN
-        } else {
-            exact = flows[i][direction].expected == packet.sequenceNumber
-        }
-        guard exact else {
+        guard flows[i].isExactReset(packet, from: direction) else {
             statistics.resetsIgnored += 1
             return .accept
         }
@@ -373,48 +365,16 @@ public struct FlowEngine {
     /// A SYN or SYN-ACK of a session in the table: the handshake's, or one that must not change it.
     private mutating func syn(_ i: Int, _ packet: TCPPacket, from direction: Direction,
                               _ interfaces: PacketInterfaces?) -> PacketVerdict {
-        let ack = packet.flags.contains(.ack)
-        switch (direction, ack) {
-        case (.fromInitiator, false):
-            if packet.sequenceNumber == flows[i].initiatorStream.isn && flows[i].state == .opening {
-                return .accept  // the SYN again
-            }
-            if flows[i].state == .open {
-                // RFC 5961 §4: the server answers with a challenge ACK; a client that really lost
-                // the connection then sends an RST at the right sequence number, which ends it.
-                statistics.synOnEstablished += 1
-                return .accept
-            }
-            statistics.synRefused += 1  // another ISN than the session's: the server keeps the first
-            return .drop
-        case (.fromResponder, true):
-            guard let initiatorISN = flows[i].initiatorStream.isn,
-                  packet.acknowledgmentNumber == initiatorISN + 1 else {
-                statistics.synRefused += 1  // it does not answer this session's SYN
-                return .drop
-            }
-            if let isn = flows[i].responderStream.isn {
-                guard packet.sequenceNumber == isn else {
-                    statistics.synRefused += 1
-                    return .drop
-                }
-                return .accept  // the SYN-ACK again
-            }
-            flows[i].responderStream.start(isn: packet.sequenceNumber)
-            flows[i].binding.bindResponder(interfaces)
+        switch flows[i].handshake(packet, from: direction, interfaces: interfaces) {
+        case .handshake:
             return .accept
-        case (.fromInitiator, true), (.fromResponder, false):
-            statistics.synRefused += 1  // a simultaneous open, or a SYN from the wrong side
+        case .onEstablished:
+            statistics.synOnEstablished += 1
+            return .accept
+        case .refused:
+            statistics.synRefused += 1
             return .drop
         }
-    }
-
-    /// Whether `ack`, from `direction`, acknowledges only bytes that went to its sender through
-    /// us: not beyond what was released the other way (and its FIN), nor a window's worth before.
-    private func isAcceptable(_ i: Int, ack: SequenceNumber, from direction: Direction) -> Bool {
-        guard let expected = flows[i][direction.reversed].expected else { return false }
-        let behind = ack.distance(to: expected)
-        return behind >= 0 && behind <= Self.maximumWindow
     }
 
     /// An ACK: the peer has the bytes before `ack`; the handshake completes on the first one.

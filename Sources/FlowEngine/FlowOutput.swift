@@ -74,8 +74,8 @@ public enum PacketVerdict: Equatable, Sendable {
     case acceptModified(length: Int)
     /// Drop it (TCP retransmits).
     case drop
-    /// Drop it and reset its sender (the NFQUEUE layer marks it for an iptables REJECT with
-    /// tcp-reset): the session is torn down.
+    /// Drop it: the session is torn down; the caller sends RSTs to both of its ends (built from
+    /// this packet, `ResetPackets` in the executable).
     case reset
     /// The engine kept a copy and will give a verdict later, in `FlowOutput.releases`.
     case hold
@@ -85,8 +85,26 @@ public enum PacketVerdict: Equatable, Sendable {
 /// send `bytes[0..<length]` as the packet's replacement.
 public struct HeldRelease: Sendable {
     public var token: UInt64
-    public var verdict: PacketVerdict
+    public var verdict: ReleaseVerdict
     public var bytes: [UInt8]
+}
+
+/// What becomes of a held packet: a packet verdict but `hold` (a release is the end of holding).
+public enum ReleaseVerdict: Equatable, Sendable {
+    case accept
+    case acceptModified(length: Int)
+    case drop
+    case reset
+
+    /// As a packet verdict, for whoever applies both kinds the same way.
+    public var packetVerdict: PacketVerdict {
+        switch self {
+        case .accept: .accept
+        case let .acceptModified(length): .acceptModified(length: length)
+        case .drop: .drop
+        case .reset: .reset
+        }
+    }
 }
 
 /// Something the engine reports; the executable prints it as an IOS `%FW-…` message.

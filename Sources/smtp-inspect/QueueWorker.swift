@@ -134,18 +134,10 @@ final class QueueWorker: @unchecked Sendable {
                                   interfaces: own ? nil : PacketInterfaces(input: info.inInterface?.rawValue,
                                                                            output: info.outInterface?.rawValue))
         let verdict = path.engine.process(&bytes, meta, at: path.lastMoment, into: &path.output)
-        let action: PacketAction
-        switch verdict {
-        case .accept: action = .accept
-        case let .acceptModified(length): action = .acceptModified(length: length)
-        case .drop: action = .drop
-        case .reset:
-            sendResets(for: bytes.span)
-            action = .drop
-        case .hold: action = .deferred
-        }
-        if !path.output.isEmpty { flushOutput(&path.output) }
-        return action
+        var sink = QueueSink(queue: queue, resets: resets, current: meta.token)
+        sink.apply(verdict, to: bytes.span, token: meta.token)
+        if !path.output.isEmpty { flushOutput(&path.output, into: &sink) }
+        return sink.action
     }
 
     private func idle(_ path: inout PacketPath) {
@@ -155,7 +147,8 @@ final class QueueWorker: @unchecked Sendable {
         if now - lastTick >= .milliseconds(500) {
             lastTick = now
             path.engine.tick(at: moment(now), into: &path.output)
-            flushOutput(&path.output)
+            var sink = QueueSink(queue: queue, resets: resets, current: nil)
+            flushOutput(&path.output, into: &sink)
         }
         if setupBox.generation.load(ordering: .acquiring) != setupGeneration {
             // A reload: new rules for new sessions; open ones keep their state and take the
@@ -189,28 +182,13 @@ final class QueueWorker: @unchecked Sendable {
         }
     }
 
-    /// Gives held packets their verdicts and prints what the engine reported.
-    private func flushOutput(_ output: inout FlowOutput) {
-        for release in output.releases {
-            let id = PacketID(rawValue: UInt32(truncatingIfNeeded: release.token))
-            switch release.verdict {
-            case .accept: queue.verdict(id, .accept, replacing: nil, mark: nil)
-            case let .acceptModified(length): queue.verdict(id, .accept, replacing: release.bytes.span.extracting(0..<length), mark: nil)
-            case .drop, .hold: queue.verdict(id, .drop, replacing: nil, mark: nil)
-            case .reset:
-                sendResets(for: release.bytes.span)
-                queue.verdict(id, .drop, replacing: nil, mark: nil)
-            }
-        }
-        for reset in output.resets { resets.send(ResetPackets.forRequest(reset).span) }
+    /// Gives held packets their verdicts, sends the RSTs asked for, and prints what the engine
+    /// reported.
+    private func flushOutput(_ output: inout FlowOutput, into sink: inout QueueSink) {
+        sink.applyReleasesAndResets(of: output)
         for event in output.events { log.report(event) }
         for line in output.trace { log.trace(line.record) }
         output.removeAll()
-    }
-
-    /// Resets both ends of a torn-down session (ResetPackets).
-    private func sendResets(for bytes: Span<UInt8>) {
-        for rst in ResetPackets.forTornDownSession(bytes) { resets.send(rst.span) }
     }
 
     private func publish(_ path: borrowing PacketPath) {

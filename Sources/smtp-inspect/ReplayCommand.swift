@@ -108,6 +108,27 @@ struct ReplayCommand: ParsableCommand {
     }
 }
 
+/// Replay's sink: what passes is written to the capture file (if any), with the time given;
+/// RSTs too; dropped and held packets are not.
+struct FileSink: PacketSink {
+    let writer: PcapWriter?
+    let timestamp: PacketTimestamp
+    private(set) var resetsWritten = 0
+
+    init(writer: PcapWriter?, timestamp: PacketTimestamp) {
+        self.writer = writer
+        self.timestamp = timestamp
+    }
+
+    mutating func pass(_ bytes: Span<UInt8>, edited: Bool, token: UInt64) { writer?.write(bytes, timestamp: timestamp) }
+    mutating func drop(token: UInt64) {}
+    mutating func hold(token: UInt64) {}
+    mutating func sendReset(_ packet: Span<UInt8>) {
+        writer?.write(packet, timestamp: timestamp)
+        resetsWritten += 1
+    }
+}
+
 /// The replay loop's state: the engine and what has been written.
 struct Replay {
     var engine: FlowEngine
@@ -156,12 +177,9 @@ struct Replay {
         for k in 0..<bytes.count { original[k] = bytes[k] }
         let verdict = engine.process(&bytes, PacketMetadata(token: token, rule: rule, checksum: checksum), at: now, into: &output)
         count(verdict)
-        switch verdict {
-        case .accept: writer?.write(bytes.span, timestamp: record.timestamp)
-        case let .acceptModified(length): writer?.write(bytes.span.extracting(0..<length), timestamp: record.timestamp)
-        case .reset: writeResets(bytes.span, at: now)
-        case .drop, .hold: break
-        }
+        var sink = FileSink(writer: writer, timestamp: record.timestamp)
+        sink.apply(verdict, to: bytes.span, token: token)
+        resetsWritten += sink.resetsWritten
         flush(at: now)
         if case let .acceptModified(length) = verdict { retransmitCutTail(of: original, sent: length, at: now) }
     }
@@ -185,12 +203,9 @@ struct Replay {
             var span = retransmission.mutableSpan
             verdict = engine.process(&span, PacketMetadata(token: token, rule: rule, checksum: checksum), at: now, into: &output)
             count(verdict)
-            switch verdict {
-            case .accept: writer?.write(span.span, timestamp: Self.timestamp(now))
-            case let .acceptModified(n): writer?.write(span.span.extracting(0..<n), timestamp: Self.timestamp(now))
-            case .reset: writeResets(span.span, at: now)
-            case .drop, .hold: break
-            }
+            var sink = FileSink(writer: writer, timestamp: Self.timestamp(now))
+            sink.apply(verdict, to: span.span, token: token)
+            resetsWritten += sink.resetsWritten
         }
         flush(at: now)
         if case let .acceptModified(n) = verdict { retransmitCutTail(of: retransmission, sent: n, at: now) }
@@ -204,30 +219,13 @@ struct Replay {
     }
 
     private mutating func flush(at now: Moment) {
-        for release in output.releases {
-            count(release.verdict, released: true)
-            let stamp = Self.timestamp(now)
-            switch release.verdict {
-            case .accept: writer?.write(release.bytes.span, timestamp: stamp)
-            case let .acceptModified(length): writer?.write(release.bytes.span.extracting(0..<length), timestamp: stamp)
-            case .reset: writeResets(release.bytes.span, at: now)
-            case .drop, .hold: break
-            }
-        }
-        for reset in output.resets {
-            writer?.write(ResetPackets.forRequest(reset).span, timestamp: Self.timestamp(now))
-            resetsWritten += 1
-        }
+        for release in output.releases { count(release.verdict.packetVerdict, released: true) }
+        var sink = FileSink(writer: writer, timestamp: Self.timestamp(now))
+        sink.applyReleasesAndResets(of: output)
+        resetsWritten += sink.resetsWritten
         for event in output.events { log.report(event, at: Self.date(event.time), moment: event.time.nanoseconds) }
         for line in output.trace { log.trace(line.record, at: Self.date(line.time)) }
         output.removeAll()
-    }
-
-    private mutating func writeResets(_ bytes: Span<UInt8>, at now: Moment) {
-        for rst in ResetPackets.forTornDownSession(bytes) {
-            writer?.write(rst.span, timestamp: Self.timestamp(now))
-            resetsWritten += 1
-        }
     }
 
     private mutating func count(_ verdict: PacketVerdict, released: Bool = false) {

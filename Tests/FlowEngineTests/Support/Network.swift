@@ -126,7 +126,7 @@ struct Network {
                 Issue.record("release of a token never held: \(release.token)")
                 continue
             }
-            apply(release.verdict, release.bytes, token: release.token, fromClient: fromClient)
+            apply(release.verdict.packetVerdict, release.bytes, token: release.token, fromClient: fromClient)
         }
         events += out.events
         trace += out.trace
@@ -215,7 +215,7 @@ struct Network {
         engine.tick(at: now, into: &out)
         for release in out.releases {
             if let fromClient = heldPackets.removeValue(forKey: release.token) {
-                apply(release.verdict, release.bytes, token: release.token, fromClient: fromClient)
+                apply(release.verdict.packetVerdict, release.bytes, token: release.token, fromClient: fromClient)
             }
         }
         events += out.events
