@@ -48,6 +48,9 @@ public struct InterfaceIndex: RawRepresentable, Hashable, Sendable, CustomString
     public let rawValue: UInt32
     public init(rawValue: UInt32) { self.rawValue = rawValue }
     public var description: String { String(rawValue) }
+
+    /// The interface's name (`ext0`), or nil when no interface has this index any more.
+    public var name: String? { system_interfaceName(rawValue) }
 }
 
 /// The netfilter hook a packet was queued from.

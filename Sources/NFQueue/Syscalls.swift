@@ -359,3 +359,10 @@ func system_ignoreSignal(_ signal: Int32) -> Result<Void, Errno> {
     action.sa_flags = 0
     return nothingOrErrno { sigaction(signal, &action, nil) }
 }
+
+/// if_indextoname(3): the interface's name, or nil when no interface has the index (any more).
+func system_interfaceName(_ index: UInt32) -> String? {
+    var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
+    guard if_indextoname(index, &buffer) != nil else { return nil }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}

@@ -1,7 +1,6 @@
 import ArgumentParser
 import FlowEngine
 import Foundation
-import Glibc
 import IOSConfig
 import NFQueue
 import Synchronization
@@ -96,7 +95,7 @@ final class Daemon: Sendable {
             for s in snapshots { total += s.statistics }
             let now = snapshots.map(\.now).max() ?? Moment(nanoseconds: 0)
             let since = statisticsClearedAt.withLock { $0 }.map(moment) ?? Moment(nanoseconds: 0)
-            return ShowInspect.statistics(total, now: now, since: since, interfaces: setup.inspectedInterfaces)
+            return ShowIPInspect.statistics(total, now: now, since: since, interfaces: setup.inspectedInterfaces)
                 + Self.logStatistics(logCounters)
         }
     }
@@ -107,12 +106,12 @@ final class Daemon: Sendable {
         let deadline = ContinuousClock.now + .seconds(2)
         while ContinuousClock.now < deadline,
               !workers.allSatisfy({ $0.snapshot.withLock { $0.sessionsServed >= wanted || $0.finished } }) {
-            usleep(5_000)
+            Thread.sleep(forTimeInterval: 0.005)
         }
         let snapshots = workers.map { $0.snapshot.withLock { $0 } }
         let now = snapshots.map(\.now).max() ?? Moment(nanoseconds: 0)
         let setup = setupBox.setup
-        return ShowInspect.sessions(snapshots.flatMap(\.sessions).sorted { $0.created < $1.created },
+        return ShowIPInspect.sessions(snapshots.flatMap(\.sessions).sorted { $0.created < $1.created },
                                     now: now, detail: detail, alias: setup.alias)
     }
 

@@ -1,6 +1,5 @@
 import FlowEngine
 import Foundation
-import Glibc
 import NFQueue
 import PacketWire
 import SMTPInspection
@@ -226,9 +225,7 @@ final class QueueWorker: @unchecked Sendable {
     private func name(_ index: InterfaceIndex?, _ path: inout PacketPath) -> String? {
         guard let index else { return nil }
         if let known = path.interfaceNames[index.rawValue] { return known }
-        var buffer = [CChar](repeating: 0, count: Int(IF_NAMESIZE) + 1)
-        guard if_indextoname(index.rawValue, &buffer) != nil else { return nil }
-        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let name = index.name else { return nil }
         path.interfaceNames[index.rawValue] = name
         return name
     }

@@ -1,43 +1,15 @@
+import FlowEngine
+import IOSConfig
 import PacketWire
-import SMTPInspection
 
-/// One session as `show ip inspect sessions` reports it.
-public struct SessionSnapshot: Sendable {
-    public var id: UInt32
-    public var initiator: Endpoint
-    public var responder: Endpoint
-    public var protocolName: String
-    public var ruleName: String
-    public var state: SessionState
-    public var created: Moment
-    public var lastHeard: Moment
-    public var initiatorBytes: UInt64
-    public var responderBytes: UInt64
-    public var smtpMode: String
-    public var pendingReplies: Int
-    public var heldPackets: Int
-}
-
-extension FlowEngine {
-    /// The sessions in the table, oldest first.
-    public func sessions() -> [SessionSnapshot] {
-        flows.map { f in
-            SessionSnapshot(id: f.id, initiator: f.initiator, responder: f.responder, protocolName: f.rule.protocolName,
-                            ruleName: f.rule.name, state: f.state, created: f.created, lastHeard: f.lastHeard,
-                            initiatorBytes: f.initiatorStream.bytes, responderBytes: f.responderStream.bytes,
-                            smtpMode: f.smtp.modeDescription, pendingReplies: f.smtp.pendingReplyCount,
-                            heldPackets: f.held.count)
-        }
-        .sorted { $0.created < $1.created }
-    }
-}
-
-/// IOS-style renderings of sessions and statistics (BEHAVIOR.md §8).
-public enum ShowInspect {
+/// `show ip inspect sessions` and `statistics`: what the engines report, rendered as IOS prints
+/// it. Beside IOSConfig's renderings of the configuration, under the same name: one
+/// `ShowIPInspect` for everything `show ip inspect` prints.
+extension ShowIPInspect {
     /// `show ip inspect sessions [detail]`. `alias` gives an address as the other side of a
     /// static NAT sees it (the global address of an inside server), shown when it differs.
-    public static func sessions(_ sessions: [SessionSnapshot], now: Moment, detail: Bool,
-                                alias: (Endpoint) -> Endpoint? = { _ in nil }) -> String {
+    static func sessions(_ sessions: [SessionSnapshot], now: Moment, detail: Bool,
+                         alias: (Endpoint) -> Endpoint? = { _ in nil }) -> String {
         var out = ""
         let groups: [(String, [SessionState])] = [
             ("Established Sessions", [.open]), ("Half-open Sessions", [.opening]),
@@ -63,7 +35,7 @@ public enum ShowInspect {
     }
 
     /// `show ip inspect statistics`: IOS's session lines, then the SMTP and packet counters.
-    public static func statistics(_ s: FlowStatistics, now: Moment, since start: Moment, interfaces: Int) -> String {
+    static func statistics(_ s: FlowStatistics, now: Moment, since start: Moment, interfaces: Int) -> String {
         let created = s.lastSessionCreated.map { clock(now.seconds(since: $0)) } ?? "never"
         return """
             Interfaces configured for inspection \(interfaces)
@@ -95,26 +67,13 @@ public enum ShowInspect {
 
     /// IOS prints a session's control-block address; ours is an id in the same shape.
     static func hex(_ value: UInt32) -> String {
-        String(value, radix: 16, uppercase: true).leftPadded(8)
+        String(value, radix: 16, uppercase: true).padded(8)
     }
 
     /// hh:mm:ss as IOS prints ages.
-    public static func clock(_ seconds: Double) -> String {
+    static func clock(_ seconds: Double) -> String {
         let total = Int(seconds)
         let h = total / 3600, m = (total / 60) % 60, s = total % 60
-        return "\(String(h).leftPadded(2)):\(String(m).leftPadded(2)):\(String(s).leftPadded(2))"
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}
-
-extension FlowEngine {
-    /// Bytes of retention buffers held by all sessions (for tests and the benchmark).
-    public var retentionBufferBytes: Int {
-        flows.reduce(0) { $0 + $1.initiatorStream.window.bufferBytes + $1.responderStream.window.bufferBytes }
+        return "\(String(h).padded(2)):\(String(m).padded(2)):\(String(s).padded(2))"
     }
 }
