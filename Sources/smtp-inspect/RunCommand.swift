@@ -54,7 +54,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let setup = try policyOptions.makeSetup(interfaces: datapath.interfaces)
+        let setup = try policyOptions.makeSetup(interfaces: datapath.interfaceOptions)
         let log = AlertLog(timestamps: setup.timestamps)
         let numbers: [UInt16] = switch datapath.queueTarget {
         case let .number(n): [n]
@@ -78,7 +78,7 @@ struct RunCommand: ParsableCommand {
             }
         }
         let daemon = Daemon(workers: workers, setupBox: setupBox, requests: requests, log: log, origin: origin,
-                            configPath: policyOptions.config, interfaces: datapath.interfaces,
+                            configPath: policyOptions.config, interfaces: setup.interfaces,
                             allowSTARTTLS: policyOptions.allowStarttls, maskBanner: policyOptions.maskBanner)
         var listener: Int32 = -1
         if !noControl {
