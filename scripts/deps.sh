@@ -23,7 +23,7 @@ PACKAGES=(
     # build: the C libraries the CNetfilterQueue target links, and bench/nfq-accept.c
     libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libpcap-dev pkg-config gcc libc6-dev
     # lab: namespaces, routing, firewall, a mail server and clients, captures
-    iproute2 iptables postfix swaks tcpdump tshark conntrack kmod procps psmisc python3
+    iproute2 iptables nfct postfix swaks tcpdump tshark conntrack kmod procps psmisc python3
     iputils-ping util-linux
     # bench: memory and CPU figures
     valgrind time

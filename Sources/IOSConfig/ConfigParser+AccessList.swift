@@ -111,11 +111,13 @@ extension ConfigParser {
         return model.accessLists.count - 1
     }
 
-    private func disposition(of entry: AccessListEntry) -> Disposition {
-        if entry.reflexive != nil {
-            return .approximated("reflexive list: conntrack tracks the session; all reflexive lists share one mark")
-        }
-        return .applied
+    private mutating func disposition(of entry: AccessListEntry) -> Disposition {
+        guard entry.reflexive != nil else { return .applied }
+        warnings.append(Diagnostic(
+            .warning, .approximated, at: entry.location,
+            "reflexive list approximated: conntrack tracks the session, with conntrack's timeouts",
+            hint: "every reflexive list shares one connection mark; `evaluate` lets in the replies of any of them"))
+        return .approximated("reflexive list: conntrack tracks the session; all reflexive lists share one mark")
     }
 
     /// The rest of a `permit|deny` entry.

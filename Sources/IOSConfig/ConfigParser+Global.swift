@@ -62,6 +62,8 @@ extension ConfigParser {
             try cursor.end(after: "the timeout")
             if let previous = model.reflexiveTimeout.location { replaced("ip reflexive-list timeout", previous: previous, at: cursor.lineLocation) }
             model.reflexiveTimeout = Configured(value: seconds, location: cursor.lineLocation)
+            warnings.append(Diagnostic(.warning, .approximated, at: cursor.lineLocation,
+                                       "`ip reflexive-list timeout` is not enforced", hint: "reflexive sessions follow conntrack's timeouts"))
             return .approximated("reflexive sessions follow conntrack's timeouts, not this one")
         case "access-group", "address":
             throw cursor.error(

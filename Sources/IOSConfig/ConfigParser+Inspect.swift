@@ -281,6 +281,11 @@ extension ConfigParser {
         }
         if cursor.peek()?.keyword == "description" { while cursor.next() != nil {} }
         try cursor.end(after: "the ports")
+        if name == "smtp" || name == "esmtp", let other = ports.first(where: { $0 != 25 }) {
+            throw cursor.error(.unsupported, at: application, "SMTP on port \(other) cannot be inspected",
+                               expected: "smtp on port 25",
+                               hint: "smtp-inspect's daemon reads SMTP sessions to port 25; forward port \(other) to 25 with `ip nat inside source static tcp …`, or remove the line")
+        }
         model.portMaps.append(PortMap(application: name, tcpPorts: proto == PacketMatch.tcp ? ports : [],
                                       udpPorts: proto == PacketMatch.udp ? ports : [], hostList: hostList,
                                       location: cursor.lineLocation))

@@ -66,7 +66,8 @@ extension ConfigParser {
             model.interfaces[index] = interface
             return .appliedAs("removes it from \(interface.name)")
         }
-        return cursor.line.isIndented ? .ignored("interface sub-command smtp-inspect does not use") : nil
+        return cursor.line.isIndented || !ConfigParser.isGlobalCommand(words)
+            ? .ignored("interface sub-command smtp-inspect does not use") : nil
     }
 
     private mutating func setShutdown(_ value: Bool, index: Int, at location: SourceLocation) {

@@ -36,6 +36,13 @@ extension ConfigParser {
         let local = try cursor.address(what: "inside local address")
         let global = try cursor.address(what: "inside global address")
         let options = try staticOptions(&cursor)
+        if let same = model.staticNAT.firstIndex(where: { $0.local == local.value && $0.global == global.value }) {
+            // The same translation entered again (a second paste): IOS keeps one.
+            replaced("ip nat inside source static \(local.value) \(global.value)", previous: model.staticNAT[same].location,
+                     at: cursor.lineLocation)
+            model.staticNAT[same].noAlias = options.noAlias
+            return .applied
+        }
         try checkDuplicateNAT(local: local, global: global, extendable: options.extendable, cursor: cursor)
         model.staticNAT.append(StaticNAT(
             local: local.value, global: global.value, noAlias: options.noAlias, location: cursor.lineLocation))
@@ -65,6 +72,13 @@ extension ConfigParser {
         let entry = StaticPortNAT(protocolNumber: proto, local: local.value, localPort: localPort, global: global,
                                   globalPort: globalPort, extendable: options.extendable, noAlias: options.noAlias,
                                   location: cursor.lineLocation)
+        if let same = model.staticPortNAT.firstIndex(where: {
+            $0.protocolNumber == proto && $0.local == local.value && $0.localPort == localPort && $0.global == global && $0.globalPort == globalPort
+        }) {
+            replaced("the port forward", previous: model.staticPortNAT[same].location, at: cursor.lineLocation)
+            model.staticPortNAT[same] = entry
+            return .applied
+        }
         for earlier in model.staticPortNAT where earlier.protocolNumber == proto {
             if earlier.global == global && earlier.globalPort == globalPort {
                 throw Diagnostic(
@@ -75,7 +89,11 @@ extension ConfigParser {
             }
         }
         model.staticPortNAT.append(entry)
-        let target = "\(global):\(globalPort) to \(local.value):\(localPort)"
+        let globalText = switch global {
+        case .address(let address): "\(address)"
+        case .interface(let name): "\(name)'s address"
+        }
+        let target = "\(globalText):\(globalPort) to \(local.value):\(localPort)"
         return .appliedAs("\(entry.protocolName) port forward \(target) (DNAT in, SNAT out)")
     }
 
@@ -234,6 +252,9 @@ extension ConfigParser {
     mutating func route(_ cursor: inout TokenCursor) -> Disposition {
         _ = cursor.next()
         _ = cursor.next()
+        if cursor.peek()?.keyword == "vrf" {
+            return .ignored("static route of a VRF: kept by IOS only; the Linux routing table is the operator's")
+        }
         do throws(Diagnostic) {
             let prefix = try cursor.address(what: "route prefix")
             let maskToken = cursor.peek()
@@ -253,7 +274,7 @@ extension ConfigParser {
             let target = cursor.remaining.map(\.text)
             model.routes.append(StaticRoute(
                 prefix: prefix.value, mask: mask.value, target: target, location: cursor.lineLocation))
-            return .applied
+            return .ignored("static route: kept for reference; the Linux routing table is the operator's")
         } catch {
             var warning = error
             warning.severity = .warning

@@ -4,7 +4,10 @@ extension ConfigParser {
     mutating func finish() {
         let choice = model.defaultsChoice
         model.inspect.applyDefaults(choice.defaults)
-        if choice.uncertain, let version = model.version {
+        let g = model.inspect
+        let someDefault = [g.maxIncompleteLow, g.maxIncompleteHigh, g.oneMinuteLow, g.oneMinuteHigh, g.tcpMaxIncompletePerHost]
+            .contains { $0.isDefault }
+        if choice.uncertain, someDefault, let version = model.version {
             warnings.append(Diagnostic(
                 .warning, .defaultsAssumed, at: version.location, "half-open defaults assumed: \(choice.reason)",
                 hint: "IOS before 12.4(11)T used max-incomplete and one-minute 400/500; write the `ip inspect` thresholds to be sure"))

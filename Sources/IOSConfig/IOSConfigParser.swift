@@ -103,6 +103,8 @@ struct ConfigParser {
     /// Names whose defining lines were refused with an error: a later reference to one says so
     /// instead of "does not exist".
     var refusedNames: [String: SourceLocation] = [:]
+    /// Set while a line is read as a command (so it was not dropped by where it stands).
+    var configured = false
 
     init(file: String) { self.file = file }
 
@@ -139,9 +141,10 @@ struct ConfigParser {
             disposition = .ignored("error: \(error.summary)")
         }
         if disposition.isApplied, firstPromptLine == nil { appliedBeforePrompt = true }
-        if !disposition.isApplied, case .ignored(let reason) = disposition, !reason.hasPrefix("error:") {
+        if !configured, case .ignored(let reason) = disposition {
             noteDroppedInspection(line, reason: reason)
         }
+        configured = false
         reports.append(LineReport(line: line.number, text: line.displayText, disposition: disposition))
     }
 
@@ -172,6 +175,7 @@ struct ConfigParser {
             return try promptLine(&line, prompt)
         }
         if line.isComment { return .ignored("comment") }
+        if let version = bannerVersion(line) { return .ignored("`show version` output: IOS \(version)") }
         if case .exec(let reason) = mode {
             if ConfigParser.isConfigureTerminal(line.tokens.map(\.keyword)) {
                 mode = .global
@@ -179,7 +183,6 @@ struct ConfigParser {
             }
             return .ignored(reason)
         }
-        if let version = bannerVersion(line) { return .ignored("`show version` output: IOS \(version)") }
         if transcript { return .ignored("terminal output (a line without a configuration prompt)") }
         if let reason = ConfigParser.preamble(line) { return .ignored(reason) }
         return try configure(&line)
@@ -188,6 +191,7 @@ struct ConfigParser {
     /// A configuration command, read in the current mode as IOS reads a pasted line: in the
     /// sub-mode when it is one of its commands, else in the global mode (indentation is a hint).
     mutating func configure(_ line: inout SourceLine) throws(Diagnostic) -> LineReport.Disposition {
+        configured = true
         expandAbbreviations(&line)
         try refuseAbbreviation(line)
         let words = line.tokens.map(\.keyword)

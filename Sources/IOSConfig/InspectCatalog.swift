@@ -114,8 +114,7 @@ public enum InspectCatalog {
             ApplicationProfile("sip-tls", tcp: [5061], dataChannels: media),
             ApplicationProfile("h323callsigalt", tcp: [11720], dataChannels: media),
             ApplicationProfile("h323gatestat", udp: [1719], dataChannels: media),
-            ApplicationProfile("rpc", tcp: [111], udp: [111],
-                               dataChannels: "the program's own ports, which the portmapper hands out"),
+            ApplicationProfile("rpc", tcp: [111], udp: [111]),
             ApplicationProfile("sunrpc", tcp: [111], udp: [111]),
             ApplicationProfile("rcmd", tcp: [512, 513, 514], dataChannels: "rsh's stderr connection back to the client"),
             ApplicationProfile("exec", tcp: [512]),
@@ -249,7 +248,9 @@ extension IOSConfiguration {
             tcp = profile.tcpPorts
             udp = profile.udpPorts
         }
-        for map in portMaps where map.application == application {
+        // smtp and esmtp inspect the same application: one port map serves both.
+        let names = application == "smtp" || application == "esmtp" ? ["smtp", "esmtp"] : [application]
+        for map in portMaps where names.contains(map.application) {
             for port in map.tcpPorts where !tcp.contains(port) { tcp.append(port) }
             for port in map.udpPorts where !udp.contains(port) { udp.append(port) }
         }

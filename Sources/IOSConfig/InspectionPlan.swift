@@ -85,7 +85,7 @@ extension IOSConfiguration {
             if let profile = InspectCatalog.applications[name] {
                 plan.helpers = profile.helpers
                 if let channels = profile.dataChannels {
-                    plan.approximations.append("no Linux conntrack helper for \(name): \(channels) are not opened")
+                    plan.approximations.append("no Linux conntrack helper for \(name) opens \(channels)")
                 }
             }
         }

@@ -38,7 +38,8 @@ extension RuleGenerator {
             table.note(name, "\(title): first match wins; nothing matched: denied.")
         }
         for entry in list.entries {
-            let text = IOSText.accessListEntry(entry, list: list) + RuleGenerator.line(entry.location)
+            let text = (list.isNamed ? "\(list.name): " : "") + IOSText.accessListEntry(entry, list: list)
+                + RuleGenerator.line(entry.location)
             if entry.action == .evaluate {
                 guard case .filter = use else { continue }
                 table.rule(name, [RuleGenerator.markMatch(IptablesRules.reflexiveMark), "-m conntrack --ctstate ESTABLISHED,RELATED --ctdir REPLY"],

@@ -145,6 +145,8 @@ struct ErrorCase: CustomTestStringConvertible, Sendable {
                   kind: .malformed, line: 1, column: 17, mentions: "one"),
         ErrorCase(name: "no form of a NAT command", text: "no ip nat inside source static 10.0.0.1 192.0.2.1\n",
                   kind: .unsupported, line: 1, column: 1, mentions: "no"),
+        ErrorCase(name: "SMTP on another port", text: "ip port-map smtp port 2525\n",
+                  kind: .unsupported, line: 1, column: 13, mentions: "port 25"),
         ErrorCase(name: "port-map of an unknown application", text: "ip port-map smtq port 2525\n",
                   kind: .unknownProtocol, line: 1, column: 13, mentions: "user-NAME"),
         ErrorCase(name: "abbreviated interface too short", text: "in Ethernet0\n ip access-group 101 in\n",
