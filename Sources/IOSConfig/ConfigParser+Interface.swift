@@ -23,7 +23,8 @@ extension ConfigParser {
         switch words[1] {
         case "address": return try address(&cursor, words: words, index: index)
         case "access-group": return try accessGroup(&cursor, index: index)
-        case "inspect" where words.count < 3 || !ConfigParser.inspectGlobalWords.contains(words[2])
+        case "inspect" where words.count == 4 && ["in", "out"].contains(words[3])
+            || words.count < 3 || !ConfigParser.inspectGlobalWords.contains(words[2])
             && !(ConfigParser.ignoredInspectGlobals[words[2]] != nil):
             return try inspect(&cursor, index: index)
         case "nat" where !(words.count > 3 && words[3] == "source") && !(words.count > 2 && words[2] == "pool"):

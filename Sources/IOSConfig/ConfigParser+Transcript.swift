@@ -228,7 +228,9 @@ extension ConfigParser {
         guard first == "ip", words.count > 2 else { return false }
         switch words[1] {
         case "route", "access-list", "port-map", "reflexive-list": return true
-        case "inspect": return inspectGlobalWords.contains(words[2]) || (ignoredInspectGlobals[words[2]] != nil)
+        case "inspect":
+            if words.count == 4 && ["in", "out"].contains(words[3]) { return false }  // `ip inspect NAME in|out`
+            return inspectGlobalWords.contains(words[2]) || (ignoredInspectGlobals[words[2]] != nil)
         case "nat": return words[2] == "pool" || words.count > 3 && words[3] == "source"
         default: return false
         }
@@ -257,9 +259,20 @@ extension ConfigParser {
         "route", "routing", "scp", "sla", "source-route", "ssh", "subnet-zero", "tcp", "urlfilter", "vrf",
     ]
 
+    /// Interface commands whose first word is also a global command's (`cdp enable` and
+    /// `cdp run`): IOS reads them in the interface first.
+    static let interfaceCommandPairs: Set<[String]> = [
+        ["cdp", "enable"], ["crypto", "map"], ["crypto", "ipsec"], ["logging", "event"], ["snmp", "trap"],
+        ["ntp", "disable"], ["ntp", "broadcast"], ["mpls", "ip"], ["spanning-tree", "portfast"],
+        ["spanning-tree", "bpduguard"], ["ipv6", "address"], ["ipv6", "enable"], ["ipv6", "nd"], ["ipv6", "mtu"],
+        ["ipv6", "traffic-filter"], ["ipv6", "inspect"], ["ipv6", "ospf"], ["ipv6", "virtual-reassembly"],
+        ["zone-member", "security"], ["service-policy", "input"], ["service-policy", "output"],
+    ]
+
     /// Whether an unindented line is a global command (so it ends the current sub-mode).
     static func isGlobalCommand(_ words: [String]) -> Bool {
         guard let first = words.first else { return false }
+        if words.count > 1, interfaceCommandPairs.contains([first, words[1]]) { return false }
         if first == "ip" {
             guard words.count > 1 else { return false }
             if words[1] == "inspect" { return words.count > 2 && !(words.count == 4 && ["in", "out"].contains(words[3])) }

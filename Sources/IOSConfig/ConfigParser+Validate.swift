@@ -182,9 +182,19 @@ extension ConfigParser {
         }
     }
 
-    /// Aggressive mode starts above `high` and ends below `low`: low above high would flap.
+    /// Aggressive mode starts above `high` and ends below `low`: low above high would flap. A
+    /// `high` set below an unlimited default `low` (12.4(11)T and later) ends aggressive mode at
+    /// `high`: the low threshold follows it.
     private mutating func checkOrder(_ low: Configured<UInt32>, _ high: Configured<UInt32>, _ what: String) {
         guard low.value > high.value else { return }
+        if low.isDefault, low.value == InspectDefaults.unlimitedValue, let at = high.location {
+            let value = Configured(value: high.value, location: nil)
+            if what == "max-incomplete" { model.inspect.maxIncompleteLow = value } else { model.inspect.oneMinuteLow = value }
+            warnings.append(Diagnostic(.warning, .defaultsAssumed, at: at,
+                                       "\(what) low (unlimited by default) read as \(high.value), the high threshold",
+                                       hint: "write `ip inspect \(what) low N` too"))
+            return
+        }
         let later = [low.location, high.location].compactMap { $0 }.max()
             ?? SourceLocation(file: file, line: 1, column: 1)
         errors.append(Diagnostic(

@@ -136,6 +136,15 @@ struct ConfigParser {
                     hint: "the file holds a byte that is not text (NUL, ESC, …); retype the line")
             }
         } catch {
+            var error = error
+            if let column = line.controlColumn, error.kind != .controlCharacter, !line.isComment {
+                // A control character makes a line fail in ways that say less than this.
+                error = Diagnostic(
+                    .error, .controlCharacter, at: location(line.number, column),
+                    "control character in a line smtp-inspect applies",
+                    found: line.controlDescription, expected: "printable text",
+                    hint: "the file holds a byte that is not text (NUL, ESC, …); retype the line")
+            }
             errors.append(error)
             recordRefused(line)
             disposition = .ignored("error: \(error.summary)")

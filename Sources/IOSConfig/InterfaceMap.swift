@@ -30,6 +30,8 @@ public enum InterfaceMap {
         var errors: [RuleGenerationError] = []
         let mappedIOS = Set(explicit.compactMap { configuration.interface(named: $0.iosName)?.name })
         var usedLinux = Set(explicit.map(\.linuxName))
+        var unmapped: [(Interface, [String])] = []
+        // First every interface whose address the box has, then the others with what is left.
         for interface in configuration.interfaces where !mappedIOS.contains(interface.name) {
             let owners = interface.allAddresses.flatMap { configured in
                 host.filter { $0.address == configured.address }.map(\.interface)
@@ -38,12 +40,14 @@ public enum InterfaceMap {
             if unique.count == 1, !usedLinux.contains(unique[0]), let mapping = InterfaceMapping(iosName: interface.name, linuxName: unique[0]) {
                 result.append(mapping)
                 usedLinux.insert(unique[0])
-                continue
+            } else if interface.needsRules, !interface.shutdown.value {
+                unmapped.append((interface, unique))
             }
-            guard interface.needsRules, !interface.shutdown.value else { continue }
+        }
+        for (interface, owners) in unmapped {
             errors.append(RuleGenerationError(
                 "--interface auto: interface \(interface.name) (\(describe(interface))) maps to no Linux interface"
-                    + (unique.count > 1 ? ": its addresses are on \(unique.joined(separator: " and "))" : ""),
+                    + (owners.count > 1 ? ": its addresses are on \(owners.joined(separator: " and "))" : ""),
                 hint: "candidates: \(candidates(for: interface, host: host, used: usedLinux)); "
                     + "give --interface \(interface.name)=LINUXNAME", location: interface.location))
         }

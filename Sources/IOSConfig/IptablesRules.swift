@@ -24,6 +24,10 @@ public enum IptablesRules {
     /// Connection mark bit: created by a `permit … reflect NAME` entry (a reflexive session).
     public static let reflexiveMark: UInt32 = 0x0400_0000
 
+    /// `"…"`: text from the configuration as a rule comment: quotes and backslashes replaced,
+    /// control characters in caret notation, at most 255 bytes (what the comment module keeps).
+    public static func quotedComment(_ text: String) -> String { IptablesTable.quoted(text) }
+
     /// The rule set for `configuration`, or why there is none (an interface that needs rules has
     /// no Linux name, or the map names an interface the configuration lacks).
     public static func generate(
