@@ -204,7 +204,22 @@ extension ConfigParser {
             hint: "aggressive mode starts above high and ends below low; IOS defaults are low 400, high 500"))
     }
 
+    /// IOS checks an outbound list on the outside after NAT. Static one-to-one NAT is matched as
+    /// the global address it leaves with; what dynamic NAT, PAT and port forwards translate is
+    /// matched with its inside address: say so where it matters.
+    private mutating func warnAboutOutboundListsAfterNAT() {
+        guard !model.dynamicNAT.isEmpty || !model.staticPortNAT.isEmpty else { return }
+        for interface in model.interfaces where interface.nat?.value == .outside {
+            guard let group = interface.accessGroupOut else { continue }
+            warnings.append(Diagnostic(
+                .warning, .approximated, at: group.location,
+                "outbound list \(group.value) on \(interface.name): sources of dynamic NAT, PAT and port forwards are matched with their inside address",
+                hint: "IOS matches them translated; an entry that names the translated address does not match here"))
+        }
+    }
+
     private mutating func warnAboutNAT() {
+        warnAboutOutboundListsAfterNAT()
         let first = model.staticNAT.first?.location ?? model.staticPortNAT.first?.location
             ?? model.staticNetworkNAT.first?.location ?? model.dynamicNAT.first?.location
         guard let first else { return }
