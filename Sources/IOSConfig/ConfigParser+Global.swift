@@ -39,6 +39,12 @@ extension ConfigParser {
         case "ipv6":
             mode = .global
             return .ignored("IPv6: the generated rules are IPv4 only")
+        case "zone-pair" where words.count > 1 && words[1] == "security",
+             "policy-map" where words.count > 2 && words[1] == "type" && words[2] == "inspect":
+            // The zone-based policy firewall inspects too, and smtp-inspect does not read it.
+            zoneFirewall.append(cursor.lineLocation)
+            mode = .block(line.text.trimmingSpaces)
+            return .ignored("zone-based policy firewall: not mirrored (smtp-inspect reads CBAC's `ip inspect`)")
         default: break
         }
         let block = ConfigParser.blockCommands.contains(words[0])

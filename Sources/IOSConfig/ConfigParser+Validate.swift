@@ -234,6 +234,16 @@ extension ConfigParser {
     /// A configuration whose `ip inspect` lines were dropped is never accepted silently: each is
     /// a warning, and when nothing is inspected at all, an error.
     private mutating func guardDroppedInspection() {
+        if let zone = zoneFirewall.first {
+            let nothing = model.inspectionAttachments.isEmpty
+            let diagnostic = Diagnostic(
+                nothing ? .error : .warning, nothing ? .inspectionDropped : .noLinuxEquivalent, at: zone,
+                "the zone-based policy firewall's inspection is not mirrored" + (nothing ? ": nothing would be inspected" : ""),
+                found: nothing ? "zone-pair security / policy-map type inspect" : "",
+                expected: nothing ? "CBAC: `ip inspect name NAME esmtp` and `ip inspect NAME in` on the outside interface" : "",
+                hint: "smtp-inspect mirrors CBAC; write the mail inspection as `ip inspect name … smtp|esmtp` on an interface")
+            if nothing { errors.append(diagnostic) } else { warnings.append(diagnostic) }
+        }
         guard let first = droppedInspection.first else { return }
         for dropped in droppedInspection {
             warnings.append(Diagnostic(

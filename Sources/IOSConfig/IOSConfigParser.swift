@@ -105,6 +105,9 @@ struct ConfigParser {
     var refusedNames: [String: SourceLocation] = [:]
     /// Set while a line is read as a command (so it was not dropped by where it stands).
     var configured = false
+    /// `zone-pair security` and `policy-map type inspect` lines: inspection of the zone-based
+    /// firewall, which smtp-inspect does not mirror.
+    var zoneFirewall: [SourceLocation] = []
 
     init(file: String) { self.file = file }
 

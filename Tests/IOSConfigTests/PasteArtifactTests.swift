@@ -117,6 +117,15 @@ import Testing
         #expect(parsed.warnings.filter { $0.kind == .notApplied }.map(\.location.line) == [5])
     }
 
+    /// The zone-based firewall inspects too: not mirrored, so a configuration that inspects only
+    /// with it is an error, and a warning beside CBAC.
+    @Test func zoneBasedFirewallIsNeverDroppedSilently() throws {
+        let zbf = "class-map type inspect match-any MAIL\n match protocol smtp\npolicy-map type inspect OUT-IN\n class type inspect MAIL\n  inspect\nzone-pair security OUT-IN source out destination self\n service-policy type inspect OUT-IN\n"
+        #expect(parseErrors(zbf).map(\.kind) == [.inspectionDropped])
+        let both = try PasteArtifactTests.parsed(zbf + "ip inspect name X esmtp\ninterface E0\n ip inspect X in\n")
+        #expect(both.warnings.contains { $0.kind == .noLinuxEquivalent && $0.location.line == 3 })
+    }
+
     @Test func aRuleAppliedNowhereIsAWarning() throws {
         let parsed = try PasteArtifactTests.parsed("ip inspect name X esmtp\n")
         #expect(parsed.warnings.map(\.kind) == [.ruleNotApplied])
