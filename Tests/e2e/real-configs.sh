@@ -24,7 +24,8 @@
 #    address) and 172.22.1.110 (its global one) reach neither the server nor the queue; the
 #    SI-SPOOF-ext0 rules count them;
 # 6. fragments: an SMTP command sent from the client in two IP fragments is answered (conntrack
-#    reassembles before the queue), the raw fragment guard counts nothing, the daemon lives.
+#    reassembles before the queue), the raw fragment guard counts nothing, the daemon lives;
+#    `setup-iptables.sh remove` takes the timeout policies away with the rules.
 # Every check prints PASS or FAIL; exit status 1 if any failed. Everything is removed on exit.
 set -uo pipefail
 
@@ -238,7 +239,13 @@ guard=$(($(counter raw 'never to the queue') - guard_before))
 ok=$([[ "$out" == *"RESULT ok 250"* && "$fragments" -ge 2 && "$guard" == 0 ]] && daemon_alive && echo 1 || echo 0)
 verdict fragmented-smtp-flows "$ok" "$(grep -m1 '^RESULT' <<<"$out"); $fragments fragments reached $LAB_EXT_IF, the guard dropped none" \
     "client: $(tr '\n' '|' <<<"$out"); fragments $fragments, guard $guard"
+
+policies=$(lab_exec router nfct list timeout 2>/dev/null | grep -c '^\.si-' || true)
 stop_config
+left=$(lab_exec router nfct list timeout 2>/dev/null | grep -c '^\.si-' || true)
+chains=$(lab_exec router iptables-save | grep -c '^:SI-' || true)
+verdict remove-takes-the-policies "$([[ "$policies" -ge 1 && "$left" == 0 && "$chains" == 0 ]] && echo 1 || echo 0)" \
+    "setup-iptables.sh remove: $policies timeout policy gone with the rules" "policies before $policies, after $left; SI- chains left $chains"
 
 summary
 ((${#FAILED[@]} == 0))
