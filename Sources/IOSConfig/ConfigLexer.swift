@@ -16,6 +16,9 @@ struct SourceLine: Sendable {
     var text: String
     /// The columns of each U+2212 minus sign on the line.
     var minusColumns: [Int]
+    /// Other characters a document puts where a terminal has `-` or a space (U+2013 en dash,
+    /// U+00A0 no-break space, …): the column of the first and its name.
+    var documentCharacter: (column: Int, name: String, readAs: String)?
     var tokens: [Token]
     /// The column just past the last character: where "missing word" errors point.
     var endColumn: Int
@@ -64,6 +67,17 @@ struct SourceLine: Sendable {
 enum ConfigLexer {
     static let unicodeMinus: Unicode.Scalar = "\u{2212}"
 
+    /// What word processors and web pages put for `-` and for a space.
+    static let documentDashes: [Unicode.Scalar: String] = [
+        "\u{2010}": "U+2010 hyphen", "\u{2011}": "U+2011 non-breaking hyphen", "\u{2013}": "U+2013 en dash",
+    ]
+    static let documentSpaces: [Unicode.Scalar: String] = {
+        var names: [Unicode.Scalar: String] = ["\u{A0}": "U+00A0 no-break space", "\u{202F}": "U+202F narrow no-break space",
+                                               "\u{3000}": "U+3000 ideographic space"]
+        for value in 0x2000...0x200A { names[Unicode.Scalar(value)!] = "U+" + String(value, radix: 16, uppercase: true) + " space" }
+        return names
+    }()
+
     /// C0 controls but tab, DEL and C1 controls.
     static func isControl(_ scalar: Unicode.Scalar) -> Bool {
         (scalar.value < 0x20 && scalar != "\t") || (0x7F...0x9F).contains(scalar.value)
@@ -105,6 +119,8 @@ enum ConfigLexer {
     }
 
     static func lines(of text: String) -> [SourceLine] {
+        // A byte-order mark (a file saved by a Windows editor) is not part of the first line.
+        let text = text.unicodeScalars.first == "\u{FEFF}" ? String(text.unicodeScalars.dropFirst()) : text
         var lines: [SourceLine] = []
         var current = String.UnicodeScalarView()
         func finish() {
@@ -143,12 +159,19 @@ enum ConfigLexer {
         }
         var column = 0
         var controlColumn: Int?
+        var documentCharacter: (column: Int, name: String, readAs: String)?
         for var scalar in scalars {
             column += 1
             if controlColumn == nil && isControl(scalar) { controlColumn = column }
             if scalar == unicodeMinus {
                 minusColumns.append(column)
                 scalar = "-"
+            } else if let name = documentDashes[scalar] {
+                if documentCharacter == nil { documentCharacter = (column, name, "`-`") }
+                scalar = "-"
+            } else if let name = documentSpaces[scalar] {
+                if documentCharacter == nil { documentCharacter = (column, name, "a space") }
+                scalar = " "
             }
             normalized.append(scalar)
             if scalar == " " || scalar == "\t" {
@@ -161,9 +184,11 @@ enum ConfigLexer {
         endWord()
         var text = ""
         text.unicodeScalars = normalized
-        return SourceLine(
+        var line = SourceLine(
             number: number, original: original, text: text, minusColumns: minusColumns,
             tokens: tokens, endColumn: column + 1, controlColumn: controlColumn)
+        line.documentCharacter = documentCharacter
+        return line
     }
 }
 

@@ -122,6 +122,12 @@ struct ConfigParser {
                 "U+2212 minus sign read as `-`" + (count > 1 ? " (\(count) on this line)" : ""),
                 hint: "the text was copied from a PDF; IOS itself writes `-`"))
         }
+        if let character = line.documentCharacter {
+            warnings.append(Diagnostic(
+                .warning, .unicodeMinus, at: location(line.number, character.column),
+                "\(character.name) read as \(character.readAs)",
+                hint: "the text was copied from a document; IOS itself writes plain ASCII"))
+        }
         if let column = line.junkColumn {
             warnings.append(Diagnostic(
                 .warning, .malformedIgnored, at: location(line.number, column),

@@ -55,6 +55,14 @@ import Testing
         #expect(parsed.warnings.map(\.kind) == [.malformedIgnored])
     }
 
+    /// A document's characters: a byte-order mark, no-break spaces, en dashes.
+    @Test func documentCharactersReadAsIOSText() throws {
+        let parsed = try PasteArtifactTests.parsed("\u{FEFF}hostname doc\nip inspect\u{A0}name IN\u{2013}OUT esmtp\n")
+        #expect(parsed.configuration.hostname?.value == "doc")
+        #expect(parsed.configuration.inspectionRules.map(\.name) == ["IN-OUT"])
+        #expect(parsed.warnings.map(\.summary) == ["U+00A0 no-break space read as a space", "inspection rule IN-OUT is applied to no interface"])
+    }
+
     @Test func lostIndentationReadsAsIOSReadsIt() throws {
         let model = try PasteArtifactTests.parsed("""
             interface Ethernet0
