@@ -36,6 +36,7 @@ public enum IptablesRules {
         var generator = RuleGenerator(configuration: configuration, options: options)
         var errors = generator.resolveInterfaces()
         errors += generator.checkNATInterfaces()
+        errors += generator.checkExpansion()
         guard errors.isEmpty else { return .failure(RuleGenerationErrors(errors: errors)) }
         return .success(generator.build())
     }
@@ -83,6 +84,22 @@ struct RuleGenerator {
             }
         }
         return errors
+    }
+
+    /// Object groups multiply: an entry is one rule per combination of their members. A limit
+    /// keeps a configuration from producing a rule set no one can load or read.
+    static let maxRulesPerEntry = 4096
+
+    func checkExpansion() -> [RuleGenerationError] {
+        configuration.accessLists.flatMap { list in
+            list.entries.compactMap { entry -> RuleGenerationError? in
+                let count = configuration.expand(entry.match).count
+                guard count > RuleGenerator.maxRulesPerEntry else { return nil }
+                return RuleGenerationError(
+                    "access list \(list.name): an entry's object groups make \(count) rules (at most \(RuleGenerator.maxRulesPerEntry))",
+                    hint: "split the entry, or group the addresses into fewer networks", location: entry.location)
+            }
+        }
     }
 
     /// Port forwards and PAT to an interface's address need that interface mapped.

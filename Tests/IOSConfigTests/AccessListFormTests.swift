@@ -112,6 +112,19 @@ import Testing
         #expect("list VERY-LONG-LIST-~ denied ".utf8.count <= 29)
     }
 
+    @Test func anEntryThatExpandsBeyondTheLimitIsAnError() throws {
+        let hosts = (1...70).map { " host 10.0.\($0 / 256).\($0 % 256)" }.joined(separator: "\n")
+        let text = "object-group network MANY\n\(hosts)\nip access-list extended X\n permit ip object-group MANY object-group MANY\n"
+            + "interface E0\n ip access-group X in\n"
+        let model = try AccessListFormTests.model(text)
+        guard case .failure(let failure) = IptablesRules.generate(model, options: RuleOptions(interfaces: [InterfaceMapping(argument: "E0=e0")!])) else {
+            Issue.record("4900 rules generated")
+            return
+        }
+        #expect(failure.errors.first?.message == "access list X: an entry's object groups make 4900 rules (at most 4096)")
+        #expect(failure.errors.first?.location?.line == 73)
+    }
+
     @Test func nonIPListNumbersAreIgnoredNotErrors() throws {
         let parsed = try IOSConfigParser.parse("access-list 700 permit 0000.0c00.0000 0000.00ff.ffff\naccess-list 1199 deny any\n",
                                                fileName: "m.cfg").get()
