@@ -32,7 +32,7 @@ extension RuleGenerator {
             "",
             "Fragments: conntrack reassembles IP fragments before the first table (nf_defrag_ipv4, priority",
             "-400), so no rule and no NFQUEUE sees one; a guard in raw PREROUTING drops a TCP fragment that",
-            "was not reassembled, and smtp-inspect drops any fragment that reaches its queue.",
+            "was not reassembled, so none reaches the queue.",
             "",
             "Connection marks (bits set under a mask, other bits are left alone):",
             "  \(inspected)  the connection was created through an `ip inspect` rule: a CBAC session, whose",
