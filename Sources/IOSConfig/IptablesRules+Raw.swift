@@ -126,6 +126,7 @@ extension RuleGenerator {
         var helperRules: [(match: [String], comment: String, target: String)] = []
         var portRules: [(match: [String], comment: String, target: String)] = []
         var anyRules: [(match: [String], comment: String, target: String)] = []
+        var outputRules: [(match: [String], comment: String, target: String)] = []
         var modules: [String] = []
         var timeouts: [SetupAction] = []
         for entry in inspections {
@@ -158,6 +159,11 @@ extension RuleGenerator {
                     let match = [ingress] + RuleGenerator.portWords(session.protocolNumber, ports)
                     if ports.isEmpty { anyRules.append((match, comment, "-j CT --timeout \(name)")) }
                     else { portRules.append((match, comment, "-j CT --timeout \(name)")) }
+                    if inspection.routerTraffic && entry.direction == .out {
+                        // The router's own sessions start in OUTPUT, which PREROUTING never sees.
+                        outputRules.append((["-o \(entry.linux)"] + RuleGenerator.portWords(session.protocolNumber, ports),
+                                            comment + ", router-traffic", "-j CT --timeout \(name)"))
+                    }
                 }
             }
         }
@@ -173,6 +179,11 @@ extension RuleGenerator {
         }
         for rule in helperRules + portRules + anyRules {
             raw.rule(pre, rule.match, comment: rule.comment, rule.target)
+        }
+        if !outputRules.isEmpty {
+            let output = raw.top("OUTPUT")
+            raw.note(output, "router-traffic: the timeout policies of the router's own inspected sessions.")
+            for rule in outputRules { raw.rule(output, rule.match, comment: rule.comment, rule.target) }
         }
     }
 

@@ -74,6 +74,11 @@ import Testing
         let lines = RuleGeneratorTests.ruleLines(try InspectAndNATTests.rules(text, ["E0=e0"])).map(RuleGeneratorTests.uncommented)
         #expect(lines.contains("-A SI-OUTPUT -o e0 -m conntrack --ctstate NEW -j SI-RTR-1"))
         #expect(lines.contains("-A SI-RTR-1 -p tcp -m tcp --syn -j CONNMARK --set-xmark 0x1000000/0x1000000"))
+        // Their timeout too: the router's own sessions start in OUTPUT.
+        let timed = "ip inspect name R udp router-traffic timeout 20\ninterface E0\n ip inspect R out\n"
+        let raw = RuleGeneratorTests.ruleLines(try InspectAndNATTests.rules(timed, ["E0=e0"])).map(RuleGeneratorTests.uncommented)
+        #expect(raw.contains("-A SI-OUTPUT -o e0 -p udp -j CT --timeout si-udp-20"))
+        #expect(raw.contains("-A SI-PREROUTING ! -i e0 -p udp -j CT --timeout si-udp-20"))
     }
 
     static let dialer = """
