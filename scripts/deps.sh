@@ -23,7 +23,7 @@ PACKAGES=(
     # build: the C libraries the CNetfilterQueue target links, and bench/nfq-accept.c
     libnetfilter-queue-dev libmnl-dev libnfnetlink-dev libpcap-dev pkg-config gcc libc6-dev
     # lab: namespaces, routing, firewall, a mail server and clients, captures
-    iproute2 iptables postfix swaks tcpdump tshark conntrack kmod procps psmisc python3
+    iproute2 iptables nfct postfix swaks tcpdump tshark conntrack kmod procps psmisc python3
     iputils-ping util-linux
     # Tests/e2e/attacks.sh: raw packets (for Debian's /usr/bin/python3, which the tests use: a
     # python3 earlier on PATH, e.g. pyenv's, does not see Debian's dist-packages)

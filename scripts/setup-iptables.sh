@@ -9,13 +9,15 @@
 #   scripts/setup-iptables.sh remove
 #
 # apply   runs `smtp-inspect rules` with the options given, performs its `# SETUP` lines (sysctl,
-#         modprobe, `ip addr add` of the static NAT global addresses that are not there yet) and
-#         loads the rules with `iptables-restore --noflush`. Applying again replaces the earlier
+#         modprobe, `ip addr add` of the static NAT global addresses that are not there yet,
+#         `nfct add timeout` of the conntrack timeout policies the rules name) and loads the rules
+#         with `iptables-restore --noflush`. Applying again replaces the earlier
 #         set in the same iptables-restore transaction per table (no moment without rules), so
 #         apply twice leaves exactly the same rules.
 # remove  deletes the jumps commented "smtp-inspect" from the built-in chains, every SI-* chain,
-#         the addresses apply added, puts back the sysctls it changed and deletes the tables it
-#         created, so that iptables-save shows what it showed before apply (counters aside).
+#         the addresses and timeout policies apply added, puts back the sysctls it changed and
+#         deletes the tables it created, so that iptables-save shows what it showed before apply
+#         (counters aside).
 # status  shows what is installed, what apply changed besides, and whether smtp-inspect is bound
 #         to the queue; with --config (and the same options as apply) whether it is up to date.
 #
@@ -39,7 +41,7 @@ LOCK=/run/lock/smtp-inspect-setup-iptables.lock
 
 usage() {
     cat <<EOF
-usage: $0 apply  --config FILE --interface IOSNAME=LINUXNAME ... [--queue N | --queues A-B]
+usage: $0 apply  --config FILE --interface IOSNAME=LINUXNAME|auto ... [--queue N | --queues A-B]
                           [--queue-bypass] [--binary PATH]
        $0 status [--config FILE --interface ... [--binary PATH]]
        $0 remove
@@ -231,6 +233,7 @@ refuse_foreign() {
 SYSCTLS=()              # NAME=VALUE
 MODULES=()
 ADDRESSES=()            # DEV ADDR/32
+TIMEOUTS=()             # NAME POLICY... (nfct add timeout NAME inet POLICY...)
 read_setup() {
     local word a b
     while read -r _ _ word a b; do
@@ -238,6 +241,7 @@ read_setup() {
             sysctl)  SYSCTLS+=("$a") ;;
             module)  MODULES+=("$a") ;;
             address) ADDRESSES+=("$a $b") ;;
+            timeout) TIMEOUTS+=("$a $b") ;;
             *) die "smtp-inspect rules printed a SETUP line this script does not know: SETUP $word $a $b" \
                    "use the setup-iptables.sh of the same checkout as the binary ($BINARY)" ;;
         esac
@@ -249,6 +253,12 @@ address_present() {
     # No `grep -q` at the end of a pipe: under pipefail, its early exit can fail the writer.
     ip -4 -o addr show dev "$1" 2>/dev/null |
         awk -v a="$2" '{ split($4, p, "/"); if (p[1] == a) found = 1 } END { exit !found }'
+}
+
+# timeout_present NAME: conntrack has a timeout policy of that name (nfct; none without it).
+timeout_present() {
+    command -v nfct >/dev/null || return 1
+    nfct list timeout 2>/dev/null | awk -v n=".$1" '$1 == n { found = 1 } END { exit !found }'
 }
 
 load_module() {
@@ -268,6 +278,7 @@ load_module() {
 NEW_STATE=()
 TO_ADD=()               # DEV ADDR/32 to add now
 TO_SET=()               # NAME=VALUE to set now
+TO_TIME=()              # NAME POLICY... timeout policies to create now
 STALE=()                # state entries of an earlier apply that this one no longer needs (undo after)
 plan_setup() {
     local entry name value current dev addr old t
@@ -294,13 +305,28 @@ plan_setup() {
             TO_ADD+=("$dev $addr")
         fi
     done
+    if ((${#TIMEOUTS[@]})); then
+        command -v nfct >/dev/null || die "nfct not found: the rules name conntrack timeout policies (an inspected protocol's \`timeout\`)" \
+            "install it (Debian: apt-get install nfct)"
+    fi
+    local name policy
+    for entry in "${TIMEOUTS[@]}"; do
+        read -r name policy <<<"$entry"
+        if [[ -n "$(state_get "timeout $name")" ]]; then
+            NEW_STATE+=("timeout $name")
+            timeout_present "$name" || TO_TIME+=("$entry")
+        elif ! timeout_present "$name"; then
+            NEW_STATE+=("timeout $name")
+            TO_TIME+=("$entry")
+        fi
+    done
     for t in "${TABLES[@]}"; do
         if [[ -n "$(state_get "table $t")" ]] || ! has_table "$t"; then NEW_STATE+=("table $t"); fi
     done
     local kept
     for entry in "${STATE[@]}"; do
         case "$entry" in
-            "sysctl "*|"address "*)
+            "sysctl "*|"address "*|"timeout "*)
                 kept=0
                 for t in "${NEW_STATE[@]}"; do [[ "$t" == "$entry" ]] && kept=1; done
                 ((kept)) || STALE+=("$entry") ;;
@@ -396,6 +422,14 @@ do_apply() {
         ip addr add "$addr" dev "$dev" || die "ip addr add $addr dev $dev failed"
         UNDO+=("ip addr del '$addr' dev '$dev'")
     done
+    local name policy
+    for entry in "${TO_TIME[@]}"; do
+        read -r name policy <<<"$entry"
+        # shellcheck disable=SC2086  # the policy's words: PROTOCOL STATE SECONDS ...
+        out=$(nfct add timeout "$name" inet $policy 2>&1) ||
+            die "nfct add timeout $name inet $policy failed: $out" "is nfnetlink_cttimeout in this kernel (CONFIG_NF_CT_NETLINK_TIMEOUT)?"
+        UNDO+=("nfct delete timeout '$name'")
+    done
     if ! out=$(iptables-restore --noflush <"$TMP/apply.rules" 2>&1); then
         cp "$TMP/apply.rules" "${TMPDIR:-/tmp}/setup-iptables-failed.rules"
         die "iptables-restore failed:"$'\n'"$out" \
@@ -428,6 +462,11 @@ undo_entry() {
         sysctl)
             sysctl -qw "$a" >/dev/null || warn "could not put back sysctl $a"
             say "sysctl ${a%%=*} back to ${a#*=}" ;;
+        timeout)
+            if timeout_present "$a"; then
+                nfct delete timeout "$a" 2>/dev/null || warn "could not delete the conntrack timeout policy $a (still in use?)"
+                say "deleted conntrack timeout policy $a"
+            fi ;;
     esac
 }
 
@@ -487,6 +526,7 @@ summary() {
     for entry in "${STATE[@]}"; do
         case "$entry" in
             "address "*) say "  address ${entry#address } added by apply (remove deletes it)" ;;
+            "timeout "*) say "  conntrack timeout policy ${entry#timeout } added by apply (remove deletes it)" ;;
             "sysctl "*)  say "  sysctl ${entry#sysctl } before apply (remove puts it back)" ;;
             "table "*)   say "  table ${entry#table } created by apply (remove deletes it when empty)" ;;
             "config "*)  say "  from --config ${entry#config }" ;;

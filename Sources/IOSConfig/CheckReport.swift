@@ -6,10 +6,14 @@
 ///       41 applied  ip inspect name IN-OUT tcp
 public enum CheckReport {
     /// The listing for a configuration that parsed (one that did not has only its errors to show).
-    public static func render(_ parsed: ParsedConfiguration) -> String {
-        let applied = parsed.lines.filter { $0.disposition == .applied }.count
-        var text = "# check of \(parsed.fileName): \(parsed.lines.count) lines, \(applied) applied, "
+    public static func render(_ parsed: ParsedConfiguration, interfaceMap: String? = nil) -> String {
+        let applied = parsed.lines.filter { $0.disposition.isApplied }.count
+        let approximated = parsed.lines.filter { if case .approximated = $0.disposition { true } else { false } }.count
+        var text = "# check of \(parsed.fileName): \(parsed.lines.count) lines, \(applied) applied"
+            + (approximated > 0 ? " (\(approximated) approximated)" : "") + ", "
             + "\(parsed.lines.count - applied) ignored, \(parsed.warnings.count) warnings\n"
+        text += "# defaults: \(parsed.configuration.defaultsChoice.reason)\n"
+        if let interfaceMap { text += "# interfaces: \(interfaceMap)\n" }
         var warningsByLine: [Int: [Diagnostic]] = [:]
         for warning in parsed.warnings { warningsByLine[warning.location.line, default: []].append(warning) }
         let width = max(4, "\(parsed.lines.count)".count)
@@ -19,6 +23,10 @@ public enum CheckReport {
             switch report.disposition {
             case .applied:
                 text += "\(number) applied  \(content)\n"
+            case .appliedAs(let what):
+                text += "\(number) applied  \(content)  [as \(what)]\n"
+            case .approximated(let what):
+                text += "\(number) approx.  \(content)  [\(what)]\n"
             case .ignored(let reason):
                 text += "\(number) ignored  " + (content.isEmpty ? "" : content + "  ") + "[\(reason)]\n"
             }

@@ -1,7 +1,15 @@
 extension ConfigParser {
     typealias Disposition = LineReport.Disposition
 
-    /// A command outside any interface block.
+    /// Global commands that start a sub-mode of their own which smtp-inspect does not read.
+    static let blockCommands: Set<String> = [
+        "controller", "line", "router", "crypto", "class-map", "policy-map", "voice-port", "dial-peer", "key",
+        "control-plane", "redundancy", "zone-pair", "zone", "parameter-map", "telephony-service", "ephone",
+        "ephone-dn", "archive", "track", "vpdn-group", "template", "sip-ua", "gatekeeper", "gateway", "voice",
+        "dot11", "wlccp", "event", "mgcp", "vlan", "flow", "map-class", "stcapp", "sccp", "application",
+    ]
+
+    /// A command outside any sub-mode.
     mutating func globalCommand(_ line: SourceLine) throws(Diagnostic) -> Disposition {
         var cursor = TokenCursor(line, file: file)
         let words = line.tokens.map(\.keyword)
@@ -13,16 +21,35 @@ extension ConfigParser {
         case "ip" where words.count > 1:
             if let disposition = try ipCommand(&cursor, words: words) { return disposition }
         case "access-list": return try accessListCommand(&cursor)
+        case "object-group": return try objectGroupHead(&cursor)
+        case "route-map": return try routeMapHead(&cursor)
         case "no": return try noCommand(&cursor, words: words)
         case "end":
-            mode = .ended
+            mode = .exec("after `end`: not configuration")
             return .ignored("end of the configuration")
-        case "version": return .ignored("IOS version: informational")
+        case "version": return versionLine(&cursor)
         case "banner": return banner(line)
         case "exit": return .ignored("leaves a configuration mode")
+        case "ipv6" where words.count > 1 && words[1] == "inspect":
+            warnings.append(Diagnostic(
+                .warning, .noLinuxEquivalent, at: cursor.lineLocation, "IPv6 inspection is not mirrored",
+                hint: "smtp-inspect's rules are IPv4 only (ip6tables is left alone); IPv6 mail passes as the host's own ip6tables rules say"))
+            mode = .global
+            return .ignored("IPv6 inspection: the generated rules are IPv4 only")
+        case "ipv6":
+            mode = .global
+            return .ignored("IPv6: the generated rules are IPv4 only")
+        case "zone-pair" where words.count > 1 && words[1] == "security",
+             "policy-map" where words.count > 2 && words[1] == "type" && words[2] == "inspect":
+            // The zone-based policy firewall inspects too, and smtp-inspect does not read it.
+            zoneFirewall.append(cursor.lineLocation)
+            mode = .block(line.text.trimmingSpaces)
+            return .ignored("zone-based policy firewall: not mirrored (smtp-inspect reads CBAC's `ip inspect`)")
         default: break
         }
-        mode = .block(line.text.trimmingSpaces)
+        let block = ConfigParser.blockCommands.contains(words[0])
+            || words[0] == "ip" && words.count > 2 && ["dhcp", "sla", "vrf"].contains(words[1])
+        mode = block ? .block(line.text.trimmingSpaces) : .global
         return .ignored(ConfigParser.notConfigured)
     }
 
@@ -30,20 +57,24 @@ extension ConfigParser {
         switch words[1] {
         case "inspect": return try inspectCommand(&cursor, words: words)
         case "nat": return try natCommand(&cursor, words: words)
-        case "route": return try route(&cursor)
-        case "access-list":
-            mode = .block(cursor.line.text.trimmingSpaces)
-            return .ignored("named access list: smtp-inspect reads numbered `access-list` lines only"
-                + " (an interface that uses it is an error)")
+        case "route": return route(&cursor)
+        case "access-list": return try namedAccessListHead(&cursor, words: words)
+        case "port-map": return try portMap(&cursor)
+        case "reflexive-list":
+            _ = cursor.next()
+            _ = cursor.next()
+            _ = try cursor.keyword(["timeout"], what: "reflexive-list setting", kind: .unknownOption)
+            let seconds = try cursor.number(ConfigParser.seconds, what: "seconds")
+            try cursor.end(after: "the timeout")
+            if let previous = model.reflexiveTimeout.location { replaced("ip reflexive-list timeout", previous: previous, at: cursor.lineLocation) }
+            model.reflexiveTimeout = Configured(value: seconds, location: cursor.lineLocation)
+            warnings.append(Diagnostic(.warning, .approximated, at: cursor.lineLocation,
+                                       "`ip reflexive-list timeout` is not enforced", hint: "reflexive sessions follow conntrack's timeouts"))
+            return .approximated("reflexive sessions follow conntrack's timeouts, not this one")
         case "access-group", "address":
             throw cursor.error(
                 .malformed, at: cursor.peek(1), "interface command outside an interface block",
                 expected: "a global command", hint: "put it under the `interface` line it belongs to")
-        case "port-map":
-            throw cursor.error(
-                .unsupported, at: cursor.peek(1), "`ip port-map` is not supported",
-                expected: "smtp on port 25 only",
-                hint: "smtp-inspect inspects SMTP on TCP port 25; remove the line")
         default: return nil
         }
     }
@@ -51,13 +82,16 @@ extension ConfigParser {
     private mutating func interfaceHead(_ cursor: inout TokenCursor) throws(Diagnostic) -> Disposition {
         _ = cursor.next()
         let first = try cursor.take("interface name", expected: "an interface name, like Ethernet2/0")
-        var name = first.text
+        var written = first.text
         // `interface Ethernet 2/0` is how one may type it; IOS stores `Ethernet2/0`.
-        if let number = cursor.peek(), name.allSatisfy(\.isLetter), number.text.first?.isASCIIDigit == true {
-            name += number.text
+        if let number = cursor.peek(), written.allSatisfy(\.isLetter), number.text.first?.isASCIIDigit == true {
+            written += number.text
             _ = cursor.next()
         }
+        // `interface Serial0/0.1 point-to-point|multipoint`: the sub-interface kind.
+        if let kind = cursor.peek(), ["point-to-point", "multipoint"].contains(kind.keyword) { _ = cursor.next() }
         let location = cursor.location(of: first)
+        let name = canonicalInterface(written, at: location)
         let index: Int
         if let existing = model.interfaces.firstIndex(where: { $0.name.lowercased() == name.lowercased() }) {
             index = existing
@@ -69,6 +103,17 @@ extension ConfigParser {
         return .applied
     }
 
+    /// An interface name as IOS stores it, with a warning when it was written short.
+    mutating func canonicalInterface(_ written: String, at location: SourceLocation) -> String {
+        let (name, expanded) = InterfaceName.canonical(written)
+        if expanded {
+            warnings.append(Diagnostic(
+                .warning, .interfaceNameExpanded, at: location, "interface `\(written)` read as \(name)",
+                hint: "IOS stores interface names in full; --interface takes either form"))
+        }
+        return name
+    }
+
     private mutating func hostname(_ cursor: inout TokenCursor) throws(Diagnostic) -> Disposition {
         _ = cursor.next()
         let name = try cursor.take("host name", expected: "a host name, like 3640-123")
@@ -78,6 +123,19 @@ extension ConfigParser {
         }
         model.hostname = Located(name.text, at: cursor.location(of: name))
         return .applied
+    }
+
+    /// `version 12.4`: which defaults apply (a `show version` banner may have said more already).
+    private mutating func versionLine(_ cursor: inout TokenCursor) -> Disposition {
+        _ = cursor.next()
+        guard let token = cursor.peek(), let version = IOSVersion(parsing: token.text, location: cursor.location(of: token)) else {
+            return .ignored("IOS version: not a version number, defaults of IOS 12.3 kept")
+        }
+        if let known = model.version, known.major == version.major, known.minor == version.minor, known.release != nil {
+            return .ignored("IOS version: the half-open defaults follow it (\(known), from the banner)")
+        }
+        model.version = version
+        return .ignored("IOS version: the half-open defaults follow it")
     }
 
     /// `service timestamps [debug|log] [uptime | datetime [msec] [localtime] [show-timezone] [year]]`
@@ -125,22 +183,6 @@ extension ConfigParser {
         }
         return .datetime(msec: options.contains("msec"), localtime: options.contains("localtime"),
                          showTimezone: options.contains("show-timezone"), year: options.contains("year"))
-    }
-
-    private mutating func noCommand(_ cursor: inout TokenCursor, words: [String]) throws(Diagnostic) -> Disposition {
-        if words.count > 2, words[1] == "service", words[2] == "timestamps" {
-            _ = cursor.next()
-            return try timestamps(&cursor, negated: true)
-        }
-        if words.count > 1, words[1] == "access-list" || words.count > 2 && words[1] == "ip"
-            && ["inspect", "nat", "access-group"].contains(words[2]) {
-            throw cursor.error(
-                .unsupported, at: cursor.peek(), "`no` form of an inspection, NAT or access-list command",
-                expected: "the commands that are configured (a running-config lists nothing else)",
-                hint: "delete both the command and its `no` form")
-        }
-        mode = .block(cursor.line.text.trimmingSpaces)
-        return .ignored("`no` form of a command smtp-inspect does not configure")
     }
 
     private mutating func banner(_ line: SourceLine) -> Disposition {

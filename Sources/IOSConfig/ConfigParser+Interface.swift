@@ -23,10 +23,14 @@ extension ConfigParser {
         switch words[1] {
         case "address": return try address(&cursor, words: words, index: index)
         case "access-group": return try accessGroup(&cursor, index: index)
-        case "inspect" where words.count < 3 || !ConfigParser.inspectGlobalWords.contains(words[2]):
+        case "inspect" where words.count == 4 && ["in", "out"].contains(words[3])
+            || words.count < 3 || !ConfigParser.inspectGlobalWords.contains(words[2])
+            && !(ConfigParser.ignoredInspectGlobals[words[2]] != nil):
             return try inspect(&cursor, index: index)
         case "nat" where !(words.count > 3 && words[3] == "source") && !(words.count > 2 && words[2] == "pool"):
             return try nat(&cursor, index: index)
+        case "virtual-reassembly":
+            return .ignored("conntrack reassembles fragments before any rule (see the rules' header)")
         default:
             return nil
         }
@@ -45,12 +49,26 @@ extension ConfigParser {
             return .applied
         }
         if words.count > 2, words[1] == "ip", ["access-group", "inspect", "nat"].contains(words[2]) {
-            throw cursor.error(
-                .unsupported, at: cursor.peek(), "`no` form of an interface ACL, inspection or NAT command",
-                expected: "the commands that are configured (a running-config lists nothing else)",
-                hint: "delete both the command and its `no` form")
+            // A terminal session removes what it set: `no ip access-group X in`, `no ip nat inside`.
+            let direction: Direction? = words.last == "in" ? .in : words.last == "out" ? .out : nil
+            var interface = model.interfaces[index]
+            switch (words[2], direction) {
+            case ("access-group", .in?): interface.accessGroupIn = nil
+            case ("access-group", .out?): interface.accessGroupOut = nil
+            case ("inspect", .in?): interface.inspectIn = nil
+            case ("inspect", .out?): interface.inspectOut = nil
+            case ("nat", _) where words.count == 4 && ["inside", "outside"].contains(words[3]): interface.nat = nil
+            default:
+                throw cursor.error(
+                    .unsupported, at: cursor.peek(), "`no` form of an interface ACL, inspection or NAT command",
+                    expected: "`no ip access-group NAME in|out`, `no ip inspect NAME in|out` or `no ip nat inside|outside`",
+                    hint: "delete both the command and its `no` form")
+            }
+            model.interfaces[index] = interface
+            return .appliedAs("removes it from \(interface.name)")
         }
-        return cursor.line.isIndented ? .ignored("interface sub-command smtp-inspect does not use") : nil
+        return cursor.line.isIndented || !ConfigParser.isGlobalCommand(words)
+            ? .ignored("interface sub-command smtp-inspect does not use") : nil
     }
 
     private mutating func setShutdown(_ value: Bool, index: Int, at location: SourceLocation) {
@@ -60,10 +78,12 @@ extension ConfigParser {
         model.interfaces[index].shutdown = Configured(value: value, location: location)
     }
 
-    /// `ip address A M [secondary]` (`ip address dhcp` is ignored: the address is not needed).
+    /// `ip address A M [secondary]`; `ip address dhcp|negotiated` says the address is the peer's
+    /// to give (the rules then use whatever address the Linux interface has).
     private mutating func address(_ cursor: inout TokenCursor, words: [String], index: Int) throws(Diagnostic) -> Disposition {
-        if words.count > 2, ["dhcp", "negotiated", "unnumbered"].contains(words[2]) {
-            return .ignored("address assigned by other means: smtp-inspect does not need it")
+        if words.count > 2, ["dhcp", "negotiated", "unnumbered", "pool"].contains(words[2]) {
+            model.interfaces[index].dynamicAddress = Located(words[2], at: cursor.lineLocation)
+            return .ignored("address assigned by other means: the Linux interface's own address is used")
         }
         _ = cursor.next()
         _ = cursor.next()
@@ -99,35 +119,40 @@ extension ConfigParser {
         return .applied
     }
 
-    /// `ip access-group N in|out`
+    /// `ip access-group N|NAME in|out`
     private mutating func accessGroup(_ cursor: inout TokenCursor, index: Int) throws(Diagnostic) -> Disposition {
         _ = cursor.next()
         _ = cursor.next()
-        let expected = "an access-list number: 1-99 or 1300-1999 (standard), 100-199 or 2000-2699 (extended)"
+        let expected = "an access-list number (1-99, 1300-1999 standard; 100-199, 2000-2699 extended) or a name"
         let token = try cursor.take("access list", expected: expected)
-        guard token.text.allSatisfy(\.isASCIIDigit) else {
-            throw cursor.error(.unsupported, at: token, "named access lists are not supported",
-                               expected: expected, hint: "write the list as numbered `access-list` lines")
-        }
-        guard let number = Int(token.text), AccessList.kind(ofNumber: number) != nil else {
-            throw cursor.error(.accessListNumberOutOfRange, at: token, "not an IP access-list number",
-                               expected: expected)
+        if AccessList.isNumber(token.text) {
+            guard let number = Int(token.text), AccessList.kind(ofNumber: number) != nil else {
+                throw cursor.error(.accessListNumberOutOfRange, at: token, "not an IP access-list number",
+                                   expected: expected)
+            }
         }
         let direction = try ConfigParser.direction(&cursor)
         try cursor.end(after: "the direction")
-        let value = Located(number, at: cursor.location(of: token))
+        let value = Located(token.text, at: cursor.location(of: token))
         let previous = model.interfaces[index].accessGroup(direction)
         if let previous { replaced("ip access-group … \(direction.rawValue)", previous: previous.location, at: value.location) }
         if direction == .in { model.interfaces[index].accessGroupIn = value } else { model.interfaces[index].accessGroupOut = value }
         return .applied
     }
 
-    /// `ip inspect NAME in|out`
+    /// `ip inspect NAME in|out [redundancy] [stateful GROUP]`
     private mutating func inspect(_ cursor: inout TokenCursor, index: Int) throws(Diagnostic) -> Disposition {
         _ = cursor.next()
         _ = cursor.next()
         let name = try cursor.take("inspection rule name", expected: "the name of an `ip inspect name` rule")
         let direction = try ConfigParser.direction(&cursor)
+        if let option = cursor.peek(), ["redundancy", "stateful"].contains(option.keyword) {
+            warnings.append(Diagnostic(
+                .warning, .noLinuxEquivalent, at: cursor.location(of: option),
+                "`\(option.text)` (stateful firewall failover) is not mirrored",
+                hint: "conntrackd does that on Linux; smtp-inspect sets up one router"))
+            while cursor.next() != nil {}
+        }
         try cursor.end(after: "the direction")
         let value = Located(name.text, at: cursor.location(of: name))
         if let previous = model.interfaces[index].inspection(direction) {
@@ -143,7 +168,7 @@ extension ConfigParser {
         _ = cursor.next()
         let role = try cursor.keyword(
             ["inside", "outside"], what: "NAT role", kind: .unsupported,
-            hint: "smtp-inspect reproduces classic inside/outside static NAT only")
+            hint: "smtp-inspect reproduces classic inside/outside NAT (`ip nat enable`, the NAT virtual interface, is not)")
         try cursor.end(after: "the NAT role")
         let value = Located(role.keyword == "inside" ? NATRole.inside : .outside, at: cursor.lineLocation)
         if let previous = model.interfaces[index].nat { replaced("ip nat", previous: previous.location, at: value.location) }

@@ -72,8 +72,17 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
         case badProtocol
         case undefinedAccessList
         case undefinedInspectionRule
+        case undefinedObjectGroup
+        case objectGroupLoop
+        case undefinedNATPool
+        case undefinedRouteMap
+        case undefinedInterface
         case duplicateStaticNAT
         case thresholdsInverted
+        case wrongAccessListKind
+        case controlCharacter
+        /// The configuration asks for inspection, but every line that would apply it was dropped.
+        case inspectionDropped
         // warnings
         case unicodeMinus
         case replacedSetting
@@ -81,6 +90,18 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
         case discontiguousWildcard
         case nonIOSPortName
         case staticNATWithoutOutside
+        case abbreviation
+        case interfaceNameExpanded
+        /// Applied as closely as Linux allows, not exactly as IOS does.
+        case approximated
+        /// Valid IOS that smtp-inspect cannot reproduce on Linux: ignored.
+        case noLinuxEquivalent
+        /// A line that looks like configuration smtp-inspect applies, read where it applies nothing.
+        case notApplied
+        /// A malformed line in a command smtp-inspect does not configure (ignored, not an error).
+        case malformedIgnored
+        case defaultsAssumed
+        case ruleNotApplied
     }
 
     public var severity: Severity

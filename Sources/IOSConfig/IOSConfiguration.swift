@@ -13,12 +13,31 @@ public struct IOSConfiguration: Hashable, Sendable {
     public var inspectionRules: [InspectionRule] = []
     /// `interface …` blocks, in the order each interface first appears.
     public var interfaces: [Interface] = []
-    /// Numbered access lists, in the order each number first appears.
+    /// Numbered and named access lists, in the order each first appears.
     public var accessLists: [AccessList] = []
+    /// `object-group network|service NAME`, in the order each first appears.
+    public var networkGroups: [NetworkObjectGroup] = []
+    public var serviceGroups: [ServiceObjectGroup] = []
     /// `ip nat inside source static L G`, in configuration order.
     public var staticNAT: [StaticNAT] = []
+    /// `ip nat inside source static tcp|udp L LPORT G|interface IF GPORT`: port forwards.
+    public var staticPortNAT: [StaticPortNAT] = []
+    /// `ip nat inside source static network L G MASK|/LEN`
+    public var staticNetworkNAT: [StaticNetworkNAT] = []
+    /// `ip nat pool NAME …`
+    public var natPools: [NATPool] = []
+    /// `ip nat inside source list|route-map … interface|pool … [overload]`
+    public var dynamicNAT: [DynamicNAT] = []
+    /// `route-map NAME permit|deny N` with its `match` lines (used by NAT).
+    public var routeMaps: [RouteMap] = []
+    /// `ip port-map APPLICATION port …`: extra ports of an inspected application.
+    public var portMaps: [PortMap] = []
     /// `ip route …`: informational only, the Linux routing table is the operator's.
     public var routes: [StaticRoute] = []
+    /// `ip reflexive-list timeout S` (default 300 s).
+    public var reflexiveTimeout: Configured<UInt32> = .byDefault(300)
+    /// The `version` line, and the IOS release a `show version` banner in the paste names.
+    public var version: IOSVersion?
 
     public init() {}
 
@@ -29,12 +48,18 @@ public struct IOSConfiguration: Hashable, Sendable {
 
     /// The numbered access list, if the configuration has an entry for it.
     public func accessList(_ number: Int) -> AccessList? {
-        accessLists.first { $0.number == number }
+        accessList(named: "\(number)")
     }
 
-    /// Interfaces are looked up without regard to case, as IOS does (`ethernet2/0`).
+    /// The access list with this name or number (names are case-sensitive, as in IOS).
+    public func accessList(named name: String) -> AccessList? {
+        accessLists.first { $0.name == name }
+    }
+
+    /// Interfaces are looked up as IOS does: without regard to case, and by IOS's short forms
+    /// (`ethernet2/0`, `e2/0`, `Fa0/1`, `dialer1`).
     public func interface(named name: String) -> Interface? {
-        let key = name.lowercased()
+        let key = InterfaceName.canonical(name).name.lowercased()
         return interfaces.first { $0.name.lowercased() == key }
     }
 }

@@ -1,12 +1,14 @@
 /// The canonical IOS text of model nodes: how `show running-config` would print them. Used by the
 /// running-config renderer, the model dump and the comments of generated rules.
 public enum IOSText {
-    /// `any`, `host A` or `A W`.
+    /// `any`, `host A`, `A W`, `object-group NAME` (or `range A B` from a group).
     public static func address(_ match: AddressMatch) -> String {
         switch match {
         case .any: "any"
         case .host(let address): "host \(address)"
         case .wildcard(let base, let wildcard): "\(base) \(wildcard)"
+        case .objectGroup(let name): "object-group \(name)"
+        case .range(let first, let last): "range \(first) \(last)"
         }
     }
 
@@ -23,6 +25,8 @@ public enum IOSText {
         case .gt(let value): "gt \(name(value))"
         case .lt(let value): "lt \(name(value))"
         case .range(let low, let high): "range \(name(low)) \(name(high))"
+        case .eqAny(let ports): "eq " + ports.map(name).joined(separator: " ")
+        case .neqAll(let ports): "neq " + ports.map(name).joined(separator: " ")
         }
     }
 
@@ -38,23 +42,58 @@ public enum IOSText {
         return match.code.map { "\(match.type) \($0)" } ?? "\(match.type)"
     }
 
-    /// `access-list N permit|deny …` as IOS prints it.
+    /// `access-list N permit|deny …` as IOS prints a numbered list's entry; a named list's
+    /// entry as it appears under `ip access-list KIND NAME` (`permit …`).
     public static func accessListEntry(_ entry: AccessListEntry, list: AccessList) -> String {
-        var words = ["access-list", "\(list.number)", entry.action.rawValue]
-        let match = entry.match
-        if list.kind == .extended {
-            words.append(protocolName(match.protocolNumber))
+        let body = entryBody(entry, kind: list.kind)
+        return list.isNamed ? body : "access-list \(list.name) " + body
+    }
+
+    /// `permit tcp any host 192.0.2.25 eq smtp`: an entry without its list.
+    public static func entryBody(_ entry: AccessListEntry, kind: AccessList.Kind) -> String {
+        if entry.action == .evaluate { return "evaluate \(entry.reflexive?.name ?? "")" }
+        var words = [entry.action.rawValue] + matchWords(entry.match, kind: kind)
+        if entry.log { words.append("log") }
+        if let reflexive = entry.reflexive {
+            words += ["reflect", reflexive.name] + (reflexive.timeout.map { ["timeout", "\($0)"] } ?? [])
+        }
+        return words.joined(separator: " ")
+    }
+
+    /// The words of a match as IOS prints them.
+    public static func matchWords(_ match: PacketMatch, kind: AccessList.Kind) -> [String] {
+        var words: [String] = []
+        if kind == .extended {
+            words.append(match.service.map { "object-group \($0)" } ?? protocolName(match.protocolNumber))
         }
         words.append(address(match.source))
         if let port = match.sourcePort { words.append(self.port(port, protocolNumber: match.protocolNumber)) }
-        if list.kind == .extended {
-            words.append(address(match.destination))
-            if let port = match.destinationPort { words.append(self.port(port, protocolNumber: match.protocolNumber)) }
-            if let icmp = match.icmp { words.append(self.icmp(icmp)) }
-            if match.established { words.append("established") }
+        guard kind == .extended else { return words }
+        words.append(address(match.destination))
+        if let port = match.destinationPort { words.append(self.port(port, protocolNumber: match.protocolNumber)) }
+        if let icmp = match.icmp { words.append(self.icmp(icmp)) }
+        for flag in TCPFlags.names where match.tcpFlags.contains(flag.flag) { words.append(flag.name) }
+        if match.established { words.append("established") }
+        if let dscp = match.dscp { words.append("dscp \(dscp)") }
+        if let precedence = match.precedence { words.append("precedence \(precedence)") }
+        if let tos = match.tos { words.append("tos \(tos)") }
+        if let ttl = match.ttl {
+            let text = switch ttl {
+            case .eq(let v): "ttl eq \(v)"
+            case .neq(let v): "ttl neq \(v)"
+            case .gt(let v): "ttl gt \(v)"
+            case .lt(let v): "ttl lt \(v)"
+            case .range(let a, let b): "ttl range \(a) \(b)"
+            }
+            words.append(text)
         }
-        if entry.log { words.append("log") }
-        return words.joined(separator: " ")
+        if match.fragments { words.append("fragments") }
+        return words
+    }
+
+    /// `ip access-list extended NAME` (or the numbered form's head, for a list written that way).
+    public static func accessListHead(_ list: AccessList) -> String {
+        "ip access-list \(list.kind.rawValue) \(list.name)"
     }
 
     /// `ip inspect name NAME PROTOCOL [options]` with the options the line gave.
@@ -64,12 +103,44 @@ public enum IOSText {
         if let audit = inspection.auditTrail { words.append("audit-trail " + (audit ? "on" : "off")) }
         if let maxData = inspection.maxData { words.append("max-data \(maxData)") }
         if let timeout = inspection.timeout { words.append("timeout \(timeout)") }
+        if inspection.routerTraffic { words.append("router-traffic") }
+        words += inspection.extras
         return words.joined(separator: " ")
     }
 
     /// `ip nat inside source static L G [no-alias]`
     public static func staticNAT(_ nat: StaticNAT) -> String {
         "ip nat inside source static \(nat.local) \(nat.global)" + (nat.noAlias ? " no-alias" : "")
+    }
+
+    /// `ip nat inside source static tcp L LP G|interface IF GP [extendable] [no-alias]`
+    public static func staticPortNAT(_ nat: StaticPortNAT) -> String {
+        "ip nat inside source static \(nat.protocolName) \(nat.local) \(nat.localPort) \(nat.global) \(nat.globalPort)"
+            + (nat.extendable ? " extendable" : "") + (nat.noAlias ? " no-alias" : "")
+    }
+
+    /// `ip nat inside source static network L G /LEN`
+    public static func staticNetworkNAT(_ nat: StaticNetworkNAT) -> String {
+        "ip nat inside source static network \(nat.local) \(nat.global) /\(nat.prefixLength)" + (nat.noAlias ? " no-alias" : "")
+    }
+
+    /// `ip nat inside source list ACL interface IF overload`, and the other dynamic forms.
+    public static func dynamicNAT(_ nat: DynamicNAT) -> String {
+        let selector = switch nat.selector {
+        case .list(let name): "list \(name)"
+        case .routeMap(let name): "route-map \(name)"
+        }
+        let target = switch nat.target {
+        case .interface(let name): "interface \(name)"
+        case .pool(let name): "pool \(name)"
+        }
+        return "ip nat inside source \(selector) \(target)" + (nat.overload ? " overload" : "")
+    }
+
+    /// `ip nat pool NAME FIRST LAST prefix-length N`
+    public static func natPool(_ pool: NATPool) -> String {
+        "ip nat pool \(pool.name) \(pool.first) \(pool.last) prefix-length \(pool.prefixLength)"
+            + (pool.type.map { " type \($0)" } ?? "")
     }
 
     /// `ip route PREFIX MASK target…`
@@ -88,6 +159,35 @@ public enum IOSText {
             if localtime { words.append("localtime") }
             if showTimezone { words.append("show-timezone") }
             if year { words.append("year") }
+            return words.joined(separator: " ")
+        }
+    }
+
+    /// A network object group's line as IOS prints it.
+    public static func networkObject(_ object: NetworkObject) -> String {
+        switch object {
+        case .host(let address): "host \(address)"
+        case .network(let address, let length): "\(address) \(IPv4Address.netmask(prefixLength: length))"
+        case .range(let first, let last): "range \(first) \(last)"
+        case .group(let name): "group-object \(name)"
+        }
+    }
+
+    /// A service object group's line as IOS prints it.
+    public static func serviceObject(_ object: ServiceObject) -> String {
+        switch object {
+        case .group(let name): return "group-object \(name)"
+        case .service(let protocols, let sourcePort, let destinationPort, let icmp):
+            var words: [String]
+            switch protocols {
+            case []: words = ["ip"]
+            case [6, 17]: words = ["tcp-udp"]
+            default: words = [protocolName(protocols[0])]
+            }
+            let number = protocols.first
+            if let sourcePort { words += ["source", port(sourcePort, protocolNumber: number)] }
+            if let destinationPort { words.append(port(destinationPort, protocolNumber: number)) }
+            if let icmp { words.append(self.icmp(icmp)) }
             return words.joined(separator: " ")
         }
     }

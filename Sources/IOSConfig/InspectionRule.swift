@@ -28,12 +28,27 @@ public struct InspectGlobals: Hashable, Sendable {
     public init() {}
 }
 
-/// What an inspection rule can inspect.
-public enum InspectedProtocol: String, CaseIterable, Hashable, Sendable {
-    case tcp, udp, icmp, ftp, http, smtp, esmtp
+/// What an inspection rule inspects: an IOS application name (`smtp`, `ftp`, `rtsp`, a
+/// `user-…` name of `ip port-map`), `tcp`, `udp`, `icmp`, or `fragment`. Lower case, as IOS
+/// prints it.
+public struct InspectedProtocol: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    public var rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue.lowercased() }
+
+    public static let tcp = InspectedProtocol(rawValue: "tcp")
+    public static let udp = InspectedProtocol(rawValue: "udp")
+    public static let icmp = InspectedProtocol(rawValue: "icmp")
+    public static let ftp = InspectedProtocol(rawValue: "ftp")
+    public static let http = InspectedProtocol(rawValue: "http")
+    public static let smtp = InspectedProtocol(rawValue: "smtp")
+    public static let esmtp = InspectedProtocol(rawValue: "esmtp")
+    public static let fragment = InspectedProtocol(rawValue: "fragment")
 
     /// smtp and esmtp: the protocols smtp-inspect queues to itself.
     public var isSMTP: Bool { self == .smtp || self == .esmtp }
+
+    public var description: String { rawValue }
 
     /// ICMP sessions time out after 10 s in IOS 12.3; there is no global to change it.
     public static let icmpTimeout: UInt32 = 10
@@ -41,8 +56,8 @@ public enum InspectedProtocol: String, CaseIterable, Hashable, Sendable {
     public static let defaultMaxData: UInt32 = 20_000_000
 }
 
-/// `ip inspect name NAME PROTOCOL [alert on|off] [audit-trail on|off] [max-data n] [timeout s]`:
-/// one protocol of a rule. Nil options inherit the global setting.
+/// `ip inspect name NAME PROTOCOL [alert on|off] [audit-trail on|off] [max-data n] [timeout s]
+/// [router-traffic] …`: one protocol of a rule. Nil options inherit the global setting.
 public struct ProtocolInspection: Hashable, Sendable {
     public var kind: InspectedProtocol
     public var alert: Bool?
@@ -50,6 +65,12 @@ public struct ProtocolInspection: Hashable, Sendable {
     /// smtp and esmtp only.
     public var maxData: UInt32?
     public var timeout: UInt32?
+    /// `router-traffic`: sessions to and from the router itself are inspected too.
+    public var routerTraffic: Bool = false
+    /// The other options as written, in IOS's order (`java-list 10`, `urlfilter`,
+    /// `program-number 100003 wait-time 0`, `maximum 256 timeout 1`, `secure-login`, `reset`,
+    /// or the policy of `appfw`): kept for `check`, the comments and the round trip.
+    public var extras: [String] = []
     public var location: SourceLocation
 
     public init(
@@ -62,6 +83,12 @@ public struct ProtocolInspection: Hashable, Sendable {
         self.maxData = maxData
         self.timeout = timeout
         self.location = location
+    }
+
+    /// The number after `word` among the extras (`maximum 256` → 256).
+    public func extra(_ word: String) -> UInt32? {
+        guard let index = extras.firstIndex(of: word), index + 1 < extras.count else { return nil }
+        return UInt32(extras[index + 1])
     }
 }
 
@@ -97,17 +124,28 @@ extension IOSConfiguration {
     /// Resolves a protocol's settings: a per-rule `alert`/`audit-trail`/`timeout` wins, else the
     /// global (`alert-off`, `audit-trail`, tcp or udp idle-time; icmp 10 s).
     public func effective(_ inspection: ProtocolInspection) -> EffectiveInspection {
-        let defaultTimeout: UInt32 = switch inspection.kind {
-        case .udp: inspect.udpIdleTime.value
-        case .icmp: InspectedProtocol.icmpTimeout
-        case .tcp, .ftp, .http, .smtp, .esmtp: inspect.tcpIdleTime.value
-        }
+        let defaultTimeout = defaultTimeout(of: inspection.kind)
         return EffectiveInspection(
             kind: inspection.kind,
             alert: inspection.alert ?? inspect.alert.value,
             auditTrail: inspection.auditTrail ?? inspect.auditTrail.value,
             maxData: inspection.kind.isSMTP ? inspection.maxData ?? InspectedProtocol.defaultMaxData : nil,
             timeout: inspection.timeout ?? defaultTimeout)
+    }
+}
+
+extension IOSConfiguration {
+    /// IOS's timeout for a protocol without its own `timeout`: icmp 10 s, dns the dns-timeout,
+    /// UDP-only applications the udp idle-time, everything else the tcp idle-time.
+    public func defaultTimeout(of kind: InspectedProtocol) -> UInt32 {
+        switch kind.rawValue {
+        case "icmp": return InspectedProtocol.icmpTimeout
+        case "udp": return inspect.udpIdleTime.value
+        case "dns": return inspect.dnsTimeout.value
+        default:
+            let ports = self.ports(of: kind.rawValue)
+            return ports.tcp.isEmpty && !ports.udp.isEmpty ? inspect.udpIdleTime.value : inspect.tcpIdleTime.value
+        }
     }
 }
 

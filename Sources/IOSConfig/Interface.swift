@@ -39,10 +39,12 @@ public struct Interface: Hashable, Sendable {
     public var address: InterfaceAddress?
     /// `ip address A M secondary`
     public var secondaryAddresses: [InterfaceAddress] = []
-    /// `ip access-group N in`
-    public var accessGroupIn: Located<Int>?
-    /// `ip access-group N out`
-    public var accessGroupOut: Located<Int>?
+    /// `ip address negotiated|dhcp`: the address comes from the peer (PPP, PPPoE) or DHCP.
+    public var dynamicAddress: Located<String>?
+    /// `ip access-group N|NAME in`
+    public var accessGroupIn: Located<String>?
+    /// `ip access-group N|NAME out`
+    public var accessGroupOut: Located<String>?
     /// `ip inspect NAME in`
     public var inspectIn: Located<String>?
     /// `ip inspect NAME out`
@@ -57,13 +59,16 @@ public struct Interface: Hashable, Sendable {
         self.location = location
     }
 
-    public func accessGroup(_ direction: Direction) -> Located<Int>? {
+    public func accessGroup(_ direction: Direction) -> Located<String>? {
         direction == .in ? accessGroupIn : accessGroupOut
     }
 
     public func inspection(_ direction: Direction) -> Located<String>? {
         direction == .in ? inspectIn : inspectOut
     }
+
+    /// Every address the configuration gives the interface (primary first).
+    public var allAddresses: [InterfaceAddress] { [address].compactMap { $0 } + secondaryAddresses }
 
     /// Whether anything smtp-inspect enforces is set on the interface (so it needs a Linux name).
     public var needsRules: Bool {

@@ -1,21 +1,32 @@
 /// Generates the iptables rule set that gives a Linux router the IOS configuration's behaviour:
-/// static NAT both ways, access lists with IOS's order of operations, CBAC return traffic only for
-/// inspected sessions, the ftp helper, and NFQUEUE for smtp/esmtp sessions. Pure: text in, text out.
+/// anti-spoofing, NAT (static, port forwards, networks, dynamic and PAT), access lists with
+/// IOS's order of operations, CBAC return traffic only for inspected sessions (with conntrack's
+/// helpers and timeout policies), and NFQUEUE for smtp/esmtp sessions. Pure: text in, text out.
 ///
 /// Netfilter stands in for IOS's order of operations like this:
-/// - raw PREROUTING: `ftp` inspection gets conntrack's ftp helper, so data connections are RELATED.
+/// - conntrack defragments (priority -400) before every table here, so no rule and no queue sees
+///   a fragment; a guard in raw drops any TCP fragment that was not reassembled.
+/// - raw PREROUTING: anti-spoofing (a source that cannot arrive on that interface), then the
+///   conntrack helpers and timeout policies of inspected protocols.
 /// - mangle PREROUTING: inbound access lists, on packets as they arrive (IOS checks an inbound list
 ///   before NAT, so on the outside it sees the global address).
-/// - nat PREROUTING: static NAT of the destination, outside to inside.
-/// - mangle FORWARD: `ip inspect … in|out` marks the connections it creates (connmark).
+/// - nat PREROUTING: static NAT and port forwards, outside to inside.
+/// - mangle FORWARD (and INPUT/OUTPUT for `router-traffic`): `ip inspect … in|out` marks the
+///   connections it creates (connmark).
 /// - filter FORWARD: outbound access lists (IOS checks them after NAT; see `accessListChain`).
 /// - mangle POSTROUTING: NFQUEUE for smtp/esmtp sessions, after every filter rule accepted them.
-/// - nat POSTROUTING: static NAT of the source, inside to outside.
+/// - nat POSTROUTING: NAT of the source, inside to outside (static first, then dynamic).
 public enum IptablesRules {
     /// Connection mark bit: created through an `ip inspect` rule (a CBAC session).
     public static let inspectedMark: UInt32 = 0x0100_0000
     /// Connection mark bit: its rule inspects smtp or esmtp, so both directions are queued.
     public static let smtpMark: UInt32 = 0x0200_0000
+    /// Connection mark bit: created by a `permit … reflect NAME` entry (a reflexive session).
+    public static let reflexiveMark: UInt32 = 0x0400_0000
+
+    /// `"…"`: text from the configuration as a rule comment: quotes and backslashes replaced,
+    /// control characters in caret notation, at most 255 bytes (what the comment module keeps).
+    public static func quotedComment(_ text: String) -> String { IptablesTable.quoted(text) }
 
     /// The rule set for `configuration`, or why there is none (an interface that needs rules has
     /// no Linux name, or the map names an interface the configuration lacks).
@@ -23,7 +34,9 @@ public enum IptablesRules {
         _ configuration: IOSConfiguration, options: RuleOptions
     ) -> Result<GeneratedRules, RuleGenerationErrors> {
         var generator = RuleGenerator(configuration: configuration, options: options)
-        let errors = generator.resolveInterfaces()
+        var errors = generator.resolveInterfaces()
+        errors += generator.checkNATInterfaces()
+        errors += generator.checkExpansion()
         guard errors.isEmpty else { return .failure(RuleGenerationErrors(errors: errors)) }
         return .success(generator.build())
     }
@@ -67,10 +80,39 @@ struct RuleGenerator {
             if linux == nil, interface.needsRules, !interface.shutdown.value {
                 errors.append(RuleGenerationError(
                     "interface \(interface.name) has access lists, inspection or NAT but no Linux interface",
-                    hint: "add --interface \(interface.name)=LINUXNAME", location: interface.location))
+                    hint: "add --interface \(interface.name)=LINUXNAME (or --interface auto)", location: interface.location))
             }
         }
         return errors
+    }
+
+    /// Object groups multiply: an entry is one rule per combination of their members. A limit
+    /// keeps a configuration from producing a rule set no one can load or read.
+    static let maxRulesPerEntry = 4096
+
+    func checkExpansion() -> [RuleGenerationError] {
+        configuration.accessLists.flatMap { list in
+            list.entries.compactMap { entry -> RuleGenerationError? in
+                let count = configuration.expand(entry.match).count
+                guard count > RuleGenerator.maxRulesPerEntry else { return nil }
+                return RuleGenerationError(
+                    "access list \(list.name): an entry's object groups make \(count) rules (at most \(RuleGenerator.maxRulesPerEntry))",
+                    hint: "split the entry, or group the addresses into fewer networks", location: entry.location)
+            }
+        }
+    }
+
+    /// Port forwards and PAT to an interface's address need that interface mapped.
+    func checkNATInterfaces() -> [RuleGenerationError] {
+        guard natApplies else { return [] }
+        var names: [(String, SourceLocation)] = []
+        for entry in configuration.staticPortNAT { if case .interface(let name) = entry.global { names.append((name, entry.location)) } }
+        for entry in configuration.dynamicNAT { if case .interface(let name) = entry.target { names.append((name, entry.location)) } }
+        return names.compactMap { name, location in
+            guard let interface = configuration.interface(named: name), linuxNames[interface.name] == nil else { return nil }
+            return RuleGenerationError("NAT to interface \(interface.name)'s address, but it has no Linux interface",
+                                       hint: "add --interface \(interface.name)=LINUXNAME", location: location)
+        }
     }
 
     func build() -> GeneratedRules {
@@ -92,6 +134,9 @@ struct RuleGenerator {
         }
     }
 
+    /// Whether any inspection queues smtp/esmtp sessions (and so uses conntrack).
+    var queuesSMTP: Bool { inspections.contains { $0.rule.smtp != nil } }
+
     static func hex(_ value: UInt32) -> String { "0x" + String(value, radix: 16) }
 
     static func markMatch(_ bits: UInt32) -> String { "-m connmark --mark \(hex(bits))/\(hex(bits))" }
@@ -102,5 +147,27 @@ struct RuleGenerator {
 
     static func line(_ location: SourceLocation?) -> String {
         location.map { " (line \($0.line))" } ?? ""
+    }
+
+    /// `-m tcp --dport 25` or `-m multiport --dports 554,8554`, with `extra` (`--syn`) added.
+    static func portWords(_ protocolNumber: UInt8, _ ports: [UInt16], option: String = "--dport", extra: String = "") -> [String] {
+        let name = protocolNumber == PacketMatch.tcp ? "tcp" : protocolNumber == PacketMatch.udp ? "udp" : "icmp"
+        let tail = extra.isEmpty ? "" : " " + extra
+        switch ports.count {
+        case 0: return ["-p \(name)"] + (extra.isEmpty ? [] : ["-m \(name)\(tail)"])
+        case 1: return ["-p \(name)", "-m \(name) \(option) \(ports[0])\(tail)"]
+        default:
+            let list = ports.map(String.init).joined(separator: ",")
+            return ["-p \(name)", "-m multiport \(option)s \(list)"] + (extra.isEmpty ? [] : ["-m \(name)\(tail)"])
+        }
+    }
+
+    /// A name fit for a chain: letters, digits, `-`, `_`, at most `limit` bytes; else nil.
+    static func chainSafe(_ name: String, limit: Int) -> String? {
+        let safe = name.unicodeScalars.allSatisfy { scalar in
+            ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+                || scalar == "-" || scalar == "_"
+        }
+        return safe && !name.isEmpty && name.utf8.count <= limit ? name : nil
     }
 }

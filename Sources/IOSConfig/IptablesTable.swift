@@ -21,14 +21,16 @@ struct IptablesTable {
 
     /// Our top chain for a built-in one, jumped to first.
     mutating func top(_ builtin: String) -> String {
-        let chain = chain("SI-\(builtin)")
-        jumps.append("-I \(builtin) 1 -m comment --comment \"\(IptablesTable.jumpComment)\" -j \(chain)")
-        return chain
+        let name = "SI-\(builtin)"
+        guard !chains.contains(name) else { return name }
+        chain(name)
+        jumps.append("-I \(builtin) 1 -m comment --comment \"\(IptablesTable.jumpComment)\" -j \(name)")
+        return name
     }
 
     /// `# text` lines in `chain`: the reason for the rules below them.
     mutating func note(_ chain: String, _ lines: String...) {
-        bodies[chain, default: []] += lines.map { "# " + $0 }
+        bodies[chain, default: []] += lines.map { "# " + IptablesTable.clean($0) }
     }
 
     /// `-A chain match… -m comment --comment "…" -j target`
@@ -51,9 +53,23 @@ struct IptablesTable {
     }
 
     /// iptables-restore reads a double-quoted word; the comment module keeps up to 255 bytes.
+    /// Quotes and backslashes become `'`, control characters caret notation (`^@`): nothing from
+    /// the configuration can end the word, the line or the file early.
     static func quoted(_ text: String) -> String {
-        var clean = String(text.map { $0 == "\"" || $0 == "\\" ? "'" : $0 })
+        var clean = String(IptablesTable.clean(text).map { $0 == "\"" || $0 == "\\" ? "'" : $0 })
         while clean.utf8.count > 255 { clean.removeLast() }
         return "\"\(clean)\""
+    }
+
+    /// Text for a rules file: control characters (C0 but tab, DEL, C1) and the Unicode line and
+    /// paragraph separators in caret or `<U+…>` notation, tabs as spaces.
+    static func clean(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{2028}" || $0 == "\u{2029}" })
+        else { return text }
+        return text.unicodeScalars.map { scalar -> String in
+            if scalar == "\t" { return " " }
+            if scalar == "\u{2028}" || scalar == "\u{2029}" { return "<U+" + String(scalar.value, radix: 16, uppercase: true) + ">" }
+            return ConfigLexer.isControl(scalar) ? ConfigLexer.visible(scalar) : String(scalar)
+        }.joined()
     }
 }

@@ -9,14 +9,38 @@ public enum ModelDump {
         for rule in configuration.inspectionRules { dump.rule(rule, configuration) }
         for interface in configuration.interfaces { dump.interface(interface) }
         for list in configuration.accessLists {
-            dump.line("access-list \(list.number) \(list.kind.rawValue)", list.location)
+            dump.line(list.isNamed ? IOSText.accessListHead(list) : "access-list \(list.name) \(list.kind.rawValue)", list.location)
             for entry in list.entries {
-                let text = IOSText.accessListEntry(entry, list: list)
-                dump.line("  " + text.split(separator: " ").dropFirst(2).joined(separator: " "), entry.location)
+                let sequence = list.isNamed ? "\(entry.sequence) " : ""
+                dump.line("  " + sequence + IOSText.entryBody(entry, kind: list.kind), entry.location)
             }
+        }
+        for group in configuration.networkGroups {
+            dump.line("object-group network \(group.name)", group.location)
+            for member in group.members { dump.line("  " + IOSText.networkObject(member.value), member.location) }
+        }
+        for group in configuration.serviceGroups {
+            dump.line("object-group service \(group.name)", group.location)
+            for member in group.members { dump.line("  " + IOSText.serviceObject(member.value), member.location) }
         }
         for nat in configuration.staticNAT {
             dump.line(IOSText.staticNAT(nat), nat.location)
+        }
+        for nat in configuration.staticPortNAT { dump.line(IOSText.staticPortNAT(nat), nat.location) }
+        for nat in configuration.staticNetworkNAT { dump.line(IOSText.staticNetworkNAT(nat), nat.location) }
+        for pool in configuration.natPools { dump.line(IOSText.natPool(pool), pool.location) }
+        for nat in configuration.dynamicNAT { dump.line(IOSText.dynamicNAT(nat), nat.location) }
+        for map in configuration.routeMaps {
+            for entry in map.entries {
+                dump.line("route-map \(map.name) \(entry.permit ? "permit" : "deny") \(entry.sequence)", entry.location)
+                if !entry.accessLists.isEmpty { dump.line("  match ip address " + entry.accessLists.map(\.value).joined(separator: " "), nil) }
+                if !entry.interfaces.isEmpty { dump.line("  match interface " + entry.interfaces.map(\.value).joined(separator: " "), nil) }
+            }
+        }
+        for map in configuration.portMaps {
+            let ports = (map.tcpPorts.isEmpty ? "udp " + map.udpPorts.map(String.init).joined(separator: " ")
+                         : "tcp " + map.tcpPorts.map(String.init).joined(separator: " "))
+            dump.line("ip port-map \(map.application) port \(ports)" + (map.hostList.map { " list \($0)" } ?? ""), map.location)
         }
         for route in configuration.routes { dump.line(IOSText.route(route), route.location) }
         return dump.text
@@ -48,7 +72,7 @@ private struct Dumper {
     mutating func globals(_ globals: InspectGlobals) {
         line("ip inspect globals", nil)
         let onOff = { (value: Bool) in value ? "on" : "off" }
-        let number = { (value: UInt32) in "\(value)" }
+        let number = { (value: UInt32) in value == InspectDefaults.unlimitedValue ? "unlimited" : "\(value)" }
         setting("audit-trail", globals.auditTrail, onOff)
         setting("alert", globals.alert, onOff)
         setting("max-incomplete low", globals.maxIncompleteLow, number)
@@ -76,6 +100,8 @@ private struct Dumper {
                 words.append("max-data \(maxData)" + (inspection.maxData == nil ? " (default)" : ""))
             }
             words.append("timeout \(effective.timeout)" + (inspection.timeout == nil ? " (global)" : ""))
+            if inspection.routerTraffic { words.append("router-traffic") }
+            words += inspection.extras
             line(words.joined(separator: " "), inspection.location)
         }
     }
@@ -96,6 +122,7 @@ private struct Dumper {
             }
         }
         if let nat = interface.nat { line("  ip nat \(nat.value.rawValue)", nat.location) }
+        if let dynamic = interface.dynamicAddress { line("  ip address \(dynamic.value)", dynamic.location) }
         line("  " + (interface.shutdown.value ? "shutdown" : "no shutdown")
              + (interface.shutdown.isDefault ? "  (default)" : ""), interface.shutdown.location)
     }

@@ -65,15 +65,18 @@ public struct RuleOptions: Hashable, Sendable {
     public var queueBypass: Bool
     /// Named in the file's header.
     public var sourceName: String
+    /// How the map was made, for the header (`--interface auto: by address`).
+    public var mapNote: String?
 
     public init(
         interfaces: [InterfaceMapping], queue: NFQueueTarget = .number(0), queueBypass: Bool = false,
-        sourceName: String = "running-config"
+        sourceName: String = "running-config", mapNote: String? = nil
     ) {
         self.interfaces = interfaces
         self.queue = queue
         self.queueBypass = queueBypass
         self.sourceName = sourceName
+        self.mapNote = mapNote
     }
 }
 
@@ -87,6 +90,9 @@ public enum SetupAction: Hashable, Sendable, CustomStringConvertible {
     /// `ip addr add ADDRESS/32 dev DEVICE` (remove: `ip addr del`): IOS answers ARP for a static
     /// NAT's global address on the outside interface ("ip alias"); a local address makes Linux do it.
     case address(device: String, address: IPv4Address)
+    /// `nfct add timeout NAME inet PROTOCOL STATE SECONDS …` (remove: `nfct delete timeout NAME`):
+    /// the conntrack timeout policy an inspected protocol's `timeout` becomes.
+    case timeout(name: String, policy: String)
 
     /// The text after `# SETUP `.
     public var description: String {
@@ -94,6 +100,7 @@ public enum SetupAction: Hashable, Sendable, CustomStringConvertible {
         case .sysctl(let name, let value): "sysctl \(name)=\(value)"
         case .module(let name): "module \(name)"
         case .address(let device, let address): "address \(device) \(address)/32"
+        case .timeout(let name, let policy): "timeout \(name) \(policy)"
         }
     }
 }

@@ -3,12 +3,18 @@
 public enum RunningConfig {
     public static func render(_ configuration: IOSConfiguration) -> String {
         var lines: [String] = []
+        if let version = configuration.version { lines.append("version \(version.major).\(version.minor)") }
         if let hostname = configuration.hostname { lines.append("hostname \(hostname.value)") }
         for (kind, setting) in [("debug", configuration.timestamps.debug), ("log", configuration.timestamps.log)]
         where !setting.isDefault {
             lines.append(IOSText.timestamps(setting.value, kind: kind))
         }
         lines += globalLines(configuration.inspect)
+        for map in configuration.portMaps {
+            let ports = map.tcpPorts.isEmpty ? "udp " + map.udpPorts.map(String.init).joined(separator: " ")
+                : "tcp " + map.tcpPorts.map(String.init).joined(separator: " ")
+            lines.append("ip port-map \(map.application) port \(ports)" + (map.hostList.map { " list \($0)" } ?? ""))
+        }
         for rule in configuration.inspectionRules {
             lines += rule.protocols.map { IOSText.inspection($0, rule: rule.name) }
         }
@@ -18,9 +24,36 @@ public enum RunningConfig {
         }
         lines.append("!")
         lines += configuration.routes.map(IOSText.route)
+        lines += configuration.natPools.map(IOSText.natPool)
+        lines += configuration.dynamicNAT.map(IOSText.dynamicNAT)
         lines += configuration.staticNAT.map(IOSText.staticNAT)
+        lines += configuration.staticPortNAT.map(IOSText.staticPortNAT)
+        lines += configuration.staticNetworkNAT.map(IOSText.staticNetworkNAT)
+        if !configuration.reflexiveTimeout.isDefault {
+            lines.append("ip reflexive-list timeout \(configuration.reflexiveTimeout.value)")
+        }
+        for group in configuration.networkGroups {
+            lines.append("object-group network \(group.name)")
+            lines += group.members.map { " " + IOSText.networkObject($0.value) }
+        }
+        for group in configuration.serviceGroups {
+            lines.append("object-group service \(group.name)")
+            lines += group.members.map { " " + IOSText.serviceObject($0.value) }
+        }
         for list in configuration.accessLists {
-            lines += list.entries.map { IOSText.accessListEntry($0, list: list) }
+            if list.isNamed {
+                lines.append(IOSText.accessListHead(list))
+                lines += list.entries.map { " \($0.sequence) " + IOSText.entryBody($0, kind: list.kind) }
+            } else {
+                lines += list.entries.map { IOSText.accessListEntry($0, list: list) }
+            }
+        }
+        for map in configuration.routeMaps {
+            for entry in map.entries {
+                lines.append("route-map \(map.name) \(entry.permit ? "permit" : "deny") \(entry.sequence)")
+                if !entry.accessLists.isEmpty { lines.append(" match ip address " + entry.accessLists.map(\.value).joined(separator: " ")) }
+                if !entry.interfaces.isEmpty { lines.append(" match interface " + entry.interfaces.map(\.value).joined(separator: " ")) }
+            }
         }
         lines.append("end")
         return lines.map { $0 + "\n" }.joined()
@@ -38,7 +71,7 @@ public enum RunningConfig {
             ("dns-timeout", globals.dnsTimeout),
         ]
         for (name, setting) in numbers where !setting.isDefault {
-            lines.append("ip inspect \(name) \(setting.value)")
+            lines.append("ip inspect \(name) " + (setting.value == InspectDefaults.unlimitedValue ? "unlimited" : "\(setting.value)"))
         }
         if !globals.tcpMaxIncompletePerHost.isDefault || !globals.tcpBlockTime.isDefault {
             lines.append("ip inspect tcp max-incomplete host \(globals.tcpMaxIncompletePerHost.value)"
@@ -52,6 +85,8 @@ public enum RunningConfig {
         if let description = interface.description { lines.append(" description \(description.value)") }
         if let address = interface.address {
             lines.append(" ip address \(address.address) \(address.netmask)")
+        } else if let dynamic = interface.dynamicAddress {
+            lines.append(" ip address \(dynamic.value)")
         } else {
             lines.append(" no ip address")
         }

@@ -54,13 +54,22 @@ public enum ShowIPInspect {
         return attached.sorted { $0.1 > $1.1 }.map(\.0)
     }
 
+    /// `[400:500]`, or as IOS 12.4(11)T and later print unlimited thresholds, `[unlimited : unlimited]`.
+    static func pair(_ low: UInt32, _ high: UInt32) -> String {
+        let unlimited = InspectDefaults.unlimitedValue
+        guard low == unlimited || high == unlimited else { return "[\(low):\(high)]" }
+        let text = { (value: UInt32) in value == unlimited ? "unlimited" : "\(value)" }
+        return "[\(text(low)) : \(text(high))]"
+    }
+
     static func globalLines(_ globals: InspectGlobals) -> [String] {
-        [
+        let perHost = globals.tcpMaxIncompletePerHost.value
+        return [
             "Session audit trail is " + (globals.auditTrail.value ? "enabled" : "disabled"),
             "Session alert is " + (globals.alert.value ? "enabled" : "disabled"),
-            "one-minute (sampling period) thresholds are [\(globals.oneMinuteLow.value):\(globals.oneMinuteHigh.value)] connections",
-            "max-incomplete sessions thresholds are [\(globals.maxIncompleteLow.value):\(globals.maxIncompleteHigh.value)]",
-            "max-incomplete tcp connections per host is \(globals.tcpMaxIncompletePerHost.value). Block-time \(globals.tcpBlockTime.value) minute.",
+            "one-minute (sampling period) thresholds are \(pair(globals.oneMinuteLow.value, globals.oneMinuteHigh.value)) connections",
+            "max-incomplete sessions thresholds are \(pair(globals.maxIncompleteLow.value, globals.maxIncompleteHigh.value))",
+            "max-incomplete tcp connections per host is \(perHost == InspectDefaults.unlimitedValue ? "unlimited" : "\(perHost)"). Block-time \(globals.tcpBlockTime.value) minute.",
             "tcp synwait-time is \(globals.tcpSynwaitTime.value) sec -- tcp finwait-time is \(globals.tcpFinwaitTime.value) sec",
             "tcp idle-time is \(globals.tcpIdleTime.value) sec -- udp idle-time is \(globals.udpIdleTime.value) sec",
             "dns-timeout is \(globals.dnsTimeout.value) sec",

@@ -17,6 +17,10 @@ struct InspectionSetup {
     var timestamps: TimestampFormat = .datetime(msec: true, localtime: false, showTimezone: false, year: false)
     /// Inside local → inside global (static NAT), to show the outside's view of a session.
     var natAliases: [IPAddress: IPAddress] = [:]
+    /// Inside local endpoint → global endpoint (port forwards: `static tcp L 25 G|interface IF 25`).
+    var portAliases: [Endpoint: Endpoint] = [:]
+    /// The interface map the setup was made with (IOS name → Linux name).
+    var interfaces: [InterfaceMapping] = []
     var configuration: IOSConfiguration?
     /// Interfaces with an smtp/esmtp inspection rule applied.
     var inspectedInterfaces = 0
@@ -51,11 +55,13 @@ struct InspectionSetup {
             throw SetupError("the configuration has no `ip inspect name NAME smtp|esmtp` rule: nothing to inspect")
         }
         var setup = InspectionSetup(rules: rules, configuration: config)
+        setup.interfaces = interfaces
         for attachment in config.inspectionAttachments {
             guard let binding = bindings[attachment.rule.name] else { continue }
             setup.inspectedInterfaces += 1
             let ios = attachment.interface.name
-            guard let linux = interfaces.first(where: { $0.iosName == ios })?.linuxName else { continue }
+            let mapping = interfaces.first { config.interface(named: $0.iosName)?.name == ios }
+            guard let linux = mapping?.linuxName else { continue }
             if attachment.direction == .in { setup.inbound[linux] = binding } else { setup.outbound[linux] = binding }
         }
         let globals = config.inspect
@@ -73,7 +79,31 @@ struct InspectionSetup {
                 setup.natAliases[.v4(local)] = .v4(global)
             }
         }
+        setup.portAliases = portAliases(config, interfaces: interfaces)
         return setup
+    }
+
+    /// Port forwards: the local endpoint and the global one the outside connects to. For
+    /// `… interface IF GPORT` the global address is the Linux interface's own (a dialer's
+    /// negotiated address), read when the setup is made.
+    static func portAliases(_ config: IOSConfiguration, interfaces: [InterfaceMapping]) -> [Endpoint: Endpoint] {
+        var aliases: [Endpoint: Endpoint] = [:]
+        let host = config.staticPortNAT.contains { if case .interface = $0.global { true } else { false } }
+            ? HostInterfaces.addresses() : []
+        for nat in config.staticPortNAT {
+            guard let local = PacketWire.IPv4Address(nat.local.description) else { continue }
+            var global: IOSConfig.IPv4Address?
+            switch nat.global {
+            case .address(let address): global = address
+            case .interface(let name):
+                let ios = config.interface(named: name)
+                let linux = interfaces.first { config.interface(named: $0.iosName)?.name == ios?.name }?.linuxName
+                global = ios?.address?.address ?? host.first { $0.interface == linux }?.address
+            }
+            guard let global, let wire = PacketWire.IPv4Address(global.description) else { continue }
+            aliases[Endpoint(.v4(local), nat.localPort)] = Endpoint(.v4(wire), nat.globalPort)
+        }
+        return aliases
     }
 
     /// The rule for a session whose first packet came in on `inInterface` and leaves through
@@ -86,7 +116,7 @@ struct InspectionSetup {
 
     /// The outside's view of an endpoint behind static NAT, for `show … sessions detail`.
     func alias(_ endpoint: Endpoint) -> Endpoint? {
-        natAliases[endpoint.address].map { Endpoint($0, endpoint.port) }
+        portAliases[endpoint] ?? natAliases[endpoint.address].map { Endpoint($0, endpoint.port) }
     }
 }
 

@@ -30,13 +30,15 @@ struct PolicyOptions: ParsableArguments {
         if let maxData, maxData < 0 { throw ValidationError("--max-data must not be negative") }
     }
 
-    /// The setup: from the configuration (errors printed, exit 2) or the built-in default.
-    func makeSetup(interfaces: [InterfaceMapping]) throws -> InspectionSetup {
+    /// The setup: from the configuration (errors printed, exit 2) or the built-in default. The
+    /// interface map is resolved against the configuration (`--interface auto`).
+    func makeSetup(interfaces options: InterfaceOptions?) throws -> InspectionSetup {
         guard let config else {
             return InspectionSetup.builtIn(kind: policy ?? .esmtp, maxData: maxData ?? 20_000_000,
                                            allowSTARTTLS: allowStarttls, maskBanner: maskBanner)
         }
         let parsed = try ConfigLoading.load(config)
+        let interfaces = try options?.interfaces(for: parsed.configuration) ?? []
         do {
             return try InspectionSetup.from(parsed.configuration, interfaces: interfaces,
                                             allowSTARTTLS: allowStarttls, maskBanner: maskBanner)

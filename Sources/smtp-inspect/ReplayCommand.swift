@@ -44,7 +44,7 @@ struct ReplayCommand: ParsableCommand {
     }
 
     func run() throws {
-        let setup = try policyOptions.makeSetup(interfaces: [])
+        let setup = try policyOptions.makeSetup(interfaces: nil)
         let chosen = try chooseRule(setup)
         var timestamps = setup.timestamps
         if case .uptime = timestamps { timestamps = .datetime(msec: true, localtime: false, showTimezone: false, year: false) }

@@ -14,7 +14,9 @@ struct RulesCommand: ParsableCommand {
             NAT global addresses on the outside interface). scripts/setup-iptables.sh does all \
             of it, idempotently, and undoes it.
 
-            Every interface that has an access list, an inspection or NAT needs --interface.
+            Every interface that has an access list, an inspection or NAT needs --interface; \
+            `--interface auto` maps each interface whose `ip address` this box has to the Linux \
+            interface that has it (the header shows the map).
 
             Exit status: 0 printed; 2 the configuration is invalid or the rules cannot be made \
             (e.g. an interface without a Linux name: the message names the flag to add); 64 the \
@@ -37,8 +39,8 @@ struct RulesCommand: ParsableCommand {
     func run() throws {
         let parsed = try ConfigLoading.load(config)
         let options = RuleOptions(
-            interfaces: datapath.interfaces, queue: datapath.queueTarget, queueBypass: queueBypass,
-            sourceName: ConfigLoading.displayName(config))
+            interfaces: try datapath.interfaces(for: parsed.configuration), queue: datapath.queueTarget,
+            queueBypass: queueBypass, sourceName: ConfigLoading.displayName(config), mapNote: datapath.mapNote)
         switch IptablesRules.generate(parsed.configuration, options: options) {
         case .success(let rules):
             print(rules.text, terminator: "")
@@ -50,17 +52,17 @@ struct RulesCommand: ParsableCommand {
     }
 }
 
-/// `--interface IOSNAME=LINUXNAME …` and `--queue N | --queues A-B`: which Linux interfaces play
-/// the configuration's interfaces and where inspected packets are queued. Shared by the
+/// `--interface IOSNAME=LINUXNAME … | auto` and `--queue N | --queues A-B`: which Linux interfaces
+/// play the configuration's interfaces and where inspected packets are queued. Shared by the
 /// subcommands that need the datapath (`rules`, and `run` through `@OptionGroup`).
 struct DatapathOptions: ParsableArguments {
-    @Option(
-        name: .customLong("interface"),
-        help: ArgumentHelp(
-            "Which Linux interface plays an IOS interface, e.g. Ethernet2/0=ext0 (repeat for each).",
-            valueName: "ios-name=linux-name"),
-        transform: DatapathOptions.mapping)
-    var interfaces: [InterfaceMapping] = []
+    @OptionGroup var interfaceOptions: InterfaceOptions
+
+    func interfaces(for configuration: IOSConfiguration) throws -> [InterfaceMapping] {
+        try interfaceOptions.interfaces(for: configuration)
+    }
+
+    var mapNote: String? { interfaceOptions.mapNote }
 
     @Option(
         help: ArgumentHelp("The NFQUEUE number for inspected sessions (default 0).", valueName: "n"),
@@ -95,6 +97,55 @@ struct DatapathOptions: ParsableArguments {
     @Sendable static func queueNumber(_ argument: String) throws -> UInt16 {
         if case .number(let queue) = NFQueueTarget(argument: argument) { return queue }
         throw ValidationError("expected a queue number 0-65535; for a range use --queues FIRST-LAST")
+    }
+
+}
+
+/// One `--interface` argument.
+enum InterfaceArgument: Equatable {
+    case auto
+    case mapping(InterfaceMapping)
+}
+
+/// `--interface IOSNAME=LINUXNAME … | auto`: which Linux interfaces play the configuration's
+/// interfaces (`rules`, `run`, `check`).
+struct InterfaceOptions: ParsableArguments {
+    @Option(
+        name: .customLong("interface"),
+        help: ArgumentHelp(
+            "Which Linux interface plays an IOS interface, e.g. Ethernet2/0=ext0 (repeat for each); "
+                + "`auto`: every other interface by the address it has on this box.",
+            valueName: "ios-name=linux-name|auto"),
+        transform: InterfaceOptions.interfaceArgument)
+    var interfaceArguments: [InterfaceArgument] = []
+
+    /// `--interface auto` was given.
+    var automatic: Bool { interfaceArguments.contains(.auto) }
+
+    /// The pairs given explicitly.
+    var explicitInterfaces: [InterfaceMapping] {
+        interfaceArguments.compactMap { if case .mapping(let mapping) = $0 { mapping } else { nil } }
+    }
+
+    /// How the map was made, for the rules' header and `check`.
+    var mapNote: String? { automatic ? "--interface auto: by address" : nil }
+
+    /// The map for `configuration`: the explicit pairs and, with `auto`, the box's interfaces by
+    /// address. A name that maps nowhere is printed with the candidates (exit status 2).
+    func interfaces(for configuration: IOSConfiguration) throws -> [InterfaceMapping] {
+        let host = automatic ? HostInterfaces.addresses() : []
+        switch InterfaceMap.resolve(configuration, explicit: explicitInterfaces, automatic: automatic, host: host) {
+        case .success(let mappings): return mappings
+        case .failure(let failure):
+            for error in failure.errors { standardError(error.description) }
+            standardError("smtp-inspect: the interface map is incomplete; nothing was printed")
+            throw ConfigLoading.configurationError
+        }
+    }
+
+    @Sendable static func interfaceArgument(_ argument: String) throws -> InterfaceArgument {
+        if argument == "auto" { return .auto }
+        return .mapping(try mapping(argument))
     }
 
     @Sendable static func mapping(_ argument: String) throws -> InterfaceMapping {

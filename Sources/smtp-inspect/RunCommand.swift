@@ -60,7 +60,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let setup = try policyOptions.makeSetup(interfaces: datapath.interfaces)
+        let setup = try policyOptions.makeSetup(interfaces: datapath.interfaceOptions)
         let log = AlertLog(timestamps: setup.timestamps)
         // Whatever happens from here on, what was handed to the log is written before exit (for
         // at most 2 s: a stderr nobody reads must not keep the daemon from stopping).
@@ -96,7 +96,7 @@ struct RunCommand: ParsableCommand {
             }
         }
         let daemon = Daemon(workers: workers, setupBox: setupBox, requests: requests, log: log, origin: origin,
-                            configPath: policyOptions.config, interfaces: datapath.interfaces,
+                            configPath: policyOptions.config, interfaces: setup.interfaces,
                             allowSTARTTLS: policyOptions.allowStarttls, maskBanner: policyOptions.maskBanner)
         try TerminationSignals.install(stopping: workers.map(\.stopHandle))
         // SIGHUP reloads; SIGPIPE is ignored: a control client that hangs up before its answer,

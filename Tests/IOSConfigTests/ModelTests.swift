@@ -16,7 +16,7 @@ import Testing
         #expect(model.inspectionRule(named: "OUT-IN")?.smtp?.kind == .smtp)
         #expect(model.interfaces.map(\.name) == ["Ethernet2/0", "Serial2/0", "Ethernet2/1"])
         let outside = try #require(model.interface(named: "ethernet2/0"))
-        #expect(outside.accessGroupIn?.value == 101)
+        #expect(outside.accessGroupIn?.value == "101")
         #expect(outside.inspectIn?.value == "OUT-IN")
         #expect(outside.nat?.value == .outside)
         #expect(outside.address?.address == IPv4Address(172, 22, 1, 16))
@@ -131,7 +131,7 @@ import Testing
             """)
         let interface = try #require(model.interface(named: "Ethernet0"))
         #expect(interface.address?.address == IPv4Address(10, 0, 0, 1))
-        #expect(interface.accessGroupIn?.value == 101)
+        #expect(interface.accessGroupIn?.value == "101")
         #expect(model.inspectionRule(named: "X") != nil)
         #expect(model.routes.count == 1)
     }

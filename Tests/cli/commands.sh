@@ -77,6 +77,33 @@ expect 0 "rules --queues --queue-bypass" "$BIN" rules --config "$SEED" "${MAP[@]
 grep -q -- '-j NFQUEUE --queue-balance 2:5 --queue-bypass$' "$TMP/out" || fail "no NFQUEUE --queue-balance 2:5 --queue-bypass rule"
 ok "rules --queues 2-5 --queue-bypass: NFQUEUE --queue-balance 2:5 --queue-bypass"
 
+expect 0 "check --interface" "$BIN" check --config "$SEED" "${MAP[@]}"
+sed -n 3p "$TMP/out" | grep -qxF '# interfaces: Ethernet2/0=ext0 Ethernet2/1=int0' || fail "check --interface: no map line: $(sed -n 3p "$TMP/out")"
+ok "check --config seed --interface …: the map checked and printed in the header"
+
+expect 2 "--interface auto, addresses not on this box" "$BIN" rules --config "$SEED" --interface auto
+says "--interface auto" "--interface auto: interface Ethernet2/0 (ip address 172.22.1.16/24) maps to no Linux interface"
+says "--interface auto" "candidates: "
+says "--interface auto" "give --interface Ethernet2/0=LINUXNAME"
+[[ ! -s "$TMP/out" ]] || fail "rules --interface auto printed rules although the map is incomplete"
+expect 0 "--interface auto with the pairs given" "$BIN" rules --config "$SEED" --interface auto --interface e2/0=ext0 --interface Ethernet2/1=int0
+grep -q '^# interfaces: Ethernet2/0=ext0 Ethernet2/1=int0 (--interface auto: by address);' "$TMP/out" || fail "no map line with auto"
+ok "--interface auto: a name that maps nowhere is exit 2 with the candidates; explicit pairs (short names too) win"
+
+for corpus in "$ROOT"/Tests/configs/corpus/*.cfg; do
+    expect 0 "check $(basename "$corpus")" "$BIN" check --config "$corpus"
+    same "check $(basename "$corpus")" "${corpus%.cfg}.check.txt"
+done
+ok "check of every corpus configuration equals its golden (Tests/configs/corpus)"
+
+printf 'hostname ok\n! a note with a NUL: \000 and an escape \033[1m\nip inspect name M esmtp\ninterface E0\n ip inspect M in\n' >"$TMP/nul.cfg"
+expect 0 "control characters in a comment" "$BIN" rules --config "$TMP/nul.cfg" --interface E0=e0
+! LC_ALL=C grep -q "$(printf '[\001-\010\016-\037]')" "$TMP/out" || fail "a control character reached the rules"
+printf 'hostname o\000k\n' >"$TMP/nulhost.cfg"
+expect 2 "control character in an applied line" "$BIN" check --config "$TMP/nulhost.cfg"
+says "control character" "nulhost.cfg:1:11: error: control character in a line smtp-inspect applies"
+ok "control characters: in a comment, never in the rules; in an applied line, exit 2 located"
+
 # --- errors: configuration (2), runtime (1), usage (64)
 expect 2 "rules without --interface" "$BIN" rules --config "$SEED"
 says "rules without --interface" "add --interface Ethernet2/0=LINUXNAME"
