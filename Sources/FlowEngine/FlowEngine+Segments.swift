@@ -39,6 +39,7 @@ extension FlowEngine {
             return .drop
         }
         if ahead > 0 {
+            if flows[i][d].finSeen { return afterFIN(&packet, &bytes, keeping: 0) }
             statistics.outOfOrder += 1
             return hold(i, d, &packet, &bytes, context, at: now, into: &out)
         }
@@ -62,12 +63,22 @@ extension FlowEngine {
         if old == length {
             return rewritten ? .acceptModified(length: packet.totalLength) : .accept
         }
+        if flows[i][d].finSeen { return afterFIN(&packet, &bytes, keeping: old) }
         if d == .fromInitiator && isAwaitingReply(i) {
             // Earlier bytes wait for a reply; these wait behind them.
             if old == 0 { return hold(i, d, &packet, &bytes, context, at: now, into: &out) }
             return .acceptModified(length: packet.truncatePayload(at: old, in: &bytes))
         }
         return inspect(i, d, &packet, &bytes, from: old, rewritten: rewritten, mode: mode, context, at: now, into: &out)
+    }
+
+    /// Bytes after the sender's FIN: the peer's TCP never reads them (RFC 9293 §3.10.7.4: a FIN
+    /// ends what it delivers), so they must not be judged either: a "reply" there would change
+    /// the session's mode while the server said nothing. Passes the first `keeping` bytes (the
+    /// released ones, rewritten), drops the packet when there are none.
+    private mutating func afterFIN(_ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>, keeping: Int) -> PacketVerdict {
+        statistics.dataAfterFIN += 1
+        return keeping == 0 ? .drop : .acceptModified(length: packet.truncatePayload(at: keeping, in: &bytes))
     }
 
     /// Whether the core waits for the reply to DATA or AUTH: client bytes after it mean what the

@@ -52,6 +52,8 @@ public struct FlowStatistics: Equatable, Sendable {
     public var unvouchedRemoved: UInt64 = 0
     /// Segments too far beyond the stream to be in any receive window: dropped.
     public var outOfWindow: UInt64 = 0
+    /// Segments with bytes after their sender's FIN (no TCP reads them): those bytes dropped.
+    public var dataAfterFIN: UInt64 = 0
     /// Alerts a session could not print because it had used its share (summarised).
     public var alertsSuppressed: UInt64 = 0
     // Bounds that said no (DESIGN.md invariant 6).
@@ -117,6 +119,7 @@ public struct FlowStatistics: Equatable, Sendable {
         lhs.fastOpenRemoved += rhs.fastOpenRemoved; lhs.resetsIgnored += rhs.resetsIgnored
         lhs.synOnEstablished += rhs.synOnEstablished; lhs.synRefused += rhs.synRefused; lhs.ackRefused += rhs.ackRefused
         lhs.unvouchedRemoved += rhs.unvouchedRemoved; lhs.outOfWindow += rhs.outOfWindow
+        lhs.dataAfterFIN += rhs.dataAfterFIN
         lhs.alertsSuppressed += rhs.alertsSuppressed
         lhs.sessionsCreated += rhs.sessionsCreated; lhs.teardowns += rhs.teardowns
         lhs.established += rhs.established; lhs.halfOpen += rhs.halfOpen; lhs.closing += rhs.closing

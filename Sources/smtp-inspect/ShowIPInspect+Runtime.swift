@@ -55,7 +55,8 @@ extension ShowIPInspect {
             Limits refused: session table \(s.tableFull), hold \(s.holdRefused), hold expired \(s.holdExpired), \
             retain \(s.retainRefused); late data after an RST dropped \(s.lateAfterReset)
             Checks dropped: bad checksum \(s.badChecksum), IP fragment \(s.fragments), wrong interface \
-            \(s.wrongInterface), SYN refused \(s.synRefused), ACK refused \(s.ackRefused), out of window \(s.outOfWindow)
+            \(s.wrongInterface), SYN refused \(s.synRefused), ACK refused \(s.ackRefused), out of window \(s.outOfWindow), \
+            data after FIN \(s.dataAfterFIN)
             Normalised: URG cleared \(s.urgentCleared), SYN data stripped \(s.synDataStripped), Fast Open \
             removed \(s.fastOpenRemoved), unvouched bytes removed \(s.unvouchedRemoved); RSTs ignored \
             \(s.resetsIgnored), SYNs on established sessions \(s.synOnEstablished); alerts suppressed \(s.alertsSuppressed)

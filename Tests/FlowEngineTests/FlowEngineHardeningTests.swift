@@ -204,6 +204,26 @@ struct FlowEngineRSTAndSYNTests {
         #expect(net.serverText.hasSuffix("xxx\r\nNOOP\r\n"))  // the session goes on
     }
 
+    @Test("Bytes after a side's FIN are never judged: a 'reply' there changes no mode")
+    func nothingAfterFIN() {
+        var net = Network()
+        net.open()
+        net.client("MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n")
+        net.server("250 Ok\r\n250 Ok\r\n")
+        net.send(fromClient: false, flags: [.fin, .ack], sequence: net.serverNext, payload: [])
+        // After its FIN, "354" from the server's side: the client's TCP would never read it.
+        net.send(fromClient: false, flags: [.ack, .psh], sequence: net.serverNext + 1, payload: Array("354 go\r\n".utf8))
+        #expect(net.verdicts.last == .drop)
+        #expect(net.engine.statistics.dataAfterFIN == 1)
+        #expect(net.engine.sessions().first?.smtpMode == "awaiting DATA reply")
+        // A retransmission of released bytes with new ones after the FIN keeps only the old ones.
+        let old = Array("250 Ok\r\n".utf8)
+        net.send(fromClient: false, flags: [.ack, .psh], sequence: net.serverNext - old.count,
+                 payload: old + Array("354 go\r\n".utf8))
+        #expect(net.lastForwarded?.packet.payloadLength == old.count)
+        #expect(net.engine.statistics.dataAfterFIN == 2)
+    }
+
     @Test("A segment a window's worth beyond the stream is dropped, not held")
     func farBeyond() {
         var net = Network()
