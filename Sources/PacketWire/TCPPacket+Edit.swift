@@ -53,15 +53,7 @@ extension TCPPacket {
         precondition(bytes.count >= totalLength, "not the bytes this packet was parsed from")
         guard offset < payloadLength else { return totalLength }
         let newLength = payloadOffset + offset
-        switch network {
-        case .v4(var ip):
-            ip.setTotalLength(newLength, in: &bytes)
-            ip.recomputeChecksum(in: &bytes)
-            network = .v4(ip)
-        case .v6(var ip):
-            ip.setPayloadLength(newLength - IPv6Header.fixedLength, in: &bytes)
-            network = .v6(ip)
-        }
+        shorten(to: newLength, in: &bytes)
         if tcp.flags.contains(.fin) {
             tcp.flags.remove(.fin)
             let flagsByte = tcpOffset + TCPHeader.Field.dataOffsetAndFlags + 1
@@ -83,6 +75,19 @@ extension TCPPacket {
         let start = payloadOffset, kept = payloadLength - count
         for k in 0..<kept { bytes[start + k] = bytes[start + count + k] }
         let newLength = totalLength - count
+        shorten(to: newLength, in: &bytes)
+        tcp.sequenceNumber = tcp.sequenceNumber + count
+        let field = tcpOffset + TCPHeader.Field.sequenceNumber
+        let raw = tcp.sequenceNumber.rawValue
+        bytes.setBE16(UInt16(truncatingIfNeeded: raw >> 16), at: field)
+        bytes.setBE16(UInt16(truncatingIfNeeded: raw), at: field + 2)
+        recomputeTCPChecksum(in: &bytes)
+        return newLength
+    }
+
+    /// Sets the IPv4 total length (and header checksum) or the IPv6 payload length for a packet
+    /// of `newLength` bytes, and makes `self` describe it. The TCP checksum is the caller's.
+    private mutating func shorten(to newLength: Int, in bytes: inout MutableSpan<UInt8>) {
         switch network {
         case .v4(var ip):
             ip.setTotalLength(newLength, in: &bytes)
@@ -92,13 +97,6 @@ extension TCPPacket {
             ip.setPayloadLength(newLength - IPv6Header.fixedLength, in: &bytes)
             network = .v6(ip)
         }
-        tcp.sequenceNumber = tcp.sequenceNumber + count
-        let field = tcpOffset + TCPHeader.Field.sequenceNumber
-        let raw = tcp.sequenceNumber.rawValue
-        bytes.setBE16(UInt16(truncatingIfNeeded: raw >> 16), at: field)
-        bytes.setBE16(UInt16(truncatingIfNeeded: raw), at: field + 2)
-        recomputeTCPChecksum(in: &bytes)
-        return newLength
     }
 
     /// Payload-relative `range` as packet offsets, after checking it lies in the payload.
