@@ -3,8 +3,9 @@ import IOSConfig
 import Testing
 
 /// The configuration corpus under Tests/configs/corpus (how each file was made: its README):
-/// every file passes `check`, and its `check` listing and `rules` output equal the goldens beside
-/// it (regenerate with UPDATE_GOLDEN=1 and review the diff). `Tests/e2e/real-configs.sh` loads
+/// every file passes `check`, and its `check` listing and `rules` output (IPv4 in `NAME.rules.txt`,
+/// IPv6 in `NAME.rules6.txt`) equal the goldens beside it (regenerate with UPDATE_GOLDEN=1 and
+/// review the diff). `Tests/e2e/real-configs.sh` loads
 /// every rule set into a throwaway network namespace.
 @Suite struct CorpusTests {
     static let directory = "Tests/configs/corpus"
@@ -48,14 +49,14 @@ import Testing
         }
     }
 
-    static func rules(_ name: String) throws -> GeneratedRules {
+    static func rules(_ name: String, family: AddressFamily = .ipv4) throws -> GeneratedRules {
         let configuration = try parsed(name).configuration
         let map = try map(name)
         let mappings = try InterfaceMap.resolve(configuration, explicit: map.explicit, automatic: map.automatic,
                                                 host: map.host).get()
         let options = RuleOptions(interfaces: mappings, sourceName: "\(name).cfg",
                                   mapNote: map.automatic ? "--interface auto: by address" : nil)
-        return try IptablesRules.generate(configuration, options: options).get()
+        return try IptablesRules.generate(configuration, options: options, family: family).get()
     }
 
     @Test func theCorpusHasTheStylesTheIssueAsksFor() {
@@ -70,6 +71,19 @@ import Testing
     @Test(arguments: names)
     func rulesGolden(_ name: String) throws {
         try expectGolden(try CorpusTests.rules(name).text, path: "\(CorpusTests.directory)/\(name).rules.txt")
+    }
+
+    @Test(arguments: names)
+    func ipv6RulesGolden(_ name: String) throws {
+        try expectGolden(try CorpusTests.rules(name, family: .ipv6).text, path: "\(CorpusTests.directory)/\(name).rules6.txt")
+    }
+
+    /// Dual-stack configurations are part of the corpus: some say IPv6 for themselves, some only
+    /// IPv4 (their IPv6 SMTP is inspected all the same).
+    @Test func theCorpusHasDualStackConfigurations() throws {
+        let models = try CorpusTests.names.map { try CorpusTests.parsed($0).configuration }
+        #expect(models.filter { !$0.ipv6InspectionRules.isEmpty && !$0.ipv6AccessLists.isEmpty }.count >= 2)
+        #expect(models.contains { $0.ipv6InspectionRules.isEmpty && $0.smtpAttachments.contains { $0.family == .ipv6 } })
     }
 
     /// What smtp-inspect reads of each configuration prints back as IOS text that reads the same.
