@@ -172,6 +172,8 @@ extension ConfigParser {
 
     /// `no ipv6 address|enable|traffic-filter|inspect …` under an interface.
     mutating func negatedIPv6InterfaceCommand(_ cursor: inout TokenCursor, words: [String], index: Int) throws(Diagnostic) -> Disposition? {
+        // `no ipv6 access-list A`, `no ipv6 inspect name …` typed in an interface are global.
+        guard ConfigParser.isIPv6InterfaceCommand(Array(words.dropFirst())) || words.count == 3 && words[2] == "inspect" else { return nil }
         var interface = model.interfaces[index]
         let direction: Direction? = words.last == "in" ? .in : words.last == "out" ? .out : nil
         switch (words[2], direction) {
