@@ -155,7 +155,8 @@ struct InterfaceOptions: ParsableArguments {
     /// address. A name that maps nowhere is printed with the candidates (exit status 2).
     func interfaces(for configuration: IOSConfiguration) throws -> [InterfaceMapping] {
         let host = automatic ? HostInterfaces.addresses() : []
-        switch InterfaceMap.resolve(configuration, explicit: explicitInterfaces, automatic: automatic, host: host) {
+        let host6 = automatic ? HostInterfaces.addresses6() : []
+        switch InterfaceMap.resolve(configuration, explicit: explicitInterfaces, automatic: automatic, host: host, host6: host6) {
         case .success(let mappings): return mappings
         case .failure(let failure):
             for error in failure.errors { standardError(error.description) }

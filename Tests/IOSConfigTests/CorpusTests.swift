@@ -18,12 +18,13 @@ import Testing
     }()
 
     /// `NAME.map`: `IOSNAME=LINUXNAME` or `auto` per line, and for `auto` the addresses the
-    /// box is assumed to have (`host ext0 172.22.1.16/24`).
-    static func map(_ name: String) throws -> (explicit: [InterfaceMapping], automatic: Bool, host: [HostAddress]) {
+    /// box is assumed to have (`host ext0 172.22.1.16/24`, `host6 wan0 2001:db8::2/64`).
+    static func map(_ name: String) throws -> (explicit: [InterfaceMapping], automatic: Bool, host: [HostAddress], host6: [HostAddress6]) {
         let text = try Repository.read("\(directory)/\(name).map")
         var explicit: [InterfaceMapping] = []
         var automatic = false
         var host: [HostAddress] = []
+        var host6: [HostAddress6] = []
         for line in text.split(separator: "\n").map(String.init) where !line.isEmpty {
             let words = line.split(separator: " ").map(String.init)
             if words == ["auto"] {
@@ -32,11 +33,15 @@ import Testing
                 let parts = words[2].split(separator: "/")
                 let address = try #require(IPv4Address(parsing: parts[0]))
                 host.append(HostAddress(interface: words[1], address: address, prefixLength: Int(parts[1]) ?? 32))
+            } else if words.count == 3, words[0] == "host6" {
+                let parts = words[2].split(separator: "/")
+                let address = try #require(IPv6Address(parsing: parts[0]))
+                host6.append(HostAddress6(interface: words[1], address: address, prefixLength: Int(parts[1]) ?? 128))
             } else {
                 explicit.append(try #require(InterfaceMapping(argument: line), "\(name).map: \(line)"))
             }
         }
-        return (explicit, automatic, host)
+        return (explicit, automatic, host, host6)
     }
 
     static func parsed(_ name: String) throws -> ParsedConfiguration {
@@ -53,7 +58,7 @@ import Testing
         let configuration = try parsed(name).configuration
         let map = try map(name)
         let mappings = try InterfaceMap.resolve(configuration, explicit: map.explicit, automatic: map.automatic,
-                                                host: map.host).get()
+                                                host: map.host, host6: map.host6).get()
         let options = RuleOptions(interfaces: mappings, sourceName: "\(name).cfg",
                                   mapNote: map.automatic ? "--interface auto: by address" : nil)
         return try IptablesRules.generate(configuration, options: options, family: family).get()

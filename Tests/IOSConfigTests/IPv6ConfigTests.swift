@@ -252,4 +252,25 @@ import Testing
             """).configuration
         #expect(model.ipv6AccessList(named: "V6")?.entries.count == 1)
     }
+
+    /// `--interface auto` maps an IPv6-only interface by its IPv6 address (never by a link-local
+    /// one, which every interface has), and says its addresses when it maps nowhere.
+    @Test func autoMapsByIPv6Addresses() throws {
+        let model = try IPv6ConfigTests.parse("""
+            ipv6 inspect name V6 esmtp
+            interface Tunnel0
+             ipv6 address 2001:DB8:FFFF::2/64
+             ipv6 address FE80::2 link-local
+             ipv6 inspect V6 in
+            """).configuration
+        let host6 = [HostAddress6(interface: "sit1", address: try #require(IPv6Address(parsing: "2001:db8:ffff::2")), prefixLength: 64),
+                     HostAddress6(interface: "eth0", address: try #require(IPv6Address(parsing: "fe80::2")), prefixLength: 64)]
+        let mapped = try InterfaceMap.resolve(model, explicit: [], automatic: true, host: [], host6: host6).get()
+        #expect(mapped == [try #require(InterfaceMapping(argument: "Tunnel0=sit1"))])
+        guard case .failure(let failure) = InterfaceMap.resolve(model, explicit: [], automatic: true, host: [], host6: [host6[1]]) else {
+            Issue.record("mapped by a link-local address")
+            return
+        }
+        #expect(failure.errors.first?.message == "--interface auto: interface Tunnel0 (no ip address; ipv6 address 2001:db8:ffff::2/64) maps to no Linux interface")
+    }
 }

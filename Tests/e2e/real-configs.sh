@@ -51,7 +51,7 @@ dt_binary
 map_args() {
     local line
     while IFS= read -r line; do
-        [[ -z "$line" || "$line" == host\ * ]] && continue
+        [[ -z "$line" || "$line" == host\ * || "$line" == host6\ * ]] && continue
         printf -- '--interface\n%s\n' "$line"
     done <"$CORPUS/$1.map"
 }
@@ -68,10 +68,13 @@ set -u
 bin=$1 cfg=$2 map=$3 golden=$4 out=$5; shift 5
 n=0
 while read -r word dev cidr; do
-    [[ "$word" == host && "$dev" != lo ]] || continue
-    n=$((n + 1))
-    ip link add "$dev" type veth peer name "sipeer$n" && ip addr add "$cidr" dev "$dev" && ip link set "$dev" up ||
-        { echo "interface $dev"; exit 1; }
+    [[ ("$word" == host || "$word" == host6) && "$dev" != lo ]] || continue
+    if ! ip link show dev "$dev" >/dev/null 2>&1; then
+        n=$((n + 1))
+        ip link add "$dev" type veth peer name "sipeer$n" && ip link set "$dev" up || { echo "interface $dev"; exit 1; }
+    fi
+    if [[ "$word" == host6 ]]; then ip -6 addr add "$cidr" dev "$dev" nodad; else ip addr add "$cidr" dev "$dev"; fi ||
+        { echo "address $cidr on $dev"; exit 1; }
 done <"$map"
 n=0
 for family in ipv4 ipv6; do
