@@ -462,6 +462,8 @@ do_apply() {
     read_installed
     refuse_foreign
     for f in "${FAMILIES[@]}"; do read_setup "${RULES[$f]}"; done
+    # Modules first (never unloaded: harmless): a module's sysctls exist only once it is loaded.
+    for name in "${MODULES[@]}"; do load_module "$name"; done
     plan_setup
     for f in "${FAMILIES[@]}"; do
         build_restore "$f" "$TMP/apply.$f"
@@ -474,7 +476,6 @@ do_apply() {
     done
 
     APPLIED=0
-    for name in "${MODULES[@]}"; do load_module "$name"; done
     for entry in "${TO_SET[@]}"; do
         name=${entry%%=*} value=${entry#*=}
         UNDO+=("sysctl -qw '$name=$(sysctl -n "$name")'")

@@ -135,6 +135,8 @@ extension RuleGenerator {
                 let plan = configuration.plan(inspection, family: family)
                 let fragmentSysctl = InspectionPlan.fragmentSysctl(family)
                 if let seconds = plan.fragmentTimeout, !setup.contains(where: { $0.description.hasPrefix("sysctl \(fragmentSysctl)=") }) {
+                    // conntrack's IPv6 reassembly (and its sysctl) comes with nf_defrag_ipv6.
+                    if family == .ipv6 { setup.append(.module("nf_defrag_ipv6")) }
                     setup.append(.sysctl(name: fragmentSysctl, value: "\(seconds)"))
                 }
                 let comment = "\(entry.interface.name): \(entry.attachment.ruleFamily.keyword) inspect \(entry.rule.name) \(entry.direction.rawValue), \(inspection.kind.rawValue)"

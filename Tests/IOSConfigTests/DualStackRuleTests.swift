@@ -191,6 +191,11 @@ import Testing
         let parsed = try IOSConfigParser.parse("ipv6 inspect name V6 pptp\n", fileName: "p.cfg").get()
         #expect(parsed.warnings.contains { $0.summary.contains("IPv4 only") })
         #expect(try DualStackRuleTests.rules(model, ["E0=e0"], family: .ipv4).setup == [.sysctl(name: "net.ipv4.ip_forward", value: "1")])
+        // `fragment … timeout` for IPv6 is conntrack's IPv6 reassembly timeout, which comes with nf_defrag_ipv6.
+        let fragments = try DualStackRuleTests.model("ipv6 inspect name V6 fragment maximum 256 timeout 3\nipv6 inspect name V6 tcp\ninterface E0\n ipv6 inspect V6 in\n")
+        #expect(try DualStackRuleTests.rules(fragments, ["E0=e0"]).setup == [
+            .module("nf_defrag_ipv6"), .sysctl(name: "net.netfilter.nf_conntrack_frag6_timeout", value: "3"),
+        ])
     }
 
     /// Both families need the same map: an interface with only IPv6 rules needs its Linux name,
