@@ -28,9 +28,12 @@
 #    5. remove: iptables-save and ip6tables-save read as before apply.
 # B. the seed (it speaks of IPv4 only): check warns that IPv6 SMTP through Ethernet2/0 is
 #    inspected with OUT-IN's smtp; applied, IPv6 mail with EXPN is masked, alerted, delivered
-#    byte-identical and listed in sessions detail; with the daemon stopped (no bypass) an IPv6
-#    SMTP connection gets nowhere: the SYN meets the NFQUEUE rule and no packet of it reaches the
-#    server (a capture there), so no IPv6 byte reaches Postfix uninspected.
+#    byte-identical and listed in sessions detail; the IPv4 suites' sessions over IPv6: pipelined
+#    commands with EXPN in their midst, a session typed one byte a segment, and a daemon killed
+#    (SIGKILL) and started again, which resets the IPv6 session it held and inspects a new one;
+#    with the daemon stopped (no bypass) an IPv6 SMTP connection gets nowhere: the SYN meets the
+#    NFQUEUE rule and no packet of it reaches the server (a capture there), so no IPv6 byte
+#    reaches Postfix uninspected.
 # C. one transaction: with an earlier set installed, an apply whose ip6tables-restore fails (an
 #    ip6tables-restore on PATH that passes --test and fails the load) leaves iptables-save and
 #    ip6tables-save exactly as they were, the earlier set's sysctls and addresses too.
@@ -282,6 +285,45 @@ verdict b-sessions-ipv6 "$([[ -n "$pb" ]] && grep -q "Inspection rule OUT-IN, SM
     "$(head -n 1 <<<"$sb" | sed 's/^ *//'); $(grep -o 'Inspection rule [^,]*' <<<"$sb")" "detail: $(tr '\n' '|' <<<"$CTL_OUT")"
 touch "$LAB_DIR/go-b"
 lab_kill "$hb" 5 >/dev/null 2>&1 || true
+
+# The IPv4 suites' sessions, over IPv6: pipelined commands, a session typed a byte at a time.
+mark=$(maillog_mark)
+out=$(lab_exec client timeout 30 "${DS[@]}" pipeline "$LAB_SERVER_IP6" --to b-pipe6@example.test 2>&1)
+chat=$(chat6 "$mark")
+line=$(masked_line "$chat" "EXPN root" || true)
+verdict b-ipv6-pipelined "$([[ "$out" == *"RESULT ok"* && -n "$line" ]] && ! grep -q EXPN <<<"$chat" &&
+        "${MAILCHECK[@]}" wait "$POSTFIX_MAILDIR" b-pipe6@example.test 1 15 >/dev/null && echo 1 || echo 0)" \
+    "MAIL RCPT EXPN RCPT DATA in one segment over IPv6: $(grep -o 'replies [^;]*' <<<"$out"); Postfix read \`$line\` in their midst; delivered" \
+    "client: $(tail -n 1 <<<"$out"); Postfix read $(tr '\n' '|' <<<"$chat")"
+mark=$(maillog_mark)
+out=$(lab_exec client timeout 60 "${DS[@]}" typed "$LAB_SERVER_IP6" --to b-typed6@example.test --expn 2>&1)
+chat=$(chat6 "$mark")
+line=$(masked_line "$chat" "EXPN root" || true)
+verdict b-ipv6-typed "$([[ "$out" == *"RESULT ok"* && -n "$line" ]] && grep -qx "MAIL FROM:<ds@client.test>" <<<"$chat" &&
+        "${MAILCHECK[@]}" wait "$POSTFIX_MAILDIR" b-typed6@example.test 1 15 >/dev/null && echo 1 || echo 0)" \
+    "typed one byte a segment over IPv6: $(grep -o '[0-9]* one-byte sends' <<<"$out"); legal lines passed whole, EXPN reached Postfix as \`$line\`; delivered" \
+    "client: $(tail -n 1 <<<"$out"); Postfix read $(tr '\n' '|' <<<"$chat")"
+
+# A daemon killed and started again: the IPv6 session it held is reset on its next packet (its
+# SMTP state died with the old process), and a new IPv6 session is inspected again.
+lab_spawn client "$LAB_DIR/hold-r.log" "${DS[@]}" hold "$LAB_SERVER_IP6" --go "$LAB_DIR/go-r" --after rcpt --to b-r@example.test
+hr=$LAB_LAST_PID
+lab_wait_until 15 grep -q '^HOLD' "$LAB_DIR/hold-r.log" || true
+pr=$(sed -n 's/^HOLD port=//p' "$LAB_DIR/hold-r.log")
+lab_kill "$DAEMON_PID" 2 KILL >/dev/null 2>&1 || true
+daemon_start || abort b-restart "the daemon did not start again"
+dmark=$(derr_mark)
+touch "$LAB_DIR/go-r"
+lab_wait_until 15 grep -q '^OUTCOME' "$LAB_DIR/hold-r.log" || true
+outcome=$(sed -n 's/^OUTCOME //p' "$LAB_DIR/hold-r.log")
+drop=$(derr_since "$dmark" | grep -m1 "DROP_PKT: Dropping tcp pkt \[$LAB_CLIENT_IP6\]:$pr => \[$LAB_SERVER_IP6\]:25" | msg)
+lab_kill "$hr" 5 >/dev/null 2>&1 || true
+mark=$(maillog_mark)
+out=$(lab_exec client timeout 30 "${DS[@]}" mail "$LAB_SERVER_IP6" --to b-after@example.test --size 2000 --expn 2>&1)
+line=$(masked_line "$(chat6 "$mark")" "EXPN root" || true)
+verdict b-ipv6-restart "$([[ -n "$pr" && ( "$outcome" == reset || "$outcome" == eof ) && -n "$drop" && "$out" == *"RESULT ok"* && -n "$line" ]] && echo 1 || echo 0)" \
+    "SIGKILL and start: the held IPv6 session (port $pr) got '$outcome' on its next command ($drop); a new one is inspected (\`$line\`)" \
+    "port '${pr:-none}', outcome '${outcome:-none}', alert '${drop:-none}', new session: $(tail -n 1 <<<"$out"), masked '${line:-none}'"
 
 lab_kill "$DAEMON_PID" 5 >/dev/null 2>&1 || true
 lab_exec router conntrack -F >/dev/null 2>&1 || true

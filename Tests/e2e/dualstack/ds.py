@@ -9,8 +9,15 @@ namespaces). Addresses are given bare (2001:db8:10:10::2, 10.10.10.2); the famil
         EHLO (HELO if refused), [EXPN root, expecting 500], MAIL, RCPT, DATA, FILE's lines sent
         with CRLF and dot-stuffed (or, with --size, a body of about N bytes), ".", QUIT. Ends with
         "RESULT ok …" (exit 0) or "RESULT fail: …" / "RESULT reset …" (exit 1).
-  ds.py hold HOST --go FILE [--source SRC]
-        EHLO (HELO if refused), MAIL; prints "HOLD port=P" and waits for FILE; then QUIT.
+  ds.py hold HOST --go FILE [--source SRC] [--after rcpt]
+        EHLO (HELO if refused), MAIL; prints "HOLD port=P" and waits for FILE; then QUIT, or with
+        --after rcpt a RCPT, and prints "OUTCOME reply CODE | reset | eof | timeout".
+  ds.py pipeline HOST --to TO
+        HELO, then MAIL, RCPT, EXPN root, RCPT, DATA in one send: expects 250 250 500 250 354; the
+        message; QUIT.
+  ds.py typed HOST --to TO [--expn]
+        a session typed one byte per segment (TCP_NODELAY), message included; with --expn an
+        `EXPN root` typed so too (expects 500).
 """
 import argparse
 import os
@@ -169,8 +176,75 @@ def hold(a):
         if time.monotonic() > deadline:
             raise Fail("no --go file")
         time.sleep(0.05)
+    if a.after == "rcpt":
+        s.sock.settimeout(10)
+        try:
+            code, lines = s.cmd("RCPT TO:<%s>" % a.to)
+            outcome = "reply %d %s" % (code, lines[-1])
+        except (ConnectionResetError, BrokenPipeError):
+            outcome = "reset"
+        except EOFError:
+            outcome = "eof"
+        except socket.timeout:
+            outcome = "timeout"
+        say("OUTCOME %s" % outcome)
+        return "held port=%d: %s" % (s.port, outcome), 0
     s.cmd("QUIT", 221)
     return "held port=%d" % s.port, 0
+
+
+def pipeline(a):
+    s = Session(a.host, a.source)
+    code, _ = s.reply()
+    if code != 220:
+        raise Fail("greeting %d" % code)
+    s.cmd("HELO client.test", 250)
+    group = ("MAIL FROM:<ds@client.test>\r\nRCPT TO:<%s>\r\nEXPN root\r\nRCPT TO:<%s>\r\nDATA\r\n" % (a.to, a.to)).encode()
+    say("C: <MAIL RCPT EXPN RCPT DATA in one send>")
+    s.sock.sendall(group)
+    codes = [s.reply()[0] for _ in range(5)]
+    if codes != [250, 250, 500, 250, 354]:
+        raise Fail("pipelined replies %s, expected [250, 250, 500, 250, 354]" % codes)
+    s.sock.sendall(wire_body(b"Subject: pipelined\n\npipelined over IPv6\n") + b".\r\n")
+    code, lines = s.reply()
+    if code != 250:
+        raise Fail("end of data: %s" % " | ".join(lines))
+    s.cmd("QUIT", 221)
+    return "replies %s; delivered port=%d" % (codes, s.port), 0
+
+
+def typed(a):
+    s = Session(a.host, a.source)
+    s.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    code, _ = s.reply()
+    if code != 220:
+        raise Fail("greeting %d" % code)
+    sends = 0
+
+    def type_line(text, want):
+        nonlocal sends
+        say("C: %s (typed)" % text)
+        for byte in (text + "\r\n").encode():
+            s.sock.send(bytes([byte]))
+            sends += 1
+            time.sleep(0.003)
+        code, lines = s.reply()
+        if code != want:
+            raise Fail("%s typed: expected %d, got %s" % (text.split(" ")[0], want, " | ".join(lines)))
+    type_line("HELO client.test", 250)
+    if a.expn:
+        type_line("EXPN root", 500)
+    type_line("MAIL FROM:<ds@client.test>", 250)
+    type_line("RCPT TO:<%s>" % a.to, 250)
+    type_line("DATA", 354)
+    for line in ["Subject: typed", "", "typed over IPv6, one byte a segment"]:
+        for byte in (line + "\r\n").encode():
+            s.sock.send(bytes([byte]))
+            sends += 1
+            time.sleep(0.003)
+    type_line(".", 250)
+    s.cmd("QUIT", 221)
+    return "%d one-byte sends; delivered port=%d" % (sends, s.port), 0
 
 
 def main():
@@ -181,7 +255,7 @@ def main():
             return 0
         return probe(proto, addr, int(port), float(sys.argv[5]), sys.argv[6] if len(sys.argv) > 6 else None)
     p = argparse.ArgumentParser()
-    p.add_argument("mode", choices=["mail", "hold"])
+    p.add_argument("mode", choices=["mail", "hold", "pipeline", "typed"])
     p.add_argument("host")
     p.add_argument("--to", default="ds@example.test")
     p.add_argument("--subject", default="dual-stack")
@@ -190,9 +264,10 @@ def main():
     p.add_argument("--expn", action="store_true")
     p.add_argument("--source", default=None)
     p.add_argument("--go", default="")
+    p.add_argument("--after", default="")
     a = p.parse_args()
     try:
-        result, rc = (mail if a.mode == "mail" else hold)(a)
+        result, rc = {"mail": mail, "hold": hold, "pipeline": pipeline, "typed": typed}[a.mode](a)
     except (Fail, OSError, EOFError) as e:
         say("RESULT fail: %s: %s" % (type(e).__name__, e))
         return 1
