@@ -48,6 +48,8 @@ extension ConfigParser {
                         expected: "the number or name of an access list in this configuration"
                             + ConfigParser.existing(model.accessLists.map(\.name)),
                         hint: refusedNames["acl \(group.value)"] != nil ? "fix the errors above"
+                            : model.ipv6AccessList(named: group.value) != nil
+                            ? "\(group.value) is an IPv6 list: `ip access-group` takes an IPv4 list; an IPv6 list goes in `ipv6 traffic-filter \(group.value) \(direction.rawValue)`"
                             : "IOS would permit everything through a missing list; add the list or fix its name"))
                 }
                 if let rule = interface.inspection(direction), model.inspectionRule(named: rule.value) == nil {

@@ -111,6 +111,8 @@ import Testing
     @Test func theOtherFamilysNamesAreNamedInTheHint() {
         let filter = parseErrors("ip access-list extended MAIL\n permit tcp any any eq smtp\ninterface E0\n ipv6 traffic-filter MAIL in\n")
         #expect(filter.first?.hint.contains("MAIL is an IPv4 list") == true, "\(filter)")
+        let group = parseErrors("ipv6 access-list V6\n permit ipv6 any any\ninterface E0\n ip access-group V6 in\n")
+        #expect(group.first?.hint.contains("an IPv6 list goes in `ipv6 traffic-filter V6 in`") == true, "\(group)")
         let rule = parseErrors("ip inspect name MAIL esmtp\ninterface E0\n ip inspect MAIL in\n ipv6 inspect MAIL in\n")
         #expect(rule.first?.hint.contains("`ip inspect name` rule; IPv6 rules are defined with `ipv6 inspect name`") == true, "\(rule)")
     }
