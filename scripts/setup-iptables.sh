@@ -1,28 +1,33 @@
 #!/usr/bin/env bash
-# scripts/setup-iptables.sh: load the iptables rule set `smtp-inspect rules` makes from an IOS
-# configuration, and take it out again, leaving every other rule alone. As root, on the router
-# (or inside a network namespace with `ip netns exec NS scripts/setup-iptables.sh …`):
+# scripts/setup-iptables.sh: load the iptables and ip6tables rule sets `smtp-inspect rules` makes
+# from an IOS configuration, as one, and take them out again, leaving every other rule alone. As
+# root, on the router (or inside a network namespace with `ip netns exec NS scripts/setup-iptables.sh …`):
 #
 #   scripts/setup-iptables.sh apply  --config FILE --interface IOSNAME=LINUXNAME ... \
 #                                    [--queue N | --queues A-B] [--queue-bypass] [--binary PATH]
 #   scripts/setup-iptables.sh status [--config FILE --interface ... (to compare with)]
 #   scripts/setup-iptables.sh remove
 #
-# apply   runs `smtp-inspect rules` with the options given, performs its `# SETUP` lines (sysctl,
-#         modprobe, `ip addr add` of the static NAT global addresses that are not there yet,
-#         `nfct add timeout` of the conntrack timeout policies the rules name) and loads the rules
-#         with `iptables-restore --noflush`. Applying again replaces the earlier
-#         set in the same iptables-restore transaction per table (no moment without rules), so
-#         apply twice leaves exactly the same rules.
+# apply   runs `smtp-inspect rules --family ipv4` and `--family ipv6` with the options given,
+#         performs their `# SETUP` lines (sysctl, modprobe, `ip addr add` of the static NAT global
+#         addresses that are not there yet, `nfct add timeout` of the conntrack timeout policies
+#         the rules name) and loads the rules with `iptables-restore --noflush`, then
+#         `ip6tables-restore --noflush`. Applying again replaces the earlier set in the same
+#         restore transaction per table (no moment without rules), so apply twice leaves exactly
+#         the same rules. One transaction from the operator's point of view: both families are
+#         tested first (`--test`), and if loading the IPv6 half fails, the IPv4 tables are put
+#         back as they were before (iptables-save -c taken at the start) and what apply changed
+#         besides is undone. On a kernel without IPv6 (no /proc/net/if_inet6) only IPv4 is loaded.
 # remove  deletes the jumps commented "smtp-inspect" from the built-in chains, every SI-* chain,
-#         the addresses and timeout policies apply added, puts back the sysctls it changed and
-#         deletes the tables it created, so that iptables-save shows what it showed before apply
-#         (counters aside).
+#         of both families, the addresses and timeout policies apply added, puts back the sysctls
+#         it changed and deletes the tables it created, so that iptables-save and ip6tables-save
+#         show what they showed before apply (counters aside).
 # status  shows what is installed, what apply changed besides, and whether smtp-inspect is bound
 #         to the queue; with --config (and the same options as apply) whether it is up to date.
 #
-# What apply changed is kept in the kernel with the rules, as the comments of an SI-STATE chain
-# in the filter table that nothing jumps to, so that it lives and dies with the network namespace.
+# What apply changed (for both families) is kept in the kernel with the rules, as the comments of
+# an SI-STATE chain in the IPv4 filter table that nothing jumps to, so that it lives and dies with
+# the network namespace.
 #
 # The binary: --binary PATH, else $SMTP_INSPECT_BIN, else smtp-inspect on PATH, else this
 # checkout's .build/release or .build/debug.
@@ -34,10 +39,15 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PROG=setup-iptables
-TABLES=(raw mangle nat filter)
 STATE_CHAIN=SI-STATE
 STATE_NOTE="what setup-iptables.sh apply changed besides these rules; remove undoes it (never jumped to)"
 LOCK=/run/lock/smtp-inspect-setup-iptables.lock
+# The two families: v4 (iptables, the SI-STATE record) and v6 (ip6tables: IOS NAT is IPv4 only).
+declare -A SAVE=([v4]=iptables-save [v6]=ip6tables-save)
+declare -A RESTORE=([v4]=iptables-restore [v6]=ip6tables-restore)
+declare -A TABLES_OF=([v4]="raw mangle nat filter" [v6]="raw mangle filter")
+declare -A FAMILY_NAME=([v4]=IPv4 [v6]=IPv6)
+declare -A RULES_FAMILY=([v4]=ipv4 [v6]=ipv6)
 
 usage() {
     cat <<EOF
@@ -66,7 +76,7 @@ usage_error() { printf '%s: %s\n' "$PROG" "$1" >&2; usage >&2; exit 64; }
 ACTION=${1:-}
 case "$ACTION" in
     apply|remove|status) shift ;;
-    -h|--help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,38p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     "") usage_error "no action given: apply, remove or status" ;;
     *) usage_error "unknown action '$ACTION': expected apply, remove or status" ;;
 esac
@@ -105,6 +115,16 @@ for tool in iptables-save iptables-restore ip sysctl flock sha256sum awk; do
     command -v "$tool" >/dev/null ||
         die "$tool not found" "install it (Debian: apt-get install iptables iproute2 procps util-linux coreutils gawk)"
 done
+# IPv6: wherever the kernel has it, its SMTP must not pass around the inspector, so ip6tables is
+# required then; a kernel without IPv6 (booted with ipv6.disable=1) has nothing to protect.
+FAMILIES=(v4)
+if [[ -e /proc/net/if_inet6 ]]; then
+    for tool in ip6tables-save ip6tables-restore; do
+        command -v "$tool" >/dev/null || die "$tool not found, and this kernel has IPv6" \
+            "without ip6tables, IPv6 SMTP would reach the server uninspected; install it (Debian: apt-get install iptables)"
+    done
+    FAMILIES+=(v6)
+fi
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/setup-iptables.XXXXXX")
 APPLIED=1               # 0 while apply has changed things it must undo if it stops half-way
@@ -149,68 +169,82 @@ find_binary() {
         "build it: (cd $ROOT && swift build -c release --product smtp-inspect), or give --binary PATH"
 }
 
-# generate_rules FILE: `smtp-inspect rules` with our options into FILE; its messages go to stderr.
+# generate_rules: `smtp-inspect rules --family …` with our options into $TMP/rules.v4 and
+# $TMP/rules.v6 (RULES[f]); its messages go to stderr. Nothing is changed before both exist.
+declare -A RULES=()
 generate_rules() {
-    local rc=0
+    local rc f
     find_binary
     [[ -r "$CONFIG" ]] || die "cannot read --config $CONFIG" "give the path of the router's saved show running-config"
-    "$BINARY" rules --config "$CONFIG" "${RULE_ARGS[@]}" >"$1" || rc=$?
-    if ((rc != 0)); then
-        EXIT_STATUS=2
-        ((rc == 64)) && EXIT_STATUS=64
-        die "smtp-inspect rules refused the configuration or the options (messages above); nothing was changed"
-    fi
+    for f in "${FAMILIES[@]}"; do
+        RULES[$f]=$TMP/rules.$f
+        rc=0
+        # The warnings are the same for both families: the first run's are shown.
+        "$BINARY" rules --config "$CONFIG" "${RULE_ARGS[@]}" --family "${RULES_FAMILY[$f]}" >"${RULES[$f]}" \
+            2>"$TMP/rules.$f.err" || rc=$?
+        if [[ "$f" == v4 ]] || ((rc != 0)); then cat "$TMP/rules.$f.err" >&2; fi
+        if ((rc != 0)); then
+            EXIT_STATUS=2
+            ((rc == 64)) && EXIT_STATUS=64
+            die "smtp-inspect rules --family ${RULES_FAMILY[$f]} refused the configuration or the options (messages above); nothing was changed"
+        fi
+    done
 }
 
 # ---------------------------------------------------------------------------------------------
-# What is installed now: iptables-save read into a few lists.
+# What is installed now: iptables-save and ip6tables-save read into a few lists, keyed by
+# "FAMILY:TABLE" (v4:raw, v6:mangle, ...).
 
-TABLES_NOW=()           # tables iptables-save lists
-declare -A SI_CHAINS=() # table -> SI- chains (space-separated)
-declare -A JUMPS=()     # table -> our jumps as iptables-save prints them (newline-separated)
-declare -A EMPTY=()     # table -> 1 when it holds nothing but empty built-in chains with ACCEPT
+TABLES_NOW=()           # FAMILY:TABLE that the save lists
+declare -A SI_CHAINS=() # FAMILY:TABLE -> SI- chains (space-separated)
+declare -A JUMPS=()     # FAMILY:TABLE -> our jumps as the save prints them (newline-separated)
+declare -A EMPTY=()     # FAMILY:TABLE -> 1 when it holds nothing but empty built-in chains with ACCEPT
 FOREIGN=""              # rules outside SI- chains, not commented smtp-inspect, that go to SI- chains
-STATE=()                # SI-STATE entries: "address DEV ADDR/32", "sysctl NAME=OLD", "table NAME", ...
-SNAPSHOT=$TMP/iptables-save.txt
+STATE=()                # SI-STATE entries: "address DEV ADDR/32", "sysctl NAME=OLD", "table NAME", "table6 NAME", ...
+declare -A SNAPSHOT=()  # FAMILY -> the save file (with counters: what a rollback restores)
 
 read_installed() {
-    local kind table rest
-    iptables-save >"$SNAPSHOT" 2>"$TMP/save.err" ||
-        die "iptables-save failed: $(cat "$TMP/save.err")" "is iptables installed and is this kernel's netfilter usable?"
+    local kind table rest f
     TABLES_NOW=() SI_CHAINS=() JUMPS=() EMPTY=() FOREIGN="" STATE=()
-    while IFS=$'\t' read -r kind table rest; do
-        case "$kind" in
-            table)   TABLES_NOW+=("$table"); EMPTY[$table]=1 ;;
-            chain)   SI_CHAINS[$table]+="${SI_CHAINS[$table]:+ }$rest" ;;
-            jump)    JUMPS[$table]+="$rest"$'\n' ;;
-            foreign) FOREIGN+="  $table: $rest"$'\n' ;;
-            state)   STATE+=("$rest") ;;
-            busy)    EMPTY[$table]=0 ;;
-        esac
-    done < <(awk -v state="$STATE_CHAIN" '
-        /^\*/ { table = substr($0, 2); print "table\t" table; next }
-        /^:/ {
-            name = substr($1, 2)
-            if (name ~ /^SI-/) print "chain\t" table "\t" name
-            else if ($2 != "ACCEPT") print "busy\t" table      # a user chain or a DROP policy
-            next
-        }
-        /^-A / {
-            chain = $2
-            if (chain ~ /^SI-/) {
-                if (table == "filter" && chain == state && match($0, /--comment ("[^"]*"|[^ ]+)/)) {
-                    text = substr($0, RSTART + 10, RLENGTH - 10)
-                    gsub(/^"|"$/, "", text)
-                    print "state\t" table "\t" text
-                }
+    for f in "${FAMILIES[@]}"; do
+        SNAPSHOT[$f]=$TMP/save.$f
+        "${SAVE[$f]}" -c >"${SNAPSHOT[$f]}" 2>"$TMP/save.err" ||
+            die "${SAVE[$f]} failed: $(cat "$TMP/save.err")" "is iptables installed and is this kernel's netfilter usable?"
+        while IFS=$'\t' read -r kind table rest; do
+            case "$kind" in
+                table)   TABLES_NOW+=("$f:$table"); EMPTY[$f:$table]=1 ;;
+                chain)   SI_CHAINS[$f:$table]+="${SI_CHAINS[$f:$table]:+ }$rest" ;;
+                jump)    JUMPS[$f:$table]+="$rest"$'\n' ;;
+                foreign) FOREIGN+="  ${FAMILY_NAME[$f]} $table: $rest"$'\n' ;;
+                state)   if [[ "$f" == v4 ]]; then STATE+=("$rest"); fi ;;
+                busy)    EMPTY[$f:$table]=0 ;;
+            esac
+        done < <(awk -v state="$STATE_CHAIN" '
+            /^\*/ { table = substr($0, 2); print "table\t" table; next }
+            /^:/ {
+                name = substr($1, 2)
+                if (name ~ /^SI-/) print "chain\t" table "\t" name
+                else if ($2 != "ACCEPT") print "busy\t" table      # a user chain or a DROP policy
                 next
             }
-            print "busy\t" table
-            if ($0 ~ / -[jg] SI-[^ ]+( |$)/) {
-                if ($0 ~ / --comment "?smtp-inspect"?( |$)/) print "jump\t" table "\t" $0
-                else print "foreign\t" table "\t" $0
-            }
-        }' "$SNAPSHOT")
+            /^\[[0-9]+:[0-9]+\] -A / { sub(/^\[[0-9]+:[0-9]+\] /, "") }
+            /^-A / {
+                chain = $2
+                if (chain ~ /^SI-/) {
+                    if (table == "filter" && chain == state && match($0, /--comment ("[^"]*"|[^ ]+)/)) {
+                        text = substr($0, RSTART + 10, RLENGTH - 10)
+                        gsub(/^"|"$/, "", text)
+                        print "state\t" table "\t" text
+                    }
+                    next
+                }
+                print "busy\t" table
+                if ($0 ~ / -[jg] SI-[^ ]+( |$)/) {
+                    if ($0 ~ / --comment "?smtp-inspect"?( |$)/) print "jump\t" table "\t" $0
+                    else print "foreign\t" table "\t" $0
+                }
+            }' "${SNAPSHOT[$f]}")
+    done
 }
 
 installed() { local t; for t in "${!SI_CHAINS[@]}" "${!JUMPS[@]}"; do return 0; done; return 1; }
@@ -220,32 +254,36 @@ has_table() { local t; for t in "${TABLES_NOW[@]}"; do [[ "$t" == "$1" ]] && ret
 # state_get PREFIX: the state entries starting with PREFIX.
 state_get() { local e; for e in "${STATE[@]}"; do [[ "$e" == "$1"* ]] && printf '%s\n' "$e"; done; return 0; }
 
+# The state entry of a table apply created: "table raw" (IPv4, as before IPv6 was added), "table6 raw".
+table_entry() { if [[ "$1" == v4 ]]; then echo "table $2"; else echo "table6 $2"; fi; }
+
 refuse_foreign() {
     [[ -z "$FOREIGN" ]] && return 0
     die "rules that are not smtp-inspect's jump into its SI- chains:"$'\n'"${FOREIGN%$'\n'}" \
         "setup-iptables.sh only removes the jumps it adds (commented \"smtp-inspect\"); delete these" \
-        "rules first (iptables -t TABLE -D ...), then run $ACTION again. Nothing was changed."
+        "rules first (iptables|ip6tables -t TABLE -D ...), then run $ACTION again. Nothing was changed."
 }
 
 # ---------------------------------------------------------------------------------------------
-# SETUP lines: sysctl, module, address
+# SETUP lines: sysctl, module, address, timeout (IPv4 policies), timeout6 (IPv6 policies)
 
 SYSCTLS=()              # NAME=VALUE
 MODULES=()
 ADDRESSES=()            # DEV ADDR/32
-TIMEOUTS=()             # NAME POLICY... (nfct add timeout NAME inet POLICY...)
+TIMEOUTS=()             # NAME L3 POLICY... (nfct add timeout NAME L3 POLICY...; L3 inet or inet6)
 read_setup() {
     local word a b
     while read -r _ _ word a b; do
         case "$word" in
-            sysctl)  SYSCTLS+=("$a") ;;
-            module)  MODULES+=("$a") ;;
-            address) ADDRESSES+=("$a $b") ;;
-            timeout) TIMEOUTS+=("$a $b") ;;
+            sysctl)   SYSCTLS+=("$a") ;;
+            module)   [[ " ${MODULES[*]} " == *" $a "* ]] || MODULES+=("$a") ;;
+            address)  ADDRESSES+=("$a $b") ;;
+            timeout)  TIMEOUTS+=("$a inet $b") ;;
+            timeout6) TIMEOUTS+=("$a inet6 $b") ;;
             *) die "smtp-inspect rules printed a SETUP line this script does not know: SETUP $word $a $b" \
                    "use the setup-iptables.sh of the same checkout as the binary ($BINARY)" ;;
         esac
-    done < <(grep -E '^# SETUP [a-z]+ ' "$1")    # not the header's "# SETUP lines, …"
+    done < <(grep -E '^# SETUP [a-z0-9]+ ' "$1")    # not the header's "# SETUP lines, …"
 }
 
 # address_present DEV ADDR: ADDR (any prefix length) is on DEV.
@@ -278,14 +316,14 @@ load_module() {
 NEW_STATE=()
 TO_ADD=()               # DEV ADDR/32 to add now
 TO_SET=()               # NAME=VALUE to set now
-TO_TIME=()              # NAME POLICY... timeout policies to create now
+TO_TIME=()              # NAME L3 POLICY... timeout policies to create now
 STALE=()                # state entries of an earlier apply that this one no longer needs (undo after)
 plan_setup() {
-    local entry name value current dev addr old t
+    local entry name value current dev addr old t f l3 policy
     for entry in "${SYSCTLS[@]}"; do
         name=${entry%%=*} value=${entry#*=}
         current=$(sysctl -n "$name" 2>/dev/null) || die "sysctl $name does not exist here" \
-            "smtp-inspect rules asked for $name=$value; is this an IPv4 router kernel?"
+            "smtp-inspect rules asked for $name=$value; is this a router kernel with that family?"
         old=$(state_get "sysctl $name=")
         if [[ -n "$old" ]]; then NEW_STATE+=("$old")
         elif [[ "$current" != "$value" ]]; then NEW_STATE+=("sysctl $name=$current")
@@ -309,9 +347,8 @@ plan_setup() {
         command -v nfct >/dev/null || die "nfct not found: the rules name conntrack timeout policies (an inspected protocol's \`timeout\`)" \
             "install it (Debian: apt-get install nfct)"
     fi
-    local name policy
     for entry in "${TIMEOUTS[@]}"; do
-        read -r name policy <<<"$entry"
+        read -r name l3 policy <<<"$entry"
         if [[ -n "$(state_get "timeout $name")" ]]; then
             NEW_STATE+=("timeout $name")
             timeout_present "$name" || TO_TIME+=("$entry")
@@ -320,8 +357,12 @@ plan_setup() {
             TO_TIME+=("$entry")
         fi
     done
-    for t in "${TABLES[@]}"; do
-        if [[ -n "$(state_get "table $t")" ]] || ! has_table "$t"; then NEW_STATE+=("table $t"); fi
+    for f in "${FAMILIES[@]}"; do
+        for t in ${TABLES_OF[$f]}; do
+            if [[ -n "$(state_get "$(table_entry "$f" "$t")")" ]] || ! has_table "$f:$t"; then
+                NEW_STATE+=("$(table_entry "$f" "$t")")
+            fi
+        done
     done
     local kept
     for entry in "${STATE[@]}"; do
@@ -332,86 +373,109 @@ plan_setup() {
                 ((kept)) || STALE+=("$entry") ;;
         esac
     done
-    NEW_STATE+=("rules sha256 $(sha256sum <"$RULES" | cut -d' ' -f1)" "config ${CONFIG:0:240}")
+    NEW_STATE+=("rules sha256 $(sha256sum <"${RULES[v4]}" | cut -d' ' -f1)")
+    if [[ -n "${RULES[v6]:-}" ]]; then NEW_STATE+=("rules6 sha256 $(sha256sum <"${RULES[v6]}" | cut -d' ' -f1)"); fi
+    NEW_STATE+=("config ${CONFIG:0:240}")
 }
 
-# build_restore RULES OUT: the generated rules with, per table, what replaces an earlier set in
-# the same transaction: its jumps deleted, its chains that are not declared again flushed and
-# deleted (chains declared again are flushed by iptables-restore), and SI-STATE in filter.
+# build_restore FAMILY OUT: the family's generated rules with, per table, what replaces an
+# earlier set in the same transaction: its jumps deleted, its chains that are not declared again
+# flushed and deleted (chains declared again are flushed by the restore), and, for IPv4, SI-STATE
+# in filter.
 build_restore() {
-    local rules=$1 out=$2 t chain line declared
-    for t in "${TABLES[@]}"; do
+    local f=$1 out=$2 rules=${RULES[$1]} t chain line declared
+    for t in ${TABLES_OF[$f]}; do
         declared=" $(awk -v t="$t" '/^\*/ { in_t = ($0 == "*" t) } in_t && /^:SI-/ { print substr($1, 2) }' "$rules" | tr '\n' ' ')"
         {
             while IFS= read -r line; do
                 [[ -n "$line" ]] && printf -- '-D%s\n' "${line#-A}"
-            done <<<"${JUMPS[$t]:-}"
-            for chain in ${SI_CHAINS[$t]:-}; do
-                [[ "$declared" == *" $chain "* || ("$t" == filter && "$chain" == "$STATE_CHAIN") ]] || echo "-F $chain"
+            done <<<"${JUMPS[$f:$t]:-}"
+            for chain in ${SI_CHAINS[$f:$t]:-}; do
+                [[ "$declared" == *" $chain "* || ("$f:$t" == v4:filter && "$chain" == "$STATE_CHAIN") ]] || echo "-F $chain"
             done
-            for chain in ${SI_CHAINS[$t]:-}; do
-                [[ "$declared" == *" $chain "* || ("$t" == filter && "$chain" == "$STATE_CHAIN") ]] || echo "-X $chain"
+            for chain in ${SI_CHAINS[$f:$t]:-}; do
+                [[ "$declared" == *" $chain "* || ("$f:$t" == v4:filter && "$chain" == "$STATE_CHAIN") ]] || echo "-X $chain"
             done
-            if [[ "$t" == filter ]]; then
+            if [[ "$f:$t" == v4:filter ]]; then
                 printf -- '-A %s -m comment --comment "%s" -j RETURN\n' "$STATE_CHAIN" "$STATE_NOTE"
                 for line in "${NEW_STATE[@]}"; do
                     line=${line//\"/\'}
                     printf -- '-A %s -m comment --comment "%s" -j RETURN\n' "$STATE_CHAIN" "${line//\\/\'}"
                 done
             fi
-        } >"$TMP/prelude.$t"
+        } >"$TMP/prelude.$f.$t"
     done
     # Declarations stay first; the prelude goes before the table's first rule (or its COMMIT).
-    awk -v dir="$TMP" -v state="$STATE_CHAIN" '
+    awk -v dir="$TMP" -v state="$STATE_CHAIN" -v fam="$f" -v tables="${TABLES_OF[$f]}" '
         function prelude(   line, file) {
-            file = dir "/prelude." table
+            file = dir "/prelude." fam "." table
             while ((getline line < file) > 0) print line
             close(file)
-            done[table] = 1
             pending = 0
         }
         /^\*/ {
             table = substr($0, 2); print; pending = 1; seen[table] = 1
-            if (table == "filter") print ":" state " - [0:0]"
+            if (table == "filter" && fam == "v4") print ":" state " - [0:0]"
             next
         }
         pending && (/^-/ || /^COMMIT/) { prelude() }
         { print }
         END {
-            n = split("raw mangle nat filter", all, " ")
+            n = split(tables, all, " ")
             for (i = 1; i <= n; i++) {
                 table = all[i]
                 if (seen[table]) continue
                 print "*" table
-                if (table == "filter") print ":" state " - [0:0]"
+                if (table == "filter" && fam == "v4") print ":" state " - [0:0]"
                 prelude()
                 print "COMMIT"
             }
-        }' "$rules" >"$TMP/ordered.rules"
-    # filter first: it holds SI-STATE, so that if a later table fails to commit (iptables
-    # commits table by table) the record of what this apply created is there for remove.
-    awk -v dir="$TMP" '/^\*/ { file = dir "/section." substr($0, 2) } file { print > file }' "$TMP/ordered.rules"
-    for t in filter raw mangle nat; do cat "$TMP/section.$t"; done >"$out"
+        }' "$rules" >"$TMP/ordered.$f"
+    # filter first: for IPv4 it holds SI-STATE, so that if a later table fails to commit (legacy
+    # iptables commits table by table) the record of what this apply created is there for remove.
+    awk -v dir="$TMP" -v fam="$f" '/^\*/ { file = dir "/section." fam "." substr($0, 2) } file { print > file }' "$TMP/ordered.$f"
+    for t in filter ${TABLES_OF[$f]/filter/}; do cat "$TMP/section.$f.$t"; done >"$out"
+}
+
+# rollback FAMILY: the family's tables as the snapshot of the start of this run had them, rules
+# and counters (restore without --noflush replaces each table it names); a table the snapshot
+# lacks is deleted (an empty section). Used when a later step of apply fails.
+rollback() {
+    local f=$1 t out
+    for t in ${TABLES_OF[$f]}; do
+        if has_table "$f:$t"; then
+            awk -v t="$t" '/^\*/ { in_t = ($0 == "*" t) } in_t { print } in_t && /^COMMIT/ { in_t = 0 }' "${SNAPSHOT[$f]}"
+        else
+            printf '*%s\nCOMMIT\n' "$t"
+        fi
+    done >"$TMP/rollback.$f"
+    if out=$("${RESTORE[$f]}" -c <"$TMP/rollback.$f" 2>&1); then
+        warn "${FAMILY_NAME[$f]} tables put back as they were before this apply"
+    else
+        warn "could not put the ${FAMILY_NAME[$f]} tables back ($out); see \`$0 status\`, then apply again or remove"
+    fi
 }
 
 do_apply() {
-    local entry dev addr name value out
-    RULES=$TMP/rules.txt
-    generate_rules "$RULES"
+    local entry dev addr name value out f loaded=() l3 policy
+    generate_rules
     read_installed
     refuse_foreign
-    read_setup "$RULES"
+    for f in "${FAMILIES[@]}"; do read_setup "${RULES[$f]}"; done
+    # Modules first (never unloaded: harmless): a module's sysctls exist only once it is loaded.
+    for name in "${MODULES[@]}"; do load_module "$name"; done
     plan_setup
-    build_restore "$RULES" "$TMP/apply.rules"
-    if ! out=$(iptables-restore --test --noflush <"$TMP/apply.rules" 2>&1); then
-        cp "$TMP/apply.rules" "${TMPDIR:-/tmp}/setup-iptables-failed.rules"
-        die "iptables-restore --test refused the rule set; nothing was changed:"$'\n'"$out" \
-            "the file it read is ${TMPDIR:-/tmp}/setup-iptables-failed.rules (line numbers refer to it)" \
-            "a missing match or target usually means a kernel without that netfilter feature"
-    fi
+    for f in "${FAMILIES[@]}"; do
+        build_restore "$f" "$TMP/apply.$f"
+        if ! out=$("${RESTORE[$f]}" --test --noflush <"$TMP/apply.$f" 2>&1); then
+            cp "$TMP/apply.$f" "${TMPDIR:-/tmp}/setup-iptables-failed.rules"
+            die "${RESTORE[$f]} --test refused the ${FAMILY_NAME[$f]} rule set; nothing was changed:"$'\n'"$out" \
+                "the file it read is ${TMPDIR:-/tmp}/setup-iptables-failed.rules (line numbers refer to it)" \
+                "a missing match or target usually means a kernel without that netfilter feature"
+        fi
+    done
 
     APPLIED=0
-    for name in "${MODULES[@]}"; do load_module "$name"; done
     for entry in "${TO_SET[@]}"; do
         name=${entry%%=*} value=${entry#*=}
         UNDO+=("sysctl -qw '$name=$(sysctl -n "$name")'")
@@ -422,21 +486,25 @@ do_apply() {
         ip addr add "$addr" dev "$dev" || die "ip addr add $addr dev $dev failed"
         UNDO+=("ip addr del '$addr' dev '$dev'")
     done
-    local name policy
     for entry in "${TO_TIME[@]}"; do
-        read -r name policy <<<"$entry"
+        read -r name l3 policy <<<"$entry"
         # shellcheck disable=SC2086  # the policy's words: PROTOCOL STATE SECONDS ...
-        out=$(nfct add timeout "$name" inet $policy 2>&1) ||
-            die "nfct add timeout $name inet $policy failed: $out" "is nfnetlink_cttimeout in this kernel (CONFIG_NF_CT_NETLINK_TIMEOUT)?"
+        out=$(nfct add timeout "$name" "$l3" $policy 2>&1) ||
+            die "nfct add timeout $name $l3 $policy failed: $out" "is nfnetlink_cttimeout in this kernel (CONFIG_NF_CT_NETLINK_TIMEOUT)?"
         UNDO+=("nfct delete timeout '$name'")
     done
-    if ! out=$(iptables-restore --noflush <"$TMP/apply.rules" 2>&1); then
-        cp "$TMP/apply.rules" "${TMPDIR:-/tmp}/setup-iptables-failed.rules"
-        die "iptables-restore failed:"$'\n'"$out" \
-            "iptables commits each table on its own, so some tables may hold the new rules already:" \
-            "see \`$0 status\`; fix the cause, then apply again (or remove)." \
-            "The file it read is ${TMPDIR:-/tmp}/setup-iptables-failed.rules."
-    fi
+    # IPv4 first (it holds the record), then IPv6; if either fails, every family loaded by this
+    # run is put back (after the UNDO list: the rules name the timeout policies it deletes).
+    for f in "${FAMILIES[@]}"; do
+        if ! out=$("${RESTORE[$f]}" --noflush <"$TMP/apply.$f" 2>&1); then
+            cp "$TMP/apply.$f" "${TMPDIR:-/tmp}/setup-iptables-failed.rules"
+            for entry in "$f" "${loaded[@]}"; do rollback "$entry"; done
+            die "${RESTORE[$f]} failed on the ${FAMILY_NAME[$f]} rule set:"$'\n'"$out" \
+                "apply is one transaction: the tables of both families were put back as they were, and what it changed besides is undone." \
+                "The file it read is ${TMPDIR:-/tmp}/setup-iptables-failed.rules."
+        fi
+        loaded+=("$f")
+    done
     APPLIED=1
 
     # What an earlier apply changed and this one no longer needs.
@@ -471,68 +539,80 @@ undo_entry() {
 }
 
 do_remove() {
-    local t chain line entry out
+    local f t chain line entry out
     read_installed
     refuse_foreign
     if ! installed; then
-        say "nothing to remove: no SI- chains and no smtp-inspect jumps in $(printf '%s ' "${TABLES_NOW[@]}")"
+        say "nothing to remove: no SI- chains and no smtp-inspect jumps in $(printf '%s ' "${TABLES_NOW[@]}" | sed 's/v4:/IPv4 /g; s/v6:/IPv6 /g; s/ $//')"
         return 0
     fi
     [[ ${#STATE[@]} -gt 0 ]] || warn "no SI-STATE record (the rules were not loaded by this script):" \
         "removing the chains and jumps only; addresses and sysctls are left as they are"
-    for t in "${TABLES[@]}"; do
-        [[ -n "${SI_CHAINS[$t]:-}${JUMPS[$t]:-}" ]] || continue
-        echo "*$t"
-        while IFS= read -r line; do
-            [[ -n "$line" ]] && printf -- '-D%s\n' "${line#-A}"
-        done <<<"${JUMPS[$t]:-}"
-        for chain in ${SI_CHAINS[$t]:-}; do echo "-F $chain"; done
-        for chain in ${SI_CHAINS[$t]:-}; do echo "-X $chain"; done
-        echo COMMIT
-    done >"$TMP/remove.rules"
-    if ! out=$(iptables-restore --noflush <"$TMP/remove.rules" 2>&1); then
-        die "iptables-restore failed while removing:"$'\n'"$out" "see \`$0 status\`; run remove again"
-    fi
+    for f in "${FAMILIES[@]}"; do
+        for t in ${TABLES_OF[$f]}; do
+            [[ -n "${SI_CHAINS[$f:$t]:-}${JUMPS[$f:$t]:-}" ]] || continue
+            echo "*$t"
+            while IFS= read -r line; do
+                [[ -n "$line" ]] && printf -- '-D%s\n' "${line#-A}"
+            done <<<"${JUMPS[$f:$t]:-}"
+            for chain in ${SI_CHAINS[$f:$t]:-}; do echo "-F $chain"; done
+            for chain in ${SI_CHAINS[$f:$t]:-}; do echo "-X $chain"; done
+            echo COMMIT
+        done >"$TMP/remove.$f"
+        [[ -s "$TMP/remove.$f" ]] || continue
+        if ! out=$("${RESTORE[$f]}" --noflush <"$TMP/remove.$f" 2>&1); then
+            die "${RESTORE[$f]} failed while removing:"$'\n'"$out" "see \`$0 status\`; run remove again"
+        fi
+    done
     for entry in "${STATE[@]}"; do undo_entry "$entry"; done
-    # Tables apply created that hold nothing now: delete them (iptables-restore without --noflush
-    # and an empty section deletes an nft table; with iptables-legacy it only flushes an empty one).
+    # Tables apply created that hold nothing now: delete them (a restore without --noflush and
+    # an empty section deletes an nft table; with iptables-legacy it only flushes an empty one).
     local recorded=("${STATE[@]}")
     read_installed
     for entry in "${recorded[@]}"; do
-        [[ "$entry" == "table "* ]] || continue
-        t=${entry#table }
-        if has_table "$t" && [[ "${EMPTY[$t]:-0}" == 1 ]]; then
-            printf '*%s\nCOMMIT\n' "$t" | iptables-restore || warn "could not delete the empty table $t"
+        case "$entry" in
+            "table "*)  f=v4 t=${entry#table } ;;
+            "table6 "*) f=v6 t=${entry#table6 } ;;
+            *) continue ;;
+        esac
+        [[ " ${FAMILIES[*]} " == *" $f "* ]] || continue
+        if has_table "$f:$t" && [[ "${EMPTY[$f:$t]:-0}" == 1 ]]; then
+            printf '*%s\nCOMMIT\n' "$t" | "${RESTORE[$f]}" || warn "could not delete the empty ${FAMILY_NAME[$f]} table $t"
         fi
     done
     local besides=""
     ((${#recorded[@]} == 0)) || besides=", and what apply changed besides"
-    say "removed: every SI- chain and the smtp-inspect jumps$besides"
+    say "removed: every SI- chain and the smtp-inspect jumps of ${FAMILIES[*]}$besides" | sed 's/v4/IPv4/; s/ v6/ and IPv6/' 
 }
 
 # ---------------------------------------------------------------------------------------------
 # status and the summary
 
-# summary WORD: what is installed (from read_installed's snapshot) and what apply changed.
+# summary WORD: what is installed (from read_installed's snapshots) and what apply changed.
 summary() {
-    local t chains=0 rules nfq bound jumps="" list entry
-    rules=$(($(grep -cE "^-A SI-" "$SNAPSHOT" || true) - $(grep -cE "^-A $STATE_CHAIN " "$SNAPSHOT" || true)))
-    for t in "${TABLES[@]}"; do
-        for list in ${SI_CHAINS[$t]:-}; do [[ "$list" == "$STATE_CHAIN" ]] || chains=$((chains + 1)); done
-        [[ -n "${JUMPS[$t]:-}" ]] &&
-            jumps+=" $t:$(printf '%s' "${JUMPS[$t]}" | awk '{ printf "%s%s", sep, $2; sep = "," }')"
+    local f t chains rules nfq bound jumps list entry
+    for f in "${FAMILIES[@]}"; do
+        chains=0 jumps=""
+        rules=$(($(grep -cE "^(\[[0-9]+:[0-9]+\] )?-A SI-" "${SNAPSHOT[$f]}" || true) - $(grep -cE "^(\[[0-9]+:[0-9]+\] )?-A $STATE_CHAIN " "${SNAPSHOT[$f]}" || true)))
+        for t in ${TABLES_OF[$f]}; do
+            for list in ${SI_CHAINS[$f:$t]:-}; do [[ "$list" == "$STATE_CHAIN" ]] || chains=$((chains + 1)); done
+            [[ -n "${JUMPS[$f:$t]:-}" ]] &&
+                jumps+=" $t:$(printf '%s' "${JUMPS[$f:$t]}" | awk '{ printf "%s%s", sep, $2; sep = "," }')"
+        done
+        say "$1: ${FAMILY_NAME[$f]}: $rules rules in $chains SI- chains; jumps from${jumps:- nowhere}"
     done
-    say "$1: $rules rules in $chains SI- chains; jumps from${jumps:- nowhere}"
+    [[ " ${FAMILIES[*]} " == *" v6 "* ]] || say "  this kernel has no IPv6 (no /proc/net/if_inet6): IPv4 only"
     for entry in "${STATE[@]}"; do
         case "$entry" in
             "address "*) say "  address ${entry#address } added by apply (remove deletes it)" ;;
             "timeout "*) say "  conntrack timeout policy ${entry#timeout } added by apply (remove deletes it)" ;;
             "sysctl "*)  say "  sysctl ${entry#sysctl } before apply (remove puts it back)" ;;
-            "table "*)   say "  table ${entry#table } created by apply (remove deletes it when empty)" ;;
+            "table "*)   say "  IPv4 table ${entry#table } created by apply (remove deletes it when empty)" ;;
+            "table6 "*)  say "  IPv6 table ${entry#table6 } created by apply (remove deletes it when empty)" ;;
             "config "*)  say "  from --config ${entry#config }" ;;
         esac
     done
-    nfq=$(sed -nE 's/^-A SI-.* -j NFQUEUE (.*)$/\1/p' "$SNAPSHOT" | sort -u | awk 'NR == 1')
+    nfq=$(cat "${SNAPSHOT[@]}" | sed -nE 's/^(\[[0-9]+:[0-9]+\] )?-A SI-.* -j NFQUEUE (.*)$/\2/p' | sort -u | awk 'NR == 1')
     if [[ -n "$nfq" ]]; then
         bound=$( (awk '{ print $1 }' /proc/net/netfilter/nfnetlink_queue 2>/dev/null || true) | tr '\n' ' ')
         if [[ "$nfq" == *--queue-bypass* ]]; then
@@ -545,35 +625,41 @@ summary() {
 }
 
 do_status() {
-    local t rc=0 want have
+    local f rc=0 want have key
     read_installed
     if ! installed; then
-        say "not installed: no SI- chains and no smtp-inspect jumps (tables: ${TABLES_NOW[*]:-none})"
+        say "not installed: no SI- chains and no smtp-inspect jumps (tables: $(printf '%s ' "${TABLES_NOW[@]}" | sed 's/v4:/IPv4 /g; s/v6:/IPv6 /g; s/ $//'))"
         return 3
     fi
     summary installed
     [[ -n "$FOREIGN" ]] && warn "other rules jump into SI- chains (remove will refuse):"$'\n'"${FOREIGN%$'\n'}"
     [[ ${#STATE[@]} -gt 0 ]] || warn "no SI-STATE record: loaded by hand, not by setup-iptables.sh apply"
     if [[ -n "$CONFIG" ]]; then
-        RULES=$TMP/rules.txt
-        generate_rules "$RULES"
-        want=$(sha256sum <"$RULES" | cut -d' ' -f1)
-        have=$(state_get "rules sha256 " | awk '{ print $3 }')
-        if [[ "$want" == "$have" ]]; then
-            say "  up to date: these are the rules --config $CONFIG and the options give"
-        else
-            say "  NOT up to date: --config $CONFIG with these options gives other rules; run apply"
-            rc=4
-        fi
+        generate_rules
+        for f in "${FAMILIES[@]}"; do
+            key="rules sha256 "
+            [[ "$f" == v6 ]] && key="rules6 sha256 "
+            want=$(sha256sum <"${RULES[$f]}" | cut -d' ' -f1)
+            have=$(state_get "$key" | awk '{ print $3 }')
+            if [[ "$want" == "$have" ]]; then
+                say "  ${FAMILY_NAME[$f]} up to date: these are the rules --config $CONFIG and the options give"
+            else
+                say "  ${FAMILY_NAME[$f]} NOT up to date: --config $CONFIG with these options gives other rules; run apply"
+                rc=4
+            fi
+        done
+        if ((rc == 0)); then say "  up to date"; fi
     fi
-    echo
-    echo "# The installed rules with their counters [packets:bytes] (iptables-save -c):"
-    iptables-save -c | awk -v state="$STATE_CHAIN" '
-        /^\*/ { table = $0; shown = 0; next }
-        /^(:SI-|\[[0-9]+:[0-9]+\] -A (SI-|.*--comment "?smtp-inspect"?( |$)))/ {
-            if (!shown) { print table; shown = 1 }
-            print
-        }'
+    for f in "${FAMILIES[@]}"; do
+        echo
+        echo "# The installed ${FAMILY_NAME[$f]} rules with their counters [packets:bytes] (${SAVE[$f]} -c):"
+        awk -v state="$STATE_CHAIN" '
+            /^\*/ { table = $0; shown = 0; next }
+            /^(:SI-|\[[0-9]+:[0-9]+\] -A (SI-|.*--comment "?smtp-inspect"?( |$)))/ {
+                if (!shown) { print table; shown = 1 }
+                print
+            }' "${SNAPSHOT[$f]}"
+    done
     return $rc
 }
 

@@ -30,15 +30,11 @@ extension ConfigParser {
         case "version": return versionLine(&cursor)
         case "banner": return banner(line)
         case "exit": return .ignored("leaves a configuration mode")
-        case "ipv6" where words.count > 1 && words[1] == "inspect":
-            warnings.append(Diagnostic(
-                .warning, .noLinuxEquivalent, at: cursor.lineLocation, "IPv6 inspection is not mirrored",
-                hint: "smtp-inspect's rules are IPv4 only (ip6tables is left alone); IPv6 mail passes as the host's own ip6tables rules say"))
-            mode = .global
-            return .ignored("IPv6 inspection: the generated rules are IPv4 only")
+        case "ipv6" where words.count > 1:
+            return try ipv6Command(&cursor, words: words)
         case "ipv6":
             mode = .global
-            return .ignored("IPv6: the generated rules are IPv4 only")
+            return .ignored(ConfigParser.notConfigured)
         case "zone-pair" where words.count > 1 && words[1] == "security",
              "policy-map" where words.count > 2 && words[1] == "type" && words[2] == "inspect":
             // The zone-based policy firewall inspects too, and smtp-inspect does not read it.

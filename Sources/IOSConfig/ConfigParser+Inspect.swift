@@ -27,49 +27,53 @@ extension ConfigParser {
 
     static let seconds: ClosedRange<UInt32> = 1...2_147_483
 
-    /// Global `ip inspect …` commands.
-    mutating func inspectCommand(_ cursor: inout TokenCursor, words: [String]) throws(Diagnostic) -> Disposition {
+    /// Global `ip inspect …` commands, and `ipv6 inspect …` (the same commands for IPv6, with
+    /// settings and rule names of their own).
+    mutating func inspectCommand(_ cursor: inout TokenCursor, words: [String], family: AddressFamily = .ipv4) throws(Diagnostic) -> Disposition {
+        inspectFamily = family
+        defer { inspectFamily = .ipv4 }
+        let ip = family.keyword
         if words.count == 4, ["in", "out"].contains(words[3]), !ConfigParser.inspectGlobalWords.contains(words[2]) {
             throw cursor.error(
                 .malformed, at: cursor.peek(2), "interface command outside an interface block",
-                expected: "`ip inspect name …` or a global `ip inspect` setting",
-                hint: "put `ip inspect \(cursor.peek(2)?.text ?? "") \(words[3])` under its `interface` line")
+                expected: "`\(ip) inspect name …` or a global `\(ip) inspect` setting",
+                hint: "put `\(ip) inspect \(cursor.peek(2)?.text ?? "") \(words[3])` under its `interface` line")
         }
         if words.count > 2, let note = ConfigParser.ignoredInspectGlobals[words[2]] {
             warnings.append(Diagnostic(.warning, .noLinuxEquivalent, at: cursor.lineLocation,
-                                       "`ip inspect \(cursor.line.tokens[2].text)` is not mirrored", hint: note))
+                                       "`\(ip) inspect \(cursor.line.tokens[2].text)` is not mirrored", hint: note))
             return .ignored("accepted, not applied: \(note)")
         }
         if words.count > 3, words[2] == "tcp", let note = ConfigParser.ignoredInspectTCP[words[3]] {
             warnings.append(Diagnostic(.warning, .noLinuxEquivalent, at: cursor.lineLocation,
-                                       "`ip inspect tcp \(cursor.line.tokens[3].text)` is not mirrored", hint: note))
+                                       "`\(ip) inspect tcp \(cursor.line.tokens[3].text)` is not mirrored", hint: note))
             return .ignored("accepted, not applied: \(note)")
         }
         _ = cursor.next()
         _ = cursor.next()
         let option = try cursor.keyword(
-            ConfigParser.inspectGlobalWords, what: "ip inspect option", kind: .unknownOption,
+            ConfigParser.inspectGlobalWords, what: "\(ip) inspect option", kind: .unknownOption,
             hint: "smtp-inspect reads the CBAC settings of IOS 12.3 to 15.x; remove what it does not know")
         let at = cursor.lineLocation
         switch option.keyword {
         case "name": return try inspectName(&cursor)
-        case "audit-trail": set(\.auditTrail, true, at, "ip inspect audit-trail")
-        case "alert-off": set(\.alert, false, at, "ip inspect alert-off")
+        case "audit-trail": set(\.auditTrail, true, at, "\(ip) inspect audit-trail")
+        case "alert-off": set(\.alert, false, at, "\(ip) inspect alert-off")
         case "max-incomplete", "one-minute":
             let which = try cursor.keyword(["high", "low"], what: "threshold")
             let value = try threshold(&cursor)
             switch (option.keyword, which.keyword) {
-            case ("max-incomplete", "high"): set(\.maxIncompleteHigh, value, at, "ip inspect max-incomplete high")
-            case ("max-incomplete", _): set(\.maxIncompleteLow, value, at, "ip inspect max-incomplete low")
-            case (_, "high"): set(\.oneMinuteHigh, value, at, "ip inspect one-minute high")
-            default: set(\.oneMinuteLow, value, at, "ip inspect one-minute low")
+            case ("max-incomplete", "high"): set(\.maxIncompleteHigh, value, at, "\(ip) inspect max-incomplete high")
+            case ("max-incomplete", _): set(\.maxIncompleteLow, value, at, "\(ip) inspect max-incomplete low")
+            case (_, "high"): set(\.oneMinuteHigh, value, at, "\(ip) inspect one-minute high")
+            default: set(\.oneMinuteLow, value, at, "\(ip) inspect one-minute low")
             }
         case "tcp": try inspectTCP(&cursor, at: at)
         case "udp":
             _ = try cursor.keyword(["idle-time"], what: "udp setting", kind: .unknownOption)
-            set(\.udpIdleTime, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "ip inspect udp idle-time")
+            set(\.udpIdleTime, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "\(ip) inspect udp idle-time")
         default:
-            set(\.dnsTimeout, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "ip inspect dns-timeout")
+            set(\.dnsTimeout, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "\(ip) inspect dns-timeout")
         }
         try vrfSuffix(&cursor)
         try cursor.end(after: "the setting")
@@ -101,11 +105,11 @@ extension ConfigParser {
             kind: .unknownOption)
         switch which.keyword {
         case "synwait-time":
-            set(\.tcpSynwaitTime, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "ip inspect tcp synwait-time")
+            set(\.tcpSynwaitTime, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "\(inspectFamily.keyword) inspect tcp synwait-time")
         case "finwait-time":
-            set(\.tcpFinwaitTime, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "ip inspect tcp finwait-time")
+            set(\.tcpFinwaitTime, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "\(inspectFamily.keyword) inspect tcp finwait-time")
         case "idle-time":
-            set(\.tcpIdleTime, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "ip inspect tcp idle-time")
+            set(\.tcpIdleTime, try cursor.number(ConfigParser.seconds, what: "seconds"), at, "\(inspectFamily.keyword) inspect tcp idle-time")
         default:
             _ = try cursor.keyword(["host"], what: "max-incomplete scope")
             // IOS 12.3 takes 1-250; 12.4(11)T and later up to 4294967295 (unlimited).
@@ -122,8 +126,8 @@ extension ConfigParser {
                 _ = try cursor.keyword(["block-time"], what: "option", kind: .unknownOption)
                 blockTime = try cursor.number(0...35_791, what: "block-time minutes")
             }
-            set(\.tcpMaxIncompletePerHost, limit, at, "ip inspect tcp max-incomplete host")
-            set(\.tcpBlockTime, blockTime, at, "ip inspect tcp max-incomplete host … block-time")
+            set(\.tcpMaxIncompletePerHost, limit, at, "\(inspectFamily.keyword) inspect tcp max-incomplete host")
+            set(\.tcpBlockTime, blockTime, at, "\(inspectFamily.keyword) inspect tcp max-incomplete host … block-time")
         }
     }
 
@@ -131,10 +135,11 @@ extension ConfigParser {
         _ keyPath: WritableKeyPath<InspectGlobals, Configured<Value>>, _ value: Value,
         _ location: SourceLocation, _ what: String
     ) {
-        if let previous = model.inspect[keyPath: keyPath].location {
+        let globals: WritableKeyPath<IOSConfiguration, InspectGlobals> = inspectFamily == .ipv4 ? \.inspect : \.ipv6Inspect
+        if let previous = model[keyPath: globals][keyPath: keyPath].location {
             replaced(what, previous: previous, at: location)
         }
-        model.inspect[keyPath: keyPath] = Configured(value: value, location: location)
+        model[keyPath: globals][keyPath: keyPath] = Configured(value: value, location: location)
     }
 
     /// `ip inspect name NAME PROTOCOL [options]`: any protocol IOS accepts. What each becomes on
@@ -144,7 +149,7 @@ extension ConfigParser {
         let token = try cursor.take("protocol", expected: "an IOS application name: smtp, esmtp, tcp, udp, icmp, ftp, http, dns, …")
         guard InspectCatalog.isKnown(token.keyword, portMaps: model.portMaps) else {
             throw cursor.error(
-                .unknownProtocol, at: token, "unknown protocol in `ip inspect name`",
+                .unknownProtocol, at: token, "unknown protocol in `\(inspectFamily.keyword) inspect name`",
                 expected: "an IOS application name: smtp, esmtp, tcp, udp, icmp, ftp, http, dns, h323, sip, …",
                 hint: "IOS knows the names `show ip port-map` lists; a name of your own needs `ip port-map user-NAME port …` first")
         }
@@ -230,12 +235,13 @@ extension ConfigParser {
     private mutating func addInspection(
         _ inspection: ProtocolInspection, rule name: Token, protocolToken: Token, cursor: TokenCursor
     ) throws(Diagnostic) {
-        guard let index = model.inspectionRules.firstIndex(where: { $0.name == name.text }) else {
-            model.inspectionRules.append(InspectionRule(
+        let rules: WritableKeyPath<IOSConfiguration, [InspectionRule]> = inspectFamily == .ipv4 ? \.inspectionRules : \.ipv6InspectionRules
+        guard let index = model[keyPath: rules].firstIndex(where: { $0.name == name.text }) else {
+            model[keyPath: rules].append(InspectionRule(
                 name: name.text, location: cursor.location(of: name), protocols: [inspection]))
             return
         }
-        var rule = model.inspectionRules[index]
+        var rule = model[keyPath: rules][index]
         if inspection.kind.isSMTP, let other = rule.smtp, other.kind != inspection.kind {
             throw cursor.error(
                 .smtpWithESMTP, at: protocolToken,
@@ -244,13 +250,13 @@ extension ConfigParser {
                 hint: "keep one: esmtp allows all smtp commands plus AUTH, EHLO and ETRN")
         }
         if let same = rule.protocols.firstIndex(where: { $0.kind == inspection.kind }) {
-            replaced("ip inspect name \(name.text) \(inspection.kind.rawValue)",
+            replaced("\(inspectFamily.keyword) inspect name \(name.text) \(inspection.kind.rawValue)",
                      previous: rule.protocols[same].location, at: inspection.location)
             rule.protocols[same] = inspection
         } else {
             rule.protocols.append(inspection)
         }
-        model.inspectionRules[index] = rule
+        model[keyPath: rules][index] = rule
     }
 
     /// `ip port-map APPLICATION port [tcp|udp] P … [list ACL] [description TEXT]`

@@ -17,6 +17,8 @@ extension ConfigParser {
             return try negatedInterfaceCommand(&cursor, words: words, index: index)
         case "ip" where words.count > 1:
             break
+        case "ipv6" where words.count > 1:
+            return try ipv6InterfaceCommand(&cursor, words: words, index: index)
         default:
             return nil
         }
@@ -42,6 +44,9 @@ extension ConfigParser {
         if words == ["no", "shutdown"] {
             setShutdown(false, index: index, at: cursor.lineLocation)
             return .applied
+        }
+        if words.count > 2, words[1] == "ipv6" {
+            return try negatedIPv6InterfaceCommand(&cursor, words: words, index: index)
         }
         if words == ["no", "ip", "address"] {
             model.interfaces[index].address = nil

@@ -36,6 +36,9 @@ extension ConfigParser {
         if words.count >= 3, words[1] == "ip", words[2] == "inspect" {
             return try resetInspectGlobal(&cursor, words: Array(words.dropFirst(3)))
         }
+        if words.count >= 3, words[1] == "ipv6", let disposition = try noIPv6Command(&cursor, words: words) {
+            return disposition
+        }
         if words.count > 1, words[1] == "access-list" || words.count > 2 && words[1] == "ip"
             && ["inspect", "nat", "access-group", "port-map"].contains(words[2]) {
             throw cursor.error(
@@ -54,25 +57,57 @@ extension ConfigParser {
         return deleted(before != model.accessLists.count, "access list \(name)")
     }
 
-    private mutating func deleteInspection(name: String, protocolName: String?) -> Disposition {
+    private mutating func deleteInspection(name: String, protocolName: String?, family: AddressFamily = .ipv4) -> Disposition {
         mode = .global
-        guard let index = model.inspectionRules.firstIndex(where: { $0.name == name }) else {
-            return deleted(false, "inspection rule \(name)")
+        let rules: WritableKeyPath<IOSConfiguration, [InspectionRule]> = family == .ipv4 ? \.inspectionRules : \.ipv6InspectionRules
+        let what = family == .ipv4 ? "inspection rule" : "IPv6 inspection rule"
+        guard let index = model[keyPath: rules].firstIndex(where: { $0.name == name }) else {
+            return deleted(false, "\(what) \(name)")
         }
         guard let protocolName else {
-            model.inspectionRules.remove(at: index)
-            return deleted(true, "inspection rule \(name)")
+            model[keyPath: rules].remove(at: index)
+            return deleted(true, "\(what) \(name)")
         }
-        let before = model.inspectionRules[index].protocols.count
-        model.inspectionRules[index].protocols.removeAll { $0.kind.rawValue == protocolName }
-        let removed = before != model.inspectionRules[index].protocols.count
-        if model.inspectionRules[index].protocols.isEmpty { model.inspectionRules.remove(at: index) }
-        return deleted(removed, "\(protocolName) from inspection rule \(name)")
+        let before = model[keyPath: rules][index].protocols.count
+        model[keyPath: rules][index].protocols.removeAll { $0.kind.rawValue == protocolName }
+        let removed = before != model[keyPath: rules][index].protocols.count
+        if model[keyPath: rules][index].protocols.isEmpty { model[keyPath: rules].remove(at: index) }
+        return deleted(removed, "\(protocolName) from \(what) \(name)")
+    }
+
+    /// `no ipv6 unicast-routing`, `no ipv6 access-list NAME`, `no ipv6 inspect name …`, `no ipv6
+    /// inspect SETTING`; nil for the `no` forms of IPv6 commands smtp-inspect does not configure.
+    private mutating func noIPv6Command(_ cursor: inout TokenCursor, words: [String]) throws(Diagnostic) -> Disposition? {
+        let texts = cursor.line.tokens.map(\.text)
+        switch words[2] {
+        case "unicast-routing" where words.count == 3:
+            mode = .global
+            let was = model.ipv6UnicastRouting != nil
+            model.ipv6UnicastRouting = nil
+            return was ? .appliedAs("IPv6 forwarding is not turned on") : .ignored("IPv6 routing is off by default")
+        case "access-list" where words.count == 4:
+            mode = .global
+            let before = model.ipv6AccessLists.count
+            model.ipv6AccessLists.removeAll { $0.name == texts[3] }
+            return deleted(before != model.ipv6AccessLists.count, "IPv6 access list \(texts[3])")
+        case "inspect" where words.count >= 5 && words[3] == "name":
+            return deleteInspection(name: texts[4], protocolName: words.count > 5 ? words[5] : nil, family: .ipv6)
+        case "inspect" where words.count == 4 && words[3] == "routing-header":
+            mode = .global
+            model.ipv6InspectRoutingHeader = nil
+            return .applied
+        case "inspect" where words.count >= 4:
+            return try resetInspectGlobal(&cursor, words: Array(words.dropFirst(3)), family: .ipv6)
+        default:
+            return nil
+        }
     }
 
     /// `no ip inspect audit-trail`, `no ip inspect alert-off`, `no ip inspect max-incomplete high`,
     /// …: the setting goes back to its default.
-    private mutating func resetInspectGlobal(_ cursor: inout TokenCursor, words: [String]) throws(Diagnostic) -> Disposition {
+    private mutating func resetInspectGlobal(
+        _ cursor: inout TokenCursor, words: [String], family: AddressFamily = .ipv4
+    ) throws(Diagnostic) -> Disposition {
         mode = .global
         let paths: [(words: [String], reset: (inout InspectGlobals) -> Void)] = [
             (["audit-trail"], { $0.auditTrail = .byDefault(false) }),
@@ -89,7 +124,7 @@ extension ConfigParser {
             (["tcp", "max-incomplete"], { $0.tcpMaxIncompletePerHost = .byDefault(50); $0.tcpBlockTime = .byDefault(0) }),
         ]
         if let path = paths.first(where: { words.starts(with: $0.words) }) {
-            path.reset(&model.inspect)
+            if family == .ipv4 { path.reset(&model.inspect) } else { path.reset(&model.ipv6Inspect) }
             return .applied
         }
         if let first = words.first, (ConfigParser.ignoredInspectGlobals[first] != nil) {

@@ -75,6 +75,8 @@ extension ConfigParser {
             if case .interface = mode {} else { mode = .block("(\(submode)) of an interface this session did not show") }
         case "config-ext-nacl", "config-std-nacl":
             if case .accessList = mode {} else { mode = .block("(\(submode)) of an access list this session did not show") }
+        case "config-ipv6-acl":
+            if case .ipv6AccessList = mode {} else { mode = .block("(\(submode)) of an IPv6 access list this session did not show") }
         case "config-network-group":
             if case .networkGroup = mode {} else { mode = .block("(\(submode)) of an object group this session did not show") }
         case "config-service-group":
@@ -133,7 +135,7 @@ extension ConfigParser {
         var words = line.tokens.map(\.keyword)
         if let prompt = Prompt(line) { words = prompt.command.tokens.map(\.keyword) }
         if words.first?.hasPrefix("!") == true || words.first == "no" { return }
-        guard words.count >= 3, words[0] == "ip", words[1] == "inspect" else { return }
+        guard words.count >= 3, words[0] == "ip" || words[0] == "ipv6", words[1] == "inspect" else { return }
         let isRule = words[2] == "name" && words.count >= 5
         let isAttachment = words.count >= 4 && ["in", "out"].contains(words[3])
         guard isRule || isAttachment else { return }
@@ -151,9 +153,16 @@ extension ConfigParser {
             refusedNames["acl \(texts[1])"] = refusedNames["acl \(texts[1])"] ?? at
         } else if words.count >= 4, words[0] == "ip", words[1] == "access-list" {
             refusedNames["acl \(texts[3])"] = refusedNames["acl \(texts[3])"] ?? at
+        } else if words.count >= 4, words[0] == "ipv6", words[1] == "inspect", words[2] == "name" {
+            refusedNames["inspect6 \(texts[3])"] = refusedNames["inspect6 \(texts[3])"] ?? at
+        } else if words.count >= 3, words[0] == "ipv6", words[1] == "access-list" {
+            refusedNames["acl6 \(texts[2])"] = refusedNames["acl6 \(texts[2])"] ?? at
         } else if case .accessList(let index) = mode {
             let name = model.accessLists[index].name
             refusedNames["acl \(name)"] = refusedNames["acl \(name)"] ?? at
+        } else if case .ipv6AccessList(let index) = mode {
+            let name = model.ipv6AccessLists[index].name
+            refusedNames["acl6 \(name)"] = refusedNames["acl6 \(name)"] ?? at
         }
     }
 }
@@ -171,6 +180,8 @@ extension ConfigParser {
         (["ip", "nat", "inside"], "source", 3), (["ip", "inspect"], "name", 2),
         (["no"], "shutdown", 4), (["no", "ip"], "address", 3), (["object-group"], "network", 3),
         (["object-group"], "service", 3), (["ip", "access-list"], "extended", 3), (["ip", "access-list"], "standard", 3),
+        (["ipv6"], "inspect", 3), (["ipv6"], "access-list", 8), (["ipv6"], "traffic-filter", 7), (["ipv6"], "address", 3),
+        (["ipv6"], "unicast-routing", 7), (["ipv6", "inspect"], "name", 2),
     ]
 
     /// Rewrites short keywords to their full form (the text stays as written, for messages).
@@ -212,6 +223,9 @@ extension ConfigParser {
         } else if words[0] == "ip", words.count > 2 {
             index = 1
             full = ["inspect", "nat", "access-group", "address"].first { abbreviates(words[1], $0) }
+        } else if words[0] == "ipv6", words.count > 2 {
+            index = 1
+            full = ["inspect", "traffic-filter", "address"].first { abbreviates(words[1], $0) }
         }
         guard let full else { return }
         let cursor = TokenCursor(line, file: file)
@@ -223,6 +237,7 @@ extension ConfigParser {
     /// with lost or extra indentation).
     static func configuresGlobally(_ words: [String]) -> Bool {
         guard let first = words.first else { return false }
+        if first == "ipv6" { return configuresIPv6Globally(words) }
         if ["interface", "access-list", "hostname", "end", "object-group", "route-map", "version"].contains(first) { return true }
         if first == "service" { return words.count > 1 && words[1] == "timestamps" }
         guard first == "ip", words.count > 2 else { return false }
@@ -272,6 +287,7 @@ extension ConfigParser {
     /// Whether an unindented line is a global command (so it ends the current sub-mode).
     static func isGlobalCommand(_ words: [String]) -> Bool {
         guard let first = words.first else { return false }
+        if first == "ipv6" { return !isIPv6InterfaceCommand(words) }
         if words.count > 1, interfaceCommandPairs.contains([first, words[1]]) { return false }
         if first == "ip" {
             guard words.count > 1 else { return false }

@@ -4,6 +4,7 @@ extension ConfigParser {
     mutating func finish() {
         let choice = model.defaultsChoice
         model.inspect.applyDefaults(choice.defaults)
+        model.ipv6Inspect.applyDefaults(choice.defaults)
         let g = model.inspect
         let someDefault = [g.maxIncompleteLow, g.maxIncompleteHigh, g.oneMinuteLow, g.oneMinuteHigh, g.tcpMaxIncompletePerHost]
             .contains { $0.isDefault }
@@ -13,10 +14,14 @@ extension ConfigParser {
                 hint: "IOS before 12.4(11)T used max-incomplete and one-minute 400/500; write the `ip inspect` thresholds to be sure"))
         }
         validateInterfaces()
+        validateIPv6Interfaces()
         validateAccessLists()
         validateNAT()
-        checkOrder(model.inspect.maxIncompleteLow, model.inspect.maxIncompleteHigh, "max-incomplete")
-        checkOrder(model.inspect.oneMinuteLow, model.inspect.oneMinuteHigh, "one-minute")
+        for family in AddressFamily.allCases {
+            checkOrder(\.maxIncompleteLow, \.maxIncompleteHigh, "max-incomplete", family: family)
+            checkOrder(\.oneMinuteLow, \.oneMinuteHigh, "one-minute", family: family)
+        }
+        warnAboutFamilies()
         warnAboutNAT()
         guardDroppedInspection()
         relabelNoiseBeforePrompt()
@@ -43,6 +48,8 @@ extension ConfigParser {
                         expected: "the number or name of an access list in this configuration"
                             + ConfigParser.existing(model.accessLists.map(\.name)),
                         hint: refusedNames["acl \(group.value)"] != nil ? "fix the errors above"
+                            : model.ipv6AccessList(named: group.value) != nil
+                            ? "\(group.value) is an IPv6 list: `ip access-group` takes an IPv4 list; an IPv6 list goes in `ipv6 traffic-filter \(group.value) \(direction.rawValue)`"
                             : "IOS would permit everything through a missing list; add the list or fix its name"))
                 }
                 if let rule = interface.inspection(direction), model.inspectionRule(named: rule.value) == nil {
@@ -185,21 +192,26 @@ extension ConfigParser {
     /// Aggressive mode starts above `high` and ends below `low`: low above high would flap. A
     /// `high` set below an unlimited default `low` (12.4(11)T and later) ends aggressive mode at
     /// `high`: the low threshold follows it.
-    private mutating func checkOrder(_ low: Configured<UInt32>, _ high: Configured<UInt32>, _ what: String) {
+    private mutating func checkOrder(
+        _ lowPath: WritableKeyPath<InspectGlobals, Configured<UInt32>>, _ highPath: WritableKeyPath<InspectGlobals, Configured<UInt32>>,
+        _ what: String, family: AddressFamily
+    ) {
+        let globals: WritableKeyPath<IOSConfiguration, InspectGlobals> = family == .ipv4 ? \.inspect : \.ipv6Inspect
+        let low = model[keyPath: globals][keyPath: lowPath], high = model[keyPath: globals][keyPath: highPath]
         guard low.value > high.value else { return }
+        let label = family == .ipv4 ? what : "ipv6 \(what)"
         if low.isDefault, low.value == InspectDefaults.unlimitedValue, let at = high.location {
-            let value = Configured(value: high.value, location: nil)
-            if what == "max-incomplete" { model.inspect.maxIncompleteLow = value } else { model.inspect.oneMinuteLow = value }
+            model[keyPath: globals][keyPath: lowPath] = Configured(value: high.value, location: nil)
             warnings.append(Diagnostic(.warning, .defaultsAssumed, at: at,
-                                       "\(what) low (unlimited by default) read as \(high.value), the high threshold",
-                                       hint: "write `ip inspect \(what) low N` too"))
+                                       "\(label) low (unlimited by default) read as \(high.value), the high threshold",
+                                       hint: "write `\(family.keyword) inspect \(what) low N` too"))
             return
         }
         let later = [low.location, high.location].compactMap { $0 }.max()
             ?? SourceLocation(file: file, line: 1, column: 1)
         errors.append(Diagnostic(
             .error, .thresholdsInverted, at: later,
-            "\(what) low \(low.value) is above high \(high.value)",
+            "\(label) low \(low.value) is above high \(high.value)",
             found: "low \(low.value), high \(high.value)", expected: "low at most high",
             hint: "aggressive mode starts above high and ends below low; IOS defaults are low 400, high 500"))
     }
@@ -235,7 +247,7 @@ extension ConfigParser {
     /// a warning, and when nothing is inspected at all, an error.
     private mutating func guardDroppedInspection() {
         if let zone = zoneFirewall.first {
-            let nothing = model.inspectionAttachments.isEmpty
+            let nothing = !model.inspectsAnything
             let diagnostic = Diagnostic(
                 nothing ? .error : .warning, nothing ? .inspectionDropped : .noLinuxEquivalent, at: zone,
                 "the zone-based policy firewall's inspection is not mirrored" + (nothing ? ": nothing would be inspected" : ""),
@@ -245,13 +257,14 @@ extension ConfigParser {
             if nothing { errors.append(diagnostic) } else { warnings.append(diagnostic) }
         }
         guard let first = droppedInspection.first else { return }
+        let nothingInspected = !model.inspectsAnything
         for dropped in droppedInspection {
             warnings.append(Diagnostic(
                 .warning, .notApplied, at: location(dropped.line, dropped.column),
                 "an `ip inspect` line read where it configures nothing (\(dropped.reason))",
                 hint: "IOS would not apply it there either; move it before `end`, out of the banner, or paste it again"))
         }
-        guard model.inspectionAttachments.isEmpty else { return }
+        guard nothingInspected else { return }
         let count = droppedInspection.count
         errors.append(Diagnostic(
             .error, .inspectionDropped, at: location(first.line, first.column),

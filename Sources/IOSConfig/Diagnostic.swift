@@ -102,6 +102,13 @@ public struct Diagnostic: Error, Hashable, Sendable, CustomStringConvertible {
         case malformedIgnored
         case defaultsAssumed
         case ruleNotApplied
+        /// An interface inspects SMTP in one address family and says nothing of the other there:
+        /// the other family's SMTP is inspected with the same rule.
+        case familyGap
+        /// IPv6 lines without `ipv6 unicast-routing`.
+        case ipv6NotRouted
+        /// An IPv6 list denies neighbour discovery before IOS's implicit permits.
+        case ipv6NeighborDiscovery
     }
 
     public var severity: Severity

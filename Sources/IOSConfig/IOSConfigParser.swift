@@ -70,6 +70,8 @@ struct ConfigParser {
         case interface(Int)
         /// Inside `ip access-list standard|extended NAME` (index into the model's lists).
         case accessList(Int)
+        /// Inside `ipv6 access-list NAME` (index into the model's IPv6 lists).
+        case ipv6AccessList(Int)
         case networkGroup(Int)
         case serviceGroup(Int)
         /// Inside `route-map NAME permit|deny N`.
@@ -108,6 +110,8 @@ struct ConfigParser {
     /// `zone-pair security` and `policy-map type inspect` lines: inspection of the zone-based
     /// firewall, which smtp-inspect does not mirror.
     var zoneFirewall: [SourceLocation] = []
+    /// Which family's settings and rules an `ip inspect` / `ipv6 inspect` line writes.
+    var inspectFamily = AddressFamily.ipv4
 
     init(file: String) { self.file = file }
 
@@ -225,6 +229,8 @@ struct ConfigParser {
             if staysInMode { return .ignored("interface sub-command smtp-inspect does not use") }
         case .accessList(let index):
             if !global, let disposition = try namedEntry(line, list: index) { return disposition }
+        case .ipv6AccessList(let index):
+            if !global, let disposition = try ipv6Entry(line, list: index) { return disposition }
         case .networkGroup(let index):
             if !global, let disposition = try networkMember(line, group: index) { return disposition }
         case .serviceGroup(let index):

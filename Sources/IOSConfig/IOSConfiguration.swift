@@ -38,12 +38,47 @@ public struct IOSConfiguration: Hashable, Sendable {
     public var reflexiveTimeout: Configured<UInt32> = .byDefault(300)
     /// The `version` line, and the IOS release a `show version` banner in the paste names.
     public var version: IOSVersion?
+    /// `ipv6 unicast-routing`: IOS routes IPv6 only with it.
+    public var ipv6UnicastRouting: SourceLocation?
+    /// The global `ipv6 inspect …` settings (IOS keeps them apart from `ip inspect`'s).
+    public var ipv6Inspect = InspectGlobals()
+    /// `ipv6 inspect name …`, in the order each name first appears (names apart from `ip inspect`'s).
+    public var ipv6InspectionRules: [InspectionRule] = []
+    /// `ipv6 access-list NAME`, in the order each first appears.
+    public var ipv6AccessLists: [IPv6AccessList] = []
+    /// `ipv6 inspect routing-header`
+    public var ipv6InspectRoutingHeader: SourceLocation?
 
     public init() {}
 
     /// The rule with this name (case-sensitive, as in IOS).
     public func inspectionRule(named name: String) -> InspectionRule? {
         inspectionRules.first { $0.name == name }
+    }
+
+    /// The `ip inspect name` or `ipv6 inspect name` rule with this name.
+    public func inspectionRule(named name: String, family: AddressFamily) -> InspectionRule? {
+        (family == .ipv4 ? inspectionRules : ipv6InspectionRules).first { $0.name == name }
+    }
+
+    /// The rules of one family: `ip inspect name …` or `ipv6 inspect name …`.
+    public func inspectionRules(_ family: AddressFamily) -> [InspectionRule] {
+        family == .ipv4 ? inspectionRules : ipv6InspectionRules
+    }
+
+    /// The `ip inspect` or `ipv6 inspect` globals.
+    public func inspectGlobals(_ family: AddressFamily) -> InspectGlobals {
+        family == .ipv4 ? inspect : ipv6Inspect
+    }
+
+    /// The IPv6 access list with this name (case-sensitive).
+    public func ipv6AccessList(named name: String) -> IPv6AccessList? {
+        ipv6AccessLists.first { $0.name == name }
+    }
+
+    /// Whether the configuration says anything about IPv6 that smtp-inspect applies.
+    public var configuresIPv6: Bool {
+        ipv6UnicastRouting != nil || !ipv6InspectionRules.isEmpty || !ipv6AccessLists.isEmpty || interfaces.contains(where: \.hasIPv6)
     }
 
     /// The numbered access list, if the configuration has an entry for it.

@@ -55,6 +55,32 @@ public enum IOSNames {
         ("udp", 17),
     ]
 
+    /// ICMPv6 message names of `ipv6 access-list` entries (`icmp` there is ICMPv6): type, and
+    /// code where the name implies one.
+    public static let icmpv6Messages: [(name: String, type: UInt8, code: UInt8?)] = [
+        ("beyond-scope", 1, 2), ("destination-unreachable", 1, nil), ("dhaad-reply", 145, nil),
+        ("dhaad-request", 144, nil), ("echo-reply", 129, nil), ("echo-request", 128, nil), ("header", 4, 0),
+        ("hop-limit", 3, 0), ("mld-query", 130, nil), ("mld-reduction", 132, nil), ("mld-report", 131, nil),
+        ("mldv2", 143, nil), ("nd-na", 136, nil), ("nd-ns", 135, nil), ("next-header", 4, 1), ("no-admin", 1, 1),
+        ("no-route", 1, 0), ("packet-too-big", 2, nil), ("parameter-option", 4, 2), ("parameter-problem", 4, nil),
+        ("port-unreachable", 1, 4), ("reassembly-timeout", 3, 1), ("redirect", 137, nil),
+        ("renum-command", 138, 0), ("renum-result", 138, 1), ("renum-seq-number", 138, 255),
+        ("router-advertisement", 134, nil), ("router-renumbering", 138, nil), ("router-solicitation", 133, nil),
+        ("time-exceeded", 3, nil), ("unreachable", 1, nil),
+    ]
+
+    /// Protocol names of `ipv6 access-list` entries (`ipv6` is "any protocol" and not listed;
+    /// `icmp` is ICMPv6).
+    public static let ipv6Protocols: [(name: String, number: UInt8)] = [
+        ("ahp", 51), ("esp", 50), ("icmp", 58), ("pcp", 108), ("sctp", 132), ("tcp", 6), ("udp", 17),
+    ]
+
+    /// The IOS name of an ICMPv6 type and code, when IOS has one (`destination-unreachable`
+    /// rather than its synonym `unreachable`).
+    public static func icmpv6Name(type: UInt8, code: UInt8?) -> String? {
+        icmpv6Messages.first { $0.type == type && $0.code == code }?.name
+    }
+
     /// The IOS name of a TCP or UDP port, when IOS has one.
     public static func portName(_ port: UInt16, protocolNumber: UInt8) -> String? {
         let table = protocolNumber == 6 ? tcpPorts : protocolNumber == 17 ? udpPorts : []

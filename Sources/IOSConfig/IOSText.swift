@@ -97,8 +97,8 @@ public enum IOSText {
     }
 
     /// `ip inspect name NAME PROTOCOL [options]` with the options the line gave.
-    public static func inspection(_ inspection: ProtocolInspection, rule: String) -> String {
-        var words = ["ip inspect name", rule, inspection.kind.rawValue]
+    public static func inspection(_ inspection: ProtocolInspection, rule: String, family: AddressFamily = .ipv4) -> String {
+        var words = ["\(family.keyword) inspect name", rule, inspection.kind.rawValue]
         if let alert = inspection.alert { words.append("alert " + (alert ? "on" : "off")) }
         if let audit = inspection.auditTrail { words.append("audit-trail " + (audit ? "on" : "off")) }
         if let maxData = inspection.maxData { words.append("max-data \(maxData)") }

@@ -8,6 +8,8 @@ public struct ConntrackHelper: Hashable, Sendable {
     public var port: UInt16
     /// The modules to load: the helper and, where one exists, its NAT module.
     public var modules: [String]
+    /// Whether the kernel has the helper for IPv6 too (pptp, irc, netbios-ns and snmp are IPv4 only).
+    public var ipv6 = true
 }
 
 /// What IOS's application name means and what Linux can make of it: the ports IOS's port map
@@ -36,9 +38,10 @@ public struct ApplicationProfile: Hashable, Sendable {
 /// map), with their ports. `tcp`, `udp`, `icmp`, `smtp`, `esmtp` and `fragment` have their own
 /// meaning and are not listed here as ports only.
 public enum InspectCatalog {
-    static func helper(_ name: String, _ proto: UInt8, _ port: UInt16, _ module: String, nat: Bool = true) -> ConntrackHelper {
+    static func helper(_ name: String, _ proto: UInt8, _ port: UInt16, _ module: String, nat: Bool = true,
+                       ipv6: Bool = true) -> ConntrackHelper {
         ConntrackHelper(name: name, protocolNumber: proto, port: port,
-                        modules: ["nf_conntrack_\(module)"] + (nat ? ["nf_nat_\(module)"] : []))
+                        modules: ["nf_conntrack_\(module)"] + (nat ? ["nf_nat_\(module)"] : []), ipv6: ipv6)
     }
 
     static let media = "media streams on ports negotiated in the control connection"
@@ -53,10 +56,10 @@ public enum InspectCatalog {
                                helpers: [helper("sip", udp, 5060, "sip"), helper("sip", tcp, 5060, "sip")]),
             ApplicationProfile("h323", tcp: [1720], udp: [1719],
                                helpers: [helper("Q.931", tcp, 1720, "h323"), helper("RAS", udp, 1719, "h323")]),
-            ApplicationProfile("pptp", tcp: [1723], helpers: [helper("pptp", tcp, 1723, "pptp")]),
-            ApplicationProfile("irc", tcp: [194], helpers: [helper("irc", tcp, 194, "irc")]),
-            ApplicationProfile("netbios-ns", udp: [137], helpers: [helper("netbios-ns", udp, 137, "netbios_ns", nat: false)]),
-            ApplicationProfile("snmp", udp: [161], helpers: [helper("snmp", udp, 161, "snmp", nat: false)]),
+            ApplicationProfile("pptp", tcp: [1723], helpers: [helper("pptp", tcp, 1723, "pptp", ipv6: false)]),
+            ApplicationProfile("irc", tcp: [194], helpers: [helper("irc", tcp, 194, "irc", ipv6: false)]),
+            ApplicationProfile("netbios-ns", udp: [137], helpers: [helper("netbios-ns", udp, 137, "netbios_ns", nat: false, ipv6: false)]),
+            ApplicationProfile("snmp", udp: [161], helpers: [helper("snmp", udp, 161, "snmp", nat: false, ipv6: false)]),
             ApplicationProfile("http", tcp: [80]),
             ApplicationProfile("https", tcp: [443]),
             ApplicationProfile("dns", tcp: [53], udp: [53]),

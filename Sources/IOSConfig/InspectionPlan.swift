@@ -16,8 +16,10 @@ public struct InspectionPlan: Hashable, Sendable {
     public var queued = false
     /// The idle timeout conntrack enforces for these sessions, when the configuration sets one.
     public var timeout: UInt32?
-    /// `fragment … timeout S`: net.ipv4.ipfrag_time.
+    /// `fragment … timeout S`: net.ipv4.ipfrag_time (IPv6: net.netfilter.nf_conntrack_frag6_timeout).
     public var fragmentTimeout: UInt32?
+    /// The family the plan is for.
+    public var family: AddressFamily = .ipv4
     /// `router-traffic`: the router's own sessions are marked too.
     public var routerTraffic = false
     /// What differs from IOS (each also a warning in `check`).
@@ -30,7 +32,7 @@ public struct InspectionPlan: Hashable, Sendable {
         if let noEquivalent { return noEquivalent }
         if fragmentTimeout != nil || sessions.isEmpty && !queued {
             return "conntrack reassembles IP fragments before any rule"
-                + (fragmentTimeout.map { "; reassembly timeout \($0) s (net.ipv4.ipfrag_time)" } ?? "")
+                + (fragmentTimeout.map { "; reassembly timeout \($0) s (\(InspectionPlan.fragmentSysctl(family)))" } ?? "")
         }
         var parts: [String] = []
         if queued {
@@ -38,8 +40,8 @@ public struct InspectionPlan: Hashable, Sendable {
             parts.append("inspected by smtp-inspect (NFQUEUE) on tcp \(ports)")
         } else {
             parts += sessions.map { session in
-                let name = [1: "icmp", 6: "tcp", 17: "udp"][session.protocolNumber] ?? "\(session.protocolNumber)"
-                if session.ports.isEmpty { return "conntrack tracking of every \(name.uppercased()) session" }
+                let name = [1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"][session.protocolNumber] ?? "\(session.protocolNumber)"
+                if session.ports.isEmpty { return "conntrack tracking of every \(name == "icmpv6" ? "ICMPv6" : name.uppercased()) session" }
                 let ports = session.ports.map(String.init).joined(separator: ",")
                 return "\(name) session tracking on port\(session.ports.count > 1 ? "s" : "") \(ports)"
             }
@@ -51,18 +53,24 @@ public struct InspectionPlan: Hashable, Sendable {
         if routerTraffic { text += ", the router's own sessions too" }
         return text
     }
+
+    /// The sysctl that holds conntrack's reassembly timeout for a family.
+    static func fragmentSysctl(_ family: AddressFamily) -> String {
+        family == .ipv4 ? "net.ipv4.ipfrag_time" : "net.netfilter.nf_conntrack_frag6_timeout"
+    }
 }
 
 extension IOSConfiguration {
-    /// The plan for one protocol of a rule.
-    public func plan(_ inspection: ProtocolInspection) -> InspectionPlan {
+    /// The plan for one protocol of a rule (of `ip inspect name`, or for IPv6 `ipv6 inspect name`).
+    public func plan(_ inspection: ProtocolInspection, family: AddressFamily = .ipv4) -> InspectionPlan {
         var plan = InspectionPlan()
+        plan.family = family
         let name = inspection.kind.rawValue
         plan.routerTraffic = inspection.routerTraffic
         switch name {
         case "tcp": plan.sessions = [.init(protocolNumber: 6, ports: [])]
         case "udp": plan.sessions = [.init(protocolNumber: 17, ports: [])]
-        case "icmp": plan.sessions = [.init(protocolNumber: 1, ports: [])]
+        case "icmp": plan.sessions = [.init(protocolNumber: family == .ipv4 ? 1 : 58, ports: [])]
         case "smtp", "esmtp":
             plan.queued = true
             plan.sessions = [.init(protocolNumber: 6, ports: ports(of: name).tcp)]
@@ -83,14 +91,16 @@ extension IOSConfiguration {
             if !mapped.tcp.isEmpty { plan.sessions.append(.init(protocolNumber: 6, ports: mapped.tcp)) }
             if !mapped.udp.isEmpty { plan.sessions.append(.init(protocolNumber: 17, ports: mapped.udp)) }
             if let profile = InspectCatalog.applications[name] {
-                plan.helpers = profile.helpers
+                plan.helpers = profile.helpers.filter { family == .ipv4 || $0.ipv6 }
                 if let channels = profile.dataChannels {
                     plan.approximations.append("no Linux conntrack helper for \(name) opens \(channels)")
+                } else if plan.helpers.count < profile.helpers.count {
+                    plan.approximations.append("Linux's \(name) helper is IPv4 only: over IPv6 the control connection is tracked, no data connection is opened")
                 }
             }
         }
         if !plan.queued, !plan.sessions.isEmpty {
-            plan.timeout = inspection.timeout ?? explicitGlobalTimeout(for: inspection.kind)
+            plan.timeout = inspection.timeout ?? explicitGlobalTimeout(for: inspection.kind, family: family)
         }
         for (index, word) in inspection.extras.enumerated() {
             switch word {
@@ -108,7 +118,8 @@ extension IOSConfiguration {
     }
 
     /// The global idle time that applies to `kind` when the configuration set it explicitly.
-    func explicitGlobalTimeout(for kind: InspectedProtocol) -> UInt32? {
+    func explicitGlobalTimeout(for kind: InspectedProtocol, family: AddressFamily = .ipv4) -> UInt32? {
+        let inspect = inspectGlobals(family)
         let udpOnly = ports(of: kind.rawValue).tcp.isEmpty && !ports(of: kind.rawValue).udp.isEmpty
         let setting: Configured<UInt32>? = switch kind.rawValue {
         case "icmp": nil
@@ -125,7 +136,7 @@ extension ConfigParser {
     /// The disposition of an `ip inspect name` line: what it became, with a warning for what is
     /// approximated or impossible.
     mutating func describe(_ inspection: ProtocolInspection) -> Disposition {
-        let plan = model.plan(inspection)
+        let plan = model.plan(inspection, family: inspectFamily)
         if let noEquivalent = plan.noEquivalent {
             warnings.append(Diagnostic(.warning, .noLinuxEquivalent, at: inspection.location,
                                        "`\(inspection.kind.rawValue)` inspection is not mirrored",

@@ -124,7 +124,13 @@ extension IOSConfiguration {
     /// Resolves a protocol's settings: a per-rule `alert`/`audit-trail`/`timeout` wins, else the
     /// global (`alert-off`, `audit-trail`, tcp or udp idle-time; icmp 10 s).
     public func effective(_ inspection: ProtocolInspection) -> EffectiveInspection {
-        let defaultTimeout = defaultTimeout(of: inspection.kind)
+        effective(inspection, family: .ipv4)
+    }
+
+    /// The same for a rule of `family` (`ipv6 inspect name` rules take the `ipv6 inspect` globals).
+    public func effective(_ inspection: ProtocolInspection, family: AddressFamily) -> EffectiveInspection {
+        let inspect = inspectGlobals(family)
+        let defaultTimeout = defaultTimeout(of: inspection.kind, family: family)
         return EffectiveInspection(
             kind: inspection.kind,
             alert: inspection.alert ?? inspect.alert.value,
@@ -137,7 +143,8 @@ extension IOSConfiguration {
 extension IOSConfiguration {
     /// IOS's timeout for a protocol without its own `timeout`: icmp 10 s, dns the dns-timeout,
     /// UDP-only applications the udp idle-time, everything else the tcp idle-time.
-    public func defaultTimeout(of kind: InspectedProtocol) -> UInt32 {
+    public func defaultTimeout(of kind: InspectedProtocol, family: AddressFamily = .ipv4) -> UInt32 {
+        let inspect = inspectGlobals(family)
         switch kind.rawValue {
         case "icmp": return InspectedProtocol.icmpTimeout
         case "udp": return inspect.udpIdleTime.value
@@ -149,22 +156,93 @@ extension IOSConfiguration {
     }
 }
 
-/// An inspection rule applied to an interface in one direction (`ip inspect NAME in|out`).
+extension IOSConfiguration {
+    /// The settings of smtp-inspect's one session table, which holds the sessions of both
+    /// families: each `ip inspect` global, or, where only `ipv6 inspect` sets one, that one.
+    public var sessionGlobals: InspectGlobals {
+        var globals = inspect
+        func take<Value>(_ keyPath: WritableKeyPath<InspectGlobals, Configured<Value>>) {
+            if globals[keyPath: keyPath].isDefault, !ipv6Inspect[keyPath: keyPath].isDefault {
+                globals[keyPath: keyPath] = ipv6Inspect[keyPath: keyPath]
+            }
+        }
+        take(\.auditTrail)
+        take(\.alert)
+        take(\.maxIncompleteLow)
+        take(\.maxIncompleteHigh)
+        take(\.oneMinuteLow)
+        take(\.oneMinuteHigh)
+        take(\.tcpSynwaitTime)
+        take(\.tcpFinwaitTime)
+        take(\.tcpIdleTime)
+        take(\.udpIdleTime)
+        take(\.dnsTimeout)
+        take(\.tcpMaxIncompletePerHost)
+        take(\.tcpBlockTime)
+        return globals
+    }
+}
+
+/// An inspection rule applied to an interface in one direction (`ip inspect NAME in|out`, or
+/// `ipv6 inspect NAME in|out`), for the traffic of one address family.
 public struct InspectionAttachment: Hashable, Sendable {
     public var interface: Interface
     public var direction: Direction
     public var rule: InspectionRule
+    /// The traffic it applies to.
+    public var family: AddressFamily = .ipv4
+    /// Set when the configuration says nothing about `family` there and the rule comes from the
+    /// other family's line: then `rule` holds only the smtp/esmtp entry of that line's rule
+    /// (the README's "No way around the inspector").
+    public var borrowedFrom: AddressFamily?
+
+    /// Where the rule's name is defined: `ip inspect name` or `ipv6 inspect name`.
+    public var ruleFamily: AddressFamily { borrowedFrom ?? family }
+    /// The `ip inspect NAME in` (or `ipv6 inspect …`) line that applies the rule.
+    public var line: Located<String>? { interface.inspection(direction, family: ruleFamily) }
 }
 
 extension IOSConfiguration {
     /// Every `ip inspect NAME in|out` of every interface that is not shut down, in configuration
     /// order: what the daemon enforces on the flows of each interface.
-    public var inspectionAttachments: [InspectionAttachment] {
+    public var inspectionAttachments: [InspectionAttachment] { ownAttachments(.ipv4) }
+
+    private func ownAttachments(_ family: AddressFamily) -> [InspectionAttachment] {
         interfaces.filter { !$0.shutdown.value }.flatMap { interface in
             Direction.allCases.compactMap { direction in
-                interface.inspection(direction).flatMap { inspectionRule(named: $0.value) }
-                    .map { InspectionAttachment(interface: interface, direction: direction, rule: $0) }
+                interface.inspection(direction, family: family).flatMap { inspectionRule(named: $0.value, family: family) }
+                    .map { InspectionAttachment(interface: interface, direction: direction, rule: $0, family: family) }
             }
         }
     }
+
+    /// What inspects the traffic of `family`: its own `ip|ipv6 inspect NAME in|out` lines, and,
+    /// where an interface has none of its family in a direction but the other family's rule there
+    /// inspects smtp or esmtp, that smtp/esmtp entry: TCP/25 is never forwarded uninspected
+    /// through an interface whose configuration inspects SMTP in the other family. In
+    /// configuration order (own and borrowed as their interfaces come).
+    public func inspectionAttachments(family: AddressFamily) -> [InspectionAttachment] {
+        interfaces.filter { !$0.shutdown.value }.flatMap { interface in
+            Direction.allCases.compactMap { direction -> InspectionAttachment? in
+                if let own = interface.inspection(direction, family: family) {
+                    return inspectionRule(named: own.value, family: family)
+                        .map { InspectionAttachment(interface: interface, direction: direction, rule: $0, family: family) }
+                }
+                guard let other = interface.inspection(direction, family: family.other),
+                      let rule = inspectionRule(named: other.value, family: family.other), let smtp = rule.smtp else { return nil }
+                return InspectionAttachment(
+                    interface: interface, direction: direction,
+                    rule: InspectionRule(name: rule.name, location: rule.location, protocols: [smtp]),
+                    family: family, borrowedFrom: family.other)
+            }
+        }
+    }
+
+    /// The smtp/esmtp inspections of both families (own and borrowed): what the daemon enforces.
+    public var smtpAttachments: [InspectionAttachment] {
+        AddressFamily.allCases.flatMap { inspectionAttachments(family: $0) }.filter { $0.rule.smtp != nil }
+    }
+
+    /// Whether anything is inspected at all, in either family.
+    var inspectsAnything: Bool { !ownAttachments(.ipv4).isEmpty || !ownAttachments(.ipv6).isEmpty }
 }

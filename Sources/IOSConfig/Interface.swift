@@ -53,6 +53,18 @@ public struct Interface: Hashable, Sendable {
     public var nat: Located<NATRole>?
     /// `shutdown`; default no shutdown.
     public var shutdown: Configured<Bool> = .byDefault(false)
+    /// `ipv6 address A/LEN [eui-64|anycast]`, `ipv6 address A link-local`, in order.
+    public var ipv6Addresses: [IPv6InterfaceAddress] = []
+    /// `ipv6 address autoconfig|dhcp` or a general prefix: the address comes from elsewhere.
+    public var ipv6DynamicAddress: Located<String>?
+    /// `ipv6 enable`: IPv6 with a link-local address only.
+    public var ipv6Enable: SourceLocation?
+    /// `ipv6 traffic-filter NAME in|out`
+    public var trafficFilterIn: Located<String>?
+    public var trafficFilterOut: Located<String>?
+    /// `ipv6 inspect NAME in|out`
+    public var ipv6InspectIn: Located<String>?
+    public var ipv6InspectOut: Located<String>?
 
     public init(name: String, location: SourceLocation) {
         self.name = name
@@ -67,12 +79,26 @@ public struct Interface: Hashable, Sendable {
         direction == .in ? inspectIn : inspectOut
     }
 
+    /// `ip access-group` or `ipv6 traffic-filter` in `direction`.
+    public func accessGroup(_ direction: Direction, family: AddressFamily) -> Located<String>? {
+        family == .ipv4 ? accessGroup(direction) : direction == .in ? trafficFilterIn : trafficFilterOut
+    }
+
+    /// `ip inspect` or `ipv6 inspect` in `direction`.
+    public func inspection(_ direction: Direction, family: AddressFamily) -> Located<String>? {
+        family == .ipv4 ? inspection(direction) : direction == .in ? ipv6InspectIn : ipv6InspectOut
+    }
+
+    /// Whether the configuration turns IPv6 on for the interface (an address, autoconfig, `ipv6 enable`).
+    public var hasIPv6: Bool { !ipv6Addresses.isEmpty || ipv6DynamicAddress != nil || ipv6Enable != nil }
+
     /// Every address the configuration gives the interface (primary first).
     public var allAddresses: [InterfaceAddress] { [address].compactMap { $0 } + secondaryAddresses }
 
     /// Whether anything smtp-inspect enforces is set on the interface (so it needs a Linux name).
     public var needsRules: Bool {
         accessGroupIn != nil || accessGroupOut != nil || inspectIn != nil || inspectOut != nil
-            || nat != nil
+            || nat != nil || trafficFilterIn != nil || trafficFilterOut != nil || ipv6InspectIn != nil
+            || ipv6InspectOut != nil
     }
 }

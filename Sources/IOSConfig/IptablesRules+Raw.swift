@@ -122,7 +122,7 @@ extension RuleGenerator {
     /// conntrack helpers (data connections become RELATED) and timeout policies (the IOS
     /// `timeout`) for new sessions of inspected protocols. conntrack takes the first CT target a
     /// packet meets, so helpers come first, then port-specific timeouts, then the generic ones.
-    private func helpersAndTimeouts(_ raw: inout IptablesTable, pre: String, setup: inout [SetupAction]) {
+    func helpersAndTimeouts(_ raw: inout IptablesTable, pre: String, setup: inout [SetupAction]) {
         var helperRules: [(match: [String], comment: String, target: String)] = []
         var portRules: [(match: [String], comment: String, target: String)] = []
         var anyRules: [(match: [String], comment: String, target: String)] = []
@@ -132,17 +132,22 @@ extension RuleGenerator {
         for entry in inspections {
             let ingress = RuleGenerator.interfaceMatch(entry.linux, .in, negated: entry.direction == .out)
             for inspection in entry.rule.protocols {
-                let plan = configuration.plan(inspection)
-                if let seconds = plan.fragmentTimeout, !setup.contains(where: { $0.description.hasPrefix("sysctl net.ipv4.ipfrag_time=") }) {
-                    setup.append(.sysctl(name: "net.ipv4.ipfrag_time", value: "\(seconds)"))
+                let plan = configuration.plan(inspection, family: family)
+                let fragmentSysctl = InspectionPlan.fragmentSysctl(family)
+                if let seconds = plan.fragmentTimeout, !setup.contains(where: { $0.description.hasPrefix("sysctl \(fragmentSysctl)=") }) {
+                    // conntrack's IPv6 reassembly (and its sysctl) comes with nf_defrag_ipv6.
+                    if family == .ipv6 { setup.append(.module("nf_defrag_ipv6")) }
+                    setup.append(.sysctl(name: fragmentSysctl, value: "\(seconds)"))
                 }
-                let comment = "\(entry.interface.name): ip inspect \(entry.rule.name) \(entry.direction.rawValue), \(inspection.kind.rawValue)"
+                let comment = "\(entry.interface.name): \(entry.attachment.ruleFamily.keyword) inspect \(entry.rule.name) \(entry.direction.rawValue), \(inspection.kind.rawValue)"
                 func policy(_ proto: UInt8) -> String? {
                     guard let seconds = plan.timeout else { return nil }
-                    let action = RuleGenerator.timeoutPolicy(proto, seconds)
+                    let action = RuleGenerator.timeoutPolicy(proto, seconds, family: family)
                     if !timeouts.contains(action) { timeouts.append(action) }
-                    if case .timeout(let name, _) = action { return name }
-                    return nil
+                    switch action {
+                    case .timeout(let name, _), .timeout6(let name, _): return name
+                    default: return nil
+                    }
                 }
                 var helped: Set<String> = []
                 for helper in plan.helpers {
@@ -174,8 +179,13 @@ extension RuleGenerator {
                      "NAT does). For `ip inspect … out` the ingress is unknown here: every other interface gets it.")
         }
         if !portRules.isEmpty || !anyRules.isEmpty {
-            raw.note(pre, "Inspected protocols with a `timeout` (or an `ip inspect tcp|udp idle-time`): a conntrack timeout",
-                     "policy (SETUP timeout) makes conntrack forget the idle session as IOS does.")
+            if family == .ipv4 {
+                raw.note(pre, "Inspected protocols with a `timeout` (or an `ip inspect tcp|udp idle-time`): a conntrack timeout",
+                         "policy (SETUP timeout) makes conntrack forget the idle session as IOS does.")
+            } else {
+                raw.note(pre, "Inspected protocols with a `timeout` (or an `ipv6 inspect tcp|udp idle-time`): a conntrack timeout",
+                         "policy (SETUP timeout6) makes conntrack forget the idle session as IOS does.")
+            }
         }
         for rule in helperRules + portRules + anyRules {
             raw.rule(pre, rule.match, comment: rule.comment, rule.target)
@@ -187,12 +197,15 @@ extension RuleGenerator {
         }
     }
 
-    /// The policy for an idle timeout: `si-tcp-1800` with `tcp established 1800`, …
-    static func timeoutPolicy(_ proto: UInt8, _ seconds: UInt32) -> SetupAction {
-        switch proto {
-        case PacketMatch.tcp: .timeout(name: "si-tcp-\(seconds)", policy: "tcp established \(seconds)")
-        case PacketMatch.udp: .timeout(name: "si-udp-\(seconds)", policy: "udp unreplied \(seconds) replied \(seconds)")
-        default: .timeout(name: "si-icmp-\(seconds)", policy: "icmp timeout \(seconds)")
+    /// The policy for an idle timeout: `si-tcp-1800` with `tcp established 1800`, … For IPv6
+    /// (conntrack keeps a policy to one family) `si6-tcp-1800`, `si6-icmpv6-10`.
+    static func timeoutPolicy(_ proto: UInt8, _ seconds: UInt32, family: AddressFamily = .ipv4) -> SetupAction {
+        let (name, policy): (String, String) = switch proto {
+        case PacketMatch.tcp: ("tcp", "tcp established \(seconds)")
+        case PacketMatch.udp: ("udp", "udp unreplied \(seconds) replied \(seconds)")
+        default: family == .ipv4 ? ("icmp", "icmp timeout \(seconds)") : ("icmpv6", "icmpv6 timeout \(seconds)")
         }
+        return family == .ipv4 ? .timeout(name: "si-\(name)-\(seconds)", policy: policy)
+            : .timeout6(name: "si6-\(name)-\(seconds)", policy: policy)
     }
 }

@@ -40,21 +40,28 @@ extension RuleGenerator {
                    comment: "CBAC session: its packets pass access list \(list)", "-j RETURN")
     }
 
-    private func inspectionRules(_ mangle: inout IptablesTable, forward: String) {
+    func inspectionRules(_ mangle: inout IptablesTable, forward: String) {
         for entry in inspections {
-            guard let chain = inspectionChain(entry.rule, &mangle) else { continue }
-            let location = entry.interface.inspection(entry.direction)?.location
-            mangle.note(forward, "\(entry.interface.name): sessions that \(entry.direction == .in ? "enter" : "leave") through it are inspected by \(entry.rule.name).")
+            guard let chain = inspectionChain(entry.attachment, &mangle) else { continue }
+            let location = entry.attachment.line?.location
+            let verb = entry.direction == .in ? "enter" : "leave"
+            if let from = entry.attachment.borrowedFrom {
+                mangle.note(forward, "\(entry.interface.name): \(family) sessions that \(verb) through it: no `\(family.keyword) inspect … \(entry.direction.rawValue)` there,",
+                            "so the smtp of \(from) rule \(entry.rule.name) inspects them (never forwarded uninspected; README).")
+            } else {
+                mangle.note(forward, "\(entry.interface.name): sessions that \(verb) through it are inspected by \(entry.rule.name).")
+            }
             if entry.rule.smtp != nil { smtpGuards(&mangle, forward: forward, entry.rule, entry.interface, entry.linux, entry.direction) }
+            let line = "\(entry.interface.name): \(entry.attachment.ruleFamily.keyword) inspect \(entry.rule.name) \(entry.direction.rawValue)"
+                + RuleGenerator.line(location) + (entry.attachment.borrowedFrom != nil ? ", its smtp for \(family) too" : "")
             mangle.rule(forward, [RuleGenerator.interfaceMatch(entry.linux, entry.direction), "-m conntrack --ctstate NEW"],
-                        comment: "\(entry.interface.name): ip inspect \(entry.rule.name) \(entry.direction.rawValue)\(RuleGenerator.line(location))",
-                        "-j \(chain)")
+                        comment: line, "-j \(chain)")
         }
     }
 
     /// TCP/25 packets that would reach NFQUEUE's far side without a mark: drop them, so that no
     /// client byte reaches the server uninspected.
-    private func smtpGuards(
+    func smtpGuards(
         _ mangle: inout IptablesTable, forward: String, _ rule: InspectionRule, _ interface: Interface, _ linux: String,
         _ client: Direction
     ) {
@@ -63,6 +70,10 @@ extension RuleGenerator {
         mangle.note(forward, "smtp inspection on \(interface.name): a TCP/\(list) packet without an inspected session",
                     "would pass uninspected. INVALID (outside the window: IOS drops it too, %FW-6-DROP_PKT) and",
                     "a first packet that is not a SYN (IOS starts sessions from the SYN) are dropped.")
+        if family == .ipv6, configuration.ipv6InspectRoutingHeader == nil {
+            mangle.note(forward, "IPv6: a routing header with segments left sends the packet on to another address than the",
+                        "session's, which is not what was judged: dropped (`ipv6 inspect routing-header` passes it on).")
+        }
         let server: Direction = client == .in ? .out : .in
         for (direction, port) in [(client, "--dport"), (server, "--sport")] {
             let side = RuleGenerator.interfaceMatch(linux, direction)
@@ -70,19 +81,29 @@ extension RuleGenerator {
                         comment: "\(interface.name): smtp inspection, segment outside its session", "-j DROP")
             mangle.rule(forward, [side] + RuleGenerator.portWords(6, ports, option: port, extra: "! --syn") + ["-m conntrack --ctstate NEW"],
                         comment: "\(interface.name): smtp inspection, no session without a SYN", "-j DROP")
+            if family == .ipv6, configuration.ipv6InspectRoutingHeader == nil {
+                mangle.rule(forward, [side] + RuleGenerator.portWords(6, ports, option: port) + ["-m rt --rt-segsleft 1:255"],
+                            comment: "\(interface.name): smtp inspection, a routing header with segments left", "-j DROP")
+            }
         }
     }
 
-    /// Marks the new sessions of each protocol of `rule`; built once per rule. Nil when no
-    /// protocol of the rule marks anything (only `fragment` or `appfw`).
-    private func inspectionChain(_ rule: InspectionRule, _ mangle: inout IptablesTable, routerOnly: Bool = false) -> String? {
-        let index = (configuration.inspectionRules.firstIndex(of: rule) ?? 0) + 1
-        let name = routerOnly ? "SI-RTR-\(index)"
-            : RuleGenerator.chainSafe(rule.name, limit: 20).map { "SI-INSP-\($0)" } ?? "SI-INSP-\(index)"
+    /// Marks the new sessions of each protocol of the attachment's rule; built once per rule.
+    /// Nil when no protocol of the rule marks anything (only `fragment` or `appfw`). A rule
+    /// borrowed from the other family's configuration (its smtp only) gets a chain of its own
+    /// (`SI-INSP4-…` in the IPv6 set, `SI-INSP6-…` in the IPv4 one): names of `ip inspect` and
+    /// `ipv6 inspect` rules are apart in IOS.
+    func inspectionChain(_ attachment: InspectionAttachment, _ mangle: inout IptablesTable, routerOnly: Bool = false) -> String? {
+        let rule = attachment.rule
+        let ruleFamily = attachment.ruleFamily
+        let index = (configuration.inspectionRules(ruleFamily).firstIndex { $0.name == rule.name } ?? 0) + 1
+        let tag = attachment.borrowedFrom.map { $0 == .ipv4 ? "4" : "6" } ?? ""
+        let name = routerOnly ? "SI-RTR\(tag)-\(index)"
+            : RuleGenerator.chainSafe(rule.name, limit: 20 - tag.count).map { "SI-INSP\(tag)-\($0)" } ?? "SI-INSP\(tag)-\(index)"
         guard !mangle.chains.contains(name) else { return name }
         var rules: [(match: [String], comment: String, target: String)] = []
         for inspection in rule.protocols where !routerOnly || inspection.routerTraffic {
-            let plan = configuration.plan(inspection)
+            let plan = configuration.plan(inspection, family: family)
             var bits = IptablesRules.inspectedMark
             if plan.queued { bits |= IptablesRules.smtpMark }
             let mark = "\(RuleGenerator.hex(bits))/\(RuleGenerator.hex(bits))"
@@ -90,33 +111,35 @@ extension RuleGenerator {
                 let match = session.protocolNumber == PacketMatch.tcp
                     ? RuleGenerator.portWords(6, session.ports, extra: "--syn")
                     : RuleGenerator.portWords(session.protocolNumber, session.ports)
-                rules.append((match, IOSText.inspection(inspection, rule: rule.name) + RuleGenerator.line(inspection.location),
+                rules.append((match, IOSText.inspection(inspection, rule: rule.name, family: ruleFamily) + RuleGenerator.line(inspection.location),
                               "-j CONNMARK --set-xmark \(mark)"))
             }
         }
         guard !rules.isEmpty else { return nil }
         mangle.chain(name)
-        mangle.note(name, routerOnly ? "ip inspect name \(rule.name), router-traffic: mark the router's own sessions it inspects."
-                    : "ip inspect name \(rule.name): mark the sessions it creates (TCP from the SYN).")
+        let head = "\(ruleFamily.keyword) inspect name \(rule.name)"
+        mangle.note(name, routerOnly ? "\(head), router-traffic: mark the router's own sessions it inspects."
+                    : attachment.borrowedFrom != nil ? "\(head): its smtp marks the \(family) sessions it creates (TCP from the SYN)."
+                    : "\(head): mark the sessions it creates (TCP from the SYN).")
         for rule in rules { mangle.rule(name, rule.match, comment: rule.comment, rule.target) }
         return name
     }
 
     /// `router-traffic`: sessions the router itself opens through an `out` inspection, or that are
     /// opened to it through an `in` one, are marked too (mangle OUTPUT / INPUT).
-    private func routerTraffic(_ mangle: inout IptablesTable) {
+    func routerTraffic(_ mangle: inout IptablesTable) {
         for entry in inspections where entry.rule.protocols.contains(where: \.routerTraffic) {
-            guard let chain = inspectionChain(entry.rule, &mangle, routerOnly: true) else { continue }
+            guard let chain = inspectionChain(entry.attachment, &mangle, routerOnly: true) else { continue }
             let builtin = entry.direction == .in ? "INPUT" : "OUTPUT"
             let top = mangle.top(builtin)
             mangle.note(top, "\(entry.interface.name): the router's own sessions inspected by \(entry.rule.name) (router-traffic).")
             mangle.rule(top, [RuleGenerator.interfaceMatch(entry.linux, entry.direction), "-m conntrack --ctstate NEW"],
-                        comment: "\(entry.interface.name): ip inspect \(entry.rule.name) \(entry.direction.rawValue), router-traffic",
+                        comment: "\(entry.interface.name): \(entry.attachment.ruleFamily.keyword) inspect \(entry.rule.name) \(entry.direction.rawValue), router-traffic",
                         "-j \(chain)")
         }
     }
 
-    private func queueRules(_ mangle: inout IptablesTable, post: String) {
+    func queueRules(_ mangle: inout IptablesTable, post: String) {
         guard inspections.contains(where: { $0.rule.smtp != nil }) else { return }
         let target: String = switch options.queue {
         case .number(let queue): "--queue-num \(queue)"

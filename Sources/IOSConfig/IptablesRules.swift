@@ -24,35 +24,44 @@ public enum IptablesRules {
     /// Connection mark bit: created by a `permit … reflect NAME` entry (a reflexive session).
     public static let reflexiveMark: UInt32 = 0x0400_0000
 
+    /// Between the IPv4 and the IPv6 rule set when `rules` prints both.
+    public static let familySeparator = "#\n# ==== IPv6: what follows is for ip6tables-restore --noflush (alone: smtp-inspect rules --family ipv6)\n#\n"
+
     /// `"…"`: text from the configuration as a rule comment: quotes and backslashes replaced,
     /// control characters in caret notation, at most 255 bytes (what the comment module keeps).
     public static func quotedComment(_ text: String) -> String { IptablesTable.quoted(text) }
 
     /// The rule set for `configuration`, or why there is none (an interface that needs rules has
     /// no Linux name, or the map names an interface the configuration lacks).
+    ///
+    /// `family` chooses the rule set: `.ipv4` for `iptables-restore`, `.ipv6` for
+    /// `ip6tables-restore`. Both come from the whole configuration (an interface that inspects
+    /// SMTP in one family gets the other family's SMTP inspected too), and both need the same map.
     public static func generate(
-        _ configuration: IOSConfiguration, options: RuleOptions
+        _ configuration: IOSConfiguration, options: RuleOptions, family: AddressFamily = .ipv4
     ) -> Result<GeneratedRules, RuleGenerationErrors> {
-        var generator = RuleGenerator(configuration: configuration, options: options)
+        var generator = RuleGenerator(configuration: configuration, options: options, family: family)
         var errors = generator.resolveInterfaces()
         errors += generator.checkNATInterfaces()
         errors += generator.checkExpansion()
         guard errors.isEmpty else { return .failure(RuleGenerationErrors(errors: errors)) }
-        return .success(generator.build())
+        return .success(family == .ipv4 ? generator.build() : generator.buildIPv6())
     }
 }
 
 struct RuleGenerator {
     let configuration: IOSConfiguration
     let options: RuleOptions
+    let family: AddressFamily
     /// Linux name by IOS name (the configuration's spelling).
     var linuxNames: [String: String] = [:]
     /// Mapped interfaces that are not shut down, in configuration order.
     var active: [(interface: Interface, linux: String)] = []
 
-    init(configuration: IOSConfiguration, options: RuleOptions) {
+    init(configuration: IOSConfiguration, options: RuleOptions, family: AddressFamily = .ipv4) {
         self.configuration = configuration
         self.options = options
+        self.family = family
     }
 
     mutating func resolveInterfaces() -> [RuleGenerationError] {
@@ -127,10 +136,10 @@ struct RuleGenerator {
         return GeneratedRules(text: text, setup: setup)
     }
 
-    /// Inspections applied on active interfaces, with the Linux name.
-    var inspections: [(interface: Interface, linux: String, direction: Direction, rule: InspectionRule)] {
-        configuration.inspectionAttachments.compactMap { attachment in
-            linuxNames[attachment.interface.name].map { (attachment.interface, $0, attachment.direction, attachment.rule) }
+    /// Inspections of this family applied on active interfaces (own and borrowed), with the Linux name.
+    var inspections: [(interface: Interface, linux: String, direction: Direction, rule: InspectionRule, attachment: InspectionAttachment)] {
+        configuration.inspectionAttachments(family: family).compactMap { attachment in
+            linuxNames[attachment.interface.name].map { (attachment.interface, $0, attachment.direction, attachment.rule, attachment) }
         }
     }
 
@@ -151,7 +160,7 @@ struct RuleGenerator {
 
     /// `-m tcp --dport 25` or `-m multiport --dports 554,8554`, with `extra` (`--syn`) added.
     static func portWords(_ protocolNumber: UInt8, _ ports: [UInt16], option: String = "--dport", extra: String = "") -> [String] {
-        let name = protocolNumber == PacketMatch.tcp ? "tcp" : protocolNumber == PacketMatch.udp ? "udp" : "icmp"
+        let name = RuleGenerator.protocolName(protocolNumber)
         let tail = extra.isEmpty ? "" : " " + extra
         switch ports.count {
         case 0: return ["-p \(name)"] + (extra.isEmpty ? [] : ["-m \(name)\(tail)"])
@@ -160,6 +169,11 @@ struct RuleGenerator {
             let list = ports.map(String.init).joined(separator: ",")
             return ["-p \(name)", "-m multiport \(option)s \(list)"] + (extra.isEmpty ? [] : ["-m \(name)\(tail)"])
         }
+    }
+
+    /// The `-p` word: `tcp`, `udp`, `icmp`, `ipv6-icmp` (as ip6tables-save prints ICMPv6), or the number.
+    static func protocolName(_ number: UInt8) -> String {
+        [1: "icmp", 6: "tcp", 17: "udp", 58: "ipv6-icmp"][number] ?? "\(number)"
     }
 
     /// A name fit for a chain: letters, digits, `-`, `_`, at most `limit` bytes; else nil.

@@ -7,6 +7,12 @@ public enum ModelDump {
         dump.header(configuration)
         dump.globals(configuration.inspect)
         for rule in configuration.inspectionRules { dump.rule(rule, configuration) }
+        if configuration.configuresIPv6 {
+            dump.line("ipv6 unicast-routing " + (configuration.ipv6UnicastRouting == nil ? "off" : "on"), configuration.ipv6UnicastRouting)
+            dump.globals(configuration.ipv6Inspect, title: "ipv6 inspect globals")
+            if let at = configuration.ipv6InspectRoutingHeader { dump.line("ipv6 inspect routing-header", at) }
+            for rule in configuration.ipv6InspectionRules { dump.rule(rule, configuration, family: .ipv6) }
+        }
         for interface in configuration.interfaces { dump.interface(interface) }
         for list in configuration.accessLists {
             dump.line(list.isNamed ? IOSText.accessListHead(list) : "access-list \(list.name) \(list.kind.rawValue)", list.location)
@@ -14,6 +20,10 @@ public enum ModelDump {
                 let sequence = list.isNamed ? "\(entry.sequence) " : ""
                 dump.line("  " + sequence + IOSText.entryBody(entry, kind: list.kind), entry.location)
             }
+        }
+        for list in configuration.ipv6AccessLists {
+            dump.line("ipv6 access-list \(list.name)", list.location)
+            for entry in list.entries { dump.line("  \(entry.sequence) " + IOSText.ipv6Entry(entry), entry.location) }
         }
         for group in configuration.networkGroups {
             dump.line("object-group network \(group.name)", group.location)
@@ -69,8 +79,8 @@ private struct Dumper {
         }
     }
 
-    mutating func globals(_ globals: InspectGlobals) {
-        line("ip inspect globals", nil)
+    mutating func globals(_ globals: InspectGlobals, title: String = "ip inspect globals") {
+        line(title, nil)
         let onOff = { (value: Bool) in value ? "on" : "off" }
         let number = { (value: UInt32) in value == InspectDefaults.unlimitedValue ? "unlimited" : "\(value)" }
         setting("audit-trail", globals.auditTrail, onOff)
@@ -88,10 +98,10 @@ private struct Dumper {
         setting("tcp block-time", globals.tcpBlockTime, number)
     }
 
-    mutating func rule(_ rule: InspectionRule, _ configuration: IOSConfiguration) {
-        line("inspection rule \(rule.name)", rule.location)
+    mutating func rule(_ rule: InspectionRule, _ configuration: IOSConfiguration, family: AddressFamily = .ipv4) {
+        line((family == .ipv4 ? "" : "ipv6 ") + "inspection rule \(rule.name)", rule.location)
         for inspection in rule.protocols {
-            let effective = configuration.effective(inspection)
+            let effective = configuration.effective(inspection, family: family)
             let onOff = { (value: Bool, own: Bool?) in (value ? "on" : "off") + (own == nil ? " (global)" : "") }
             var words = ["  \(inspection.kind.rawValue):"]
             words.append("alert " + onOff(effective.alert, inspection.alert))
@@ -122,6 +132,17 @@ private struct Dumper {
             }
         }
         if let nat = interface.nat { line("  ip nat \(nat.value.rawValue)", nat.location) }
+        for address in interface.ipv6Addresses { line("  " + IOSText.ipv6Address(address), address.location) }
+        if let dynamic = interface.ipv6DynamicAddress { line("  ipv6 address \(dynamic.value)", dynamic.location) }
+        if let at = interface.ipv6Enable { line("  ipv6 enable", at) }
+        for direction in Direction.allCases {
+            if let filter = interface.accessGroup(direction, family: .ipv6) {
+                line("  ipv6 traffic-filter \(filter.value) \(direction.rawValue)", filter.location)
+            }
+            if let rule = interface.inspection(direction, family: .ipv6) {
+                line("  ipv6 inspect \(rule.value) \(direction.rawValue)", rule.location)
+            }
+        }
         if let dynamic = interface.dynamicAddress { line("  ip address \(dynamic.value)", dynamic.location) }
         line("  " + (interface.shutdown.value ? "shutdown" : "no shutdown")
              + (interface.shutdown.isDefault ? "  (default)" : ""), interface.shutdown.location)

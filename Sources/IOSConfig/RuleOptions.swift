@@ -93,6 +93,9 @@ public enum SetupAction: Hashable, Sendable, CustomStringConvertible {
     /// `nfct add timeout NAME inet PROTOCOL STATE SECONDS …` (remove: `nfct delete timeout NAME`):
     /// the conntrack timeout policy an inspected protocol's `timeout` becomes.
     case timeout(name: String, policy: String)
+    /// The same for IPv6 sessions (`nfct add timeout NAME inet6 …`): conntrack keeps a policy
+    /// to one family.
+    case timeout6(name: String, policy: String)
 
     /// The text after `# SETUP `.
     public var description: String {
@@ -101,6 +104,7 @@ public enum SetupAction: Hashable, Sendable, CustomStringConvertible {
         case .module(let name): "module \(name)"
         case .address(let device, let address): "address \(device) \(address)/32"
         case .timeout(let name, let policy): "timeout \(name) \(policy)"
+        case .timeout6(let name, let policy): "timeout6 \(name) \(policy)"
         }
     }
 }

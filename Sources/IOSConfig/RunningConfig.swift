@@ -10,6 +10,9 @@ public enum RunningConfig {
             lines.append(IOSText.timestamps(setting.value, kind: kind))
         }
         lines += globalLines(configuration.inspect)
+        if configuration.ipv6UnicastRouting != nil { lines.append("ipv6 unicast-routing") }
+        lines += globalLines(configuration.ipv6Inspect, keyword: "ipv6")
+        if configuration.ipv6InspectRoutingHeader != nil { lines.append("ipv6 inspect routing-header") }
         for map in configuration.portMaps {
             let ports = map.tcpPorts.isEmpty ? "udp " + map.udpPorts.map(String.init).joined(separator: " ")
                 : "tcp " + map.tcpPorts.map(String.init).joined(separator: " ")
@@ -17,6 +20,9 @@ public enum RunningConfig {
         }
         for rule in configuration.inspectionRules {
             lines += rule.protocols.map { IOSText.inspection($0, rule: rule.name) }
+        }
+        for rule in configuration.ipv6InspectionRules {
+            lines += rule.protocols.map { IOSText.inspection($0, rule: rule.name, family: .ipv6) }
         }
         for interface in configuration.interfaces {
             lines.append("!")
@@ -48,6 +54,14 @@ public enum RunningConfig {
                 lines += list.entries.map { IOSText.accessListEntry($0, list: list) }
             }
         }
+        for list in configuration.ipv6AccessLists {
+            lines.append("ipv6 access-list \(list.name)")
+            var expected = 10
+            for entry in list.entries {
+                lines.append(" " + (entry.sequence == expected ? "" : "sequence \(entry.sequence) ") + IOSText.ipv6Entry(entry))
+                expected = entry.sequence + 10
+            }
+        }
         for map in configuration.routeMaps {
             for entry in map.entries {
                 lines.append("route-map \(map.name) \(entry.permit ? "permit" : "deny") \(entry.sequence)")
@@ -59,10 +73,10 @@ public enum RunningConfig {
         return lines.map { $0 + "\n" }.joined()
     }
 
-    private static func globalLines(_ globals: InspectGlobals) -> [String] {
+    private static func globalLines(_ globals: InspectGlobals, keyword ip: String = "ip") -> [String] {
         var lines: [String] = []
-        if !globals.auditTrail.isDefault { lines.append(globals.auditTrail.value ? "ip inspect audit-trail" : "") }
-        if !globals.alert.isDefault { lines.append(globals.alert.value ? "" : "ip inspect alert-off") }
+        if !globals.auditTrail.isDefault { lines.append(globals.auditTrail.value ? "\(ip) inspect audit-trail" : "") }
+        if !globals.alert.isDefault { lines.append(globals.alert.value ? "" : "\(ip) inspect alert-off") }
         let numbers: [(String, Configured<UInt32>)] = [
             ("max-incomplete low", globals.maxIncompleteLow), ("max-incomplete high", globals.maxIncompleteHigh),
             ("one-minute low", globals.oneMinuteLow), ("one-minute high", globals.oneMinuteHigh),
@@ -71,10 +85,10 @@ public enum RunningConfig {
             ("dns-timeout", globals.dnsTimeout),
         ]
         for (name, setting) in numbers where !setting.isDefault {
-            lines.append("ip inspect \(name) " + (setting.value == InspectDefaults.unlimitedValue ? "unlimited" : "\(setting.value)"))
+            lines.append("\(ip) inspect \(name) " + (setting.value == InspectDefaults.unlimitedValue ? "unlimited" : "\(setting.value)"))
         }
         if !globals.tcpMaxIncompletePerHost.isDefault || !globals.tcpBlockTime.isDefault {
-            lines.append("ip inspect tcp max-incomplete host \(globals.tcpMaxIncompletePerHost.value)"
+            lines.append("\(ip) inspect tcp max-incomplete host \(globals.tcpMaxIncompletePerHost.value)"
                          + " block-time \(globals.tcpBlockTime.value)")
         }
         return lines.filter { !$0.isEmpty }
@@ -99,6 +113,17 @@ public enum RunningConfig {
         if let nat = interface.nat { lines.append(" ip nat \(nat.value.rawValue)") }
         for direction in Direction.allCases {
             if let rule = interface.inspection(direction) { lines.append(" ip inspect \(rule.value) \(direction.rawValue)") }
+        }
+        lines += interface.ipv6Addresses.map { " " + IOSText.ipv6Address($0) }
+        if let dynamic = interface.ipv6DynamicAddress, ["autoconfig", "dhcp"].contains(dynamic.value) {
+            lines.append(" ipv6 address \(dynamic.value)")
+        }
+        if interface.ipv6Enable != nil { lines.append(" ipv6 enable") }
+        for direction in Direction.allCases {
+            if let filter = interface.accessGroup(direction, family: .ipv6) { lines.append(" ipv6 traffic-filter \(filter.value) \(direction.rawValue)") }
+        }
+        for direction in Direction.allCases {
+            if let rule = interface.inspection(direction, family: .ipv6) { lines.append(" ipv6 inspect \(rule.value) \(direction.rawValue)") }
         }
         if !interface.shutdown.isDefault { lines.append(interface.shutdown.value ? " shutdown" : " no shutdown") }
         return lines

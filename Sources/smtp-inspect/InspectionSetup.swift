@@ -13,6 +13,10 @@ struct InspectionSetup {
     /// (`ip inspect NAME in`) or leaves through it (`ip inspect NAME out`).
     var inbound: [String: InspectionRuleBinding] = [:]
     var outbound: [String: InspectionRuleBinding] = [:]
+    /// The same for IPv6 sessions (`ipv6 inspect`, or an interface's `ip inspect` smtp where it
+    /// says nothing of IPv6).
+    var inbound6: [String: InspectionRuleBinding] = [:]
+    var outbound6: [String: InspectionRuleBinding] = [:]
     var engine = FlowEngineConfiguration()
     var timestamps: TimestampFormat = .datetime(msec: true, localtime: false, showTimezone: false, year: false)
     /// Inside local → inside global (static NAT), to show the outside's view of a session.
@@ -38,33 +42,45 @@ struct InspectionSetup {
     /// message when the configuration inspects no smtp/esmtp anywhere.
     static func from(_ config: IOSConfiguration, interfaces: [InterfaceMapping], allowSTARTTLS: Bool,
                      maskBanner: Bool) throws(SetupError) -> InspectionSetup {
+        // `ip inspect name` and `ipv6 inspect name` rules have names of their own: keyed by family.
         var bindings: [String: InspectionRuleBinding] = [:]
         var rules: [InspectionRuleBinding] = []
-        for rule in config.inspectionRules {
-            guard let smtp = rule.smtp else { continue }
-            let effective = config.effective(smtp)
-            let kind: SMTPInspectionKind = smtp.kind == .smtp ? .smtp : .esmtp
-            let policy = SMTPPolicy(kind: kind, maxData: Int(effective.maxData ?? InspectedProtocol.defaultMaxData),
-                                    maskBanner: maskBanner, allowSTARTTLS: allowSTARTTLS)
-            let binding = InspectionRuleBinding(name: rule.name, policy: policy, idleTimeout: Double(effective.timeout),
-                                                alert: effective.alert, auditTrail: effective.auditTrail)
-            bindings[rule.name] = binding
-            rules.append(binding)
+        for family in AddressFamily.allCases {
+            for rule in config.inspectionRules(family) {
+                guard let smtp = rule.smtp else { continue }
+                let effective = config.effective(smtp, family: family)
+                let kind: SMTPInspectionKind = smtp.kind == .smtp ? .smtp : .esmtp
+                let policy = SMTPPolicy(kind: kind, maxData: Int(effective.maxData ?? InspectedProtocol.defaultMaxData),
+                                        maskBanner: maskBanner, allowSTARTTLS: allowSTARTTLS)
+                let clash = family == .ipv6 && rules.contains { $0.name == rule.name }
+                let binding = InspectionRuleBinding(name: clash ? "\(rule.name) (ipv6)" : rule.name, policy: policy,
+                                                    idleTimeout: Double(effective.timeout),
+                                                    alert: effective.alert, auditTrail: effective.auditTrail)
+                bindings["\(family) \(rule.name)"] = binding
+                rules.append(binding)
+            }
         }
         guard !rules.isEmpty else {
-            throw SetupError("the configuration has no `ip inspect name NAME smtp|esmtp` rule: nothing to inspect")
+            throw SetupError("the configuration has no `ip inspect name NAME smtp|esmtp` (or `ipv6 inspect name …`) rule: nothing to inspect")
         }
         var setup = InspectionSetup(rules: rules, configuration: config)
         setup.interfaces = interfaces
-        for attachment in config.inspectionAttachments {
-            guard let binding = bindings[attachment.rule.name] else { continue }
-            setup.inspectedInterfaces += 1
+        var counted: Set<String> = []
+        // Both families, own rules and the other family's smtp where an interface says nothing of
+        // one (IOSConfiguration.inspectionAttachments(family:)): as the generated rules queue them.
+        for attachment in config.smtpAttachments {
+            guard let binding = bindings["\(attachment.ruleFamily) \(attachment.rule.name)"] else { continue }
             let ios = attachment.interface.name
+            if counted.insert("\(ios) \(attachment.direction)").inserted { setup.inspectedInterfaces += 1 }
             let mapping = interfaces.first { config.interface(named: $0.iosName)?.name == ios }
             guard let linux = mapping?.linuxName else { continue }
-            if attachment.direction == .in { setup.inbound[linux] = binding } else { setup.outbound[linux] = binding }
+            let v6 = attachment.family == .ipv6
+            switch attachment.direction {
+            case .in: if v6 { setup.inbound6[linux] = binding } else { setup.inbound[linux] = binding }
+            case .out: if v6 { setup.outbound6[linux] = binding } else { setup.outbound[linux] = binding }
+            }
         }
-        let globals = config.inspect
+        let globals = config.sessionGlobals
         setup.engine.synWaitTimeout = Double(globals.tcpSynwaitTime.value)
         setup.engine.finWaitTimeout = Double(globals.tcpFinwaitTime.value)
         setup.engine.halfOpen.maxIncompleteHigh = Int(globals.maxIncompleteHigh.value)
@@ -108,9 +124,9 @@ struct InspectionSetup {
 
     /// The rule for a session whose first packet came in on `inInterface` and leaves through
     /// `outInterface` (Linux names, when known).
-    func rule(in inInterface: String?, out outInterface: String?) -> InspectionRuleBinding {
-        if let name = inInterface, let rule = inbound[name] { return rule }
-        if let name = outInterface, let rule = outbound[name] { return rule }
+    func rule(in inInterface: String?, out outInterface: String?, ipv6: Bool = false) -> InspectionRuleBinding {
+        if let name = inInterface, let rule = (ipv6 ? inbound6 : inbound)[name] { return rule }
+        if let name = outInterface, let rule = (ipv6 ? outbound6 : outbound)[name] { return rule }
         return defaultRule
     }
 

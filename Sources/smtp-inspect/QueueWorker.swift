@@ -120,7 +120,7 @@ final class QueueWorker: @unchecked Sendable {
             path.truncatedDropped += 1
             return .drop
         }
-        let rule = self.rule(in: info.inInterface, out: info.outInterface, &path)
+        let rule = self.rule(in: info.inInterface, out: info.outInterface, ipv6: bytes.count > 0 && bytes[0] >> 4 == 6, &path)
         if path.lastReceived != info.receivedAt {
             path.lastReceived = info.receivedAt
             path.lastMoment = moment(info.receivedAt)
@@ -212,11 +212,13 @@ final class QueueWorker: @unchecked Sendable {
     }
 
     /// The rule a session starting with this packet gets (InspectionSetup.rule), by interface.
-    private func rule(in inIndex: InterfaceIndex?, out outIndex: InterfaceIndex?, _ path: inout PacketPath) -> InspectionRuleBinding {
-        let key = UInt64(inIndex?.rawValue ?? 0) << 32 | UInt64(outIndex?.rawValue ?? 0)  // 0: none
+    private func rule(in inIndex: InterfaceIndex?, out outIndex: InterfaceIndex?, ipv6: Bool,
+                      _ path: inout PacketPath) -> InspectionRuleBinding {
+        // 0: none; interface indexes are below 2^31, so the top bit can tell the families apart.
+        let key = UInt64(inIndex?.rawValue ?? 0) << 32 | UInt64(outIndex?.rawValue ?? 0) | (ipv6 ? 1 << 63 : 0)
         if let known = path.rules[key] { return known }
         let inName = name(inIndex, &path), outName = name(outIndex, &path)
-        let rule = setup.rule(in: inName, out: outName)
+        let rule = setup.rule(in: inName, out: outName, ipv6: ipv6)
         // An index without a name (gone already) is looked up again next time, as before.
         if (inIndex == nil || inName != nil) && (outIndex == nil || outName != nil) { path.rules[key] = rule }
         return rule

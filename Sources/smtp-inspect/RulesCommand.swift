@@ -18,6 +18,10 @@ struct RulesCommand: ParsableCommand {
             `--interface auto` maps each interface whose `ip address` this box has to the Linux \
             interface that has it (the header shows the map).
 
+            Both families by default: the IPv4 rule set (for iptables-restore), then, after a \
+            `# ==== IPv6` line, the IPv6 one (for ip6tables-restore). `--family ipv4|ipv6` prints \
+            one alone, ready to load.
+
             Exit status: 0 printed; 2 the configuration is invalid or the rules cannot be made \
             (e.g. an interface without a Linux name: the message names the flag to add); 64 the \
             command line is wrong.
@@ -36,19 +40,36 @@ struct RulesCommand: ParsableCommand {
         """)
     var queueBypass = false
 
+    @Option(help: ArgumentHelp("Which rule set: ipv4 (iptables), ipv6 (ip6tables) or both (default).",
+                               valueName: "ipv4|ipv6|both"))
+    var family: FamilyChoice = .both
+
+    enum FamilyChoice: String, ExpressibleByArgument, CaseIterable {
+        case ipv4, ipv6, both
+    }
+
     func run() throws {
         let parsed = try ConfigLoading.load(config)
         let options = RuleOptions(
             interfaces: try datapath.interfaces(for: parsed.configuration), queue: datapath.queueTarget,
             queueBypass: queueBypass, sourceName: ConfigLoading.displayName(config), mapNote: datapath.mapNote)
-        switch IptablesRules.generate(parsed.configuration, options: options) {
-        case .success(let rules):
-            print(rules.text, terminator: "")
-        case .failure(let failure):
-            for error in failure.errors { standardError(error.description) }
-            standardError("smtp-inspect rules: no rules printed")
-            throw ConfigLoading.configurationError
+        let families: [AddressFamily] = switch family {
+        case .ipv4: [.ipv4]
+        case .ipv6: [.ipv6]
+        case .both: [.ipv4, .ipv6]
         }
+        var texts: [String] = []
+        for family in families {
+            switch IptablesRules.generate(parsed.configuration, options: options, family: family) {
+            case .success(let rules):
+                texts.append(rules.text)
+            case .failure(let failure):
+                for error in failure.errors { standardError(error.description) }
+                standardError("smtp-inspect rules: no rules printed")
+                throw ConfigLoading.configurationError
+            }
+        }
+        print(texts.joined(separator: IptablesRules.familySeparator), terminator: "")
     }
 }
 
@@ -134,7 +155,8 @@ struct InterfaceOptions: ParsableArguments {
     /// address. A name that maps nowhere is printed with the candidates (exit status 2).
     func interfaces(for configuration: IOSConfiguration) throws -> [InterfaceMapping] {
         let host = automatic ? HostInterfaces.addresses() : []
-        switch InterfaceMap.resolve(configuration, explicit: explicitInterfaces, automatic: automatic, host: host) {
+        let host6 = automatic ? HostInterfaces.addresses6() : []
+        switch InterfaceMap.resolve(configuration, explicit: explicitInterfaces, automatic: automatic, host: host, host6: host6) {
         case .success(let mappings): return mappings
         case .failure(let failure):
             for error in failure.errors { standardError(error.description) }

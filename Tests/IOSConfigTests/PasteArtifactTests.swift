@@ -190,8 +190,8 @@ import Testing
 
     @Test(arguments: ["ip route 10.0.0.0 255.0.255.0 192.0.2.1", "ip route 10.0.0.1 255.0.0.0 192.0.2.1",
                       "ip route vrf MGMT 0.0.0.0 0.0.0.0 192.168.0.1", "ip route 0.0.0.0", "snmp-server community x RO 5",
-                      "crypto map VPN 10 ipsec-isakmp", "router bgp 65000", "policy-map QOS", "ipv6 access-list V6",
-                      "ipv6 inspect name V6 tcp", "line vty 0 4", "access-list 700 permit 0000.0c00.0000 0000.00ff.ffff"])
+                      "crypto map VPN 10 ipsec-isakmp", "router bgp 65000", "policy-map QOS", "ipv6 route ::/0 2001:DB8::1",
+                      "ipv6 router ospf 1", "line vty 0 4", "access-list 700 permit 0000.0c00.0000 0000.00ff.ffff"])
     func linesWeDoNotMirrorAreNeverFatal(_ line: String) throws {
         let parsed = try IOSConfigParser.parse(line + "\n", fileName: "x.cfg").get()
         #expect(!parsed.lines[0].disposition.isApplied)

@@ -55,6 +55,16 @@ import Testing
         try expectGolden(CheckReport.render(try Repository.seed()), path: "iptables/seed-check.txt")
     }
 
+    /// `iptables/seed-rules6.txt` is what `smtp-inspect rules … --family ipv6` prints: the seed
+    /// speaks of IPv4 only, so its IPv6 half inspects IPv6 SMTP entering Ethernet2/0 with OUT-IN's
+    /// smtp and touches nothing else; it changes no sysctl (no `ipv6 unicast-routing`).
+    @Test func ipv6RulesGolden() throws {
+        let options = RuleOptions(interfaces: SeedGoldenTests.seedMap, sourceName: Repository.seedFileName)
+        let rules = try IptablesRules.generate(try Repository.seed().configuration, options: options, family: .ipv6).get()
+        try expectGolden(rules.text, path: "iptables/seed-rules6.txt")
+        #expect(rules.setup.isEmpty)
+    }
+
     /// `iptables/seed-rules.txt` is what `smtp-inspect rules --config iptables/seed-running-config.txt
     /// --interface Ethernet2/0=ext0 --interface Ethernet2/1=int0` prints (queue 0, no bypass).
     @Test func rulesGolden() throws {

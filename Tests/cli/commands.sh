@@ -68,10 +68,19 @@ expect 0 "check" "$BIN" check --config "$SEED"
 same "check" "$ROOT/iptables/seed-check.txt"
 ok "check --config seed equals iptables/seed-check.txt (no warnings repeated on stderr: $(wc -l <"$TMP/err") lines)"
 
-expect 0 "rules" "$BIN" rules --config "$SEED" "${MAP[@]}"
-same "rules" "$ROOT/iptables/seed-rules.txt"
+expect 0 "rules --family ipv4" "$BIN" rules --config "$SEED" "${MAP[@]}" --family ipv4
+same "rules --family ipv4" "$ROOT/iptables/seed-rules.txt"
 says "rules" "more warnings like these"
-ok "rules --config seed ${MAP[*]} equals iptables/seed-rules.txt; warnings collapsed on stderr"
+expect 0 "rules --family ipv6" "$BIN" rules --config "$SEED" "${MAP[@]}" --family ipv6
+same "rules --family ipv6" "$ROOT/iptables/seed-rules6.txt"
+{ cat "$ROOT/iptables/seed-rules.txt"
+  printf '#\n# ==== IPv6: what follows is for ip6tables-restore --noflush (alone: smtp-inspect rules --family ipv6)\n#\n'
+  cat "$ROOT/iptables/seed-rules6.txt"; } >"$TMP/both.rules"
+expect 0 "rules" "$BIN" rules --config "$SEED" "${MAP[@]}"
+same "rules" "$TMP/both.rules"
+ok "rules --config seed ${MAP[*]}: --family ipv4 equals iptables/seed-rules.txt, ipv6 seed-rules6.txt, both (the default) one after the other; warnings collapsed on stderr"
+expect 64 "rules --family ipv5" "$BIN" rules --config "$SEED" "${MAP[@]}" --family ipv5
+ok "rules --family ipv5: exit 64"
 
 expect 0 "rules --queues --queue-bypass" "$BIN" rules --config "$SEED" "${MAP[@]}" --queues 2-5 --queue-bypass
 grep -q -- '-j NFQUEUE --queue-balance 2:5 --queue-bypass$' "$TMP/out" || fail "no NFQUEUE --queue-balance 2:5 --queue-bypass rule"

@@ -19,7 +19,7 @@
 # fragmented session through the generated rules (legit-fragmented), a burst of 20 parallel
 # smtp-source clients (1000 connections) under IOS's default half-open thresholds (legit-burst), and a soak of
 # ATTACKS_SOAK_MESSAGES (10000) messages with hostile-looking bodies, every one delivered
-# byte-identical (legit-soak).
+# byte-identical (legit-soak). The burst and the soak run over IPv6 too (gen6, plain6).
 #
 # The matrix: rule sets x servers.
 #   plain4   lab_nfqueue_smtp (FORWARD, TCP/25 both ways to the queue), IPv4, to 10.10.10.2;
@@ -27,11 +27,12 @@
 #   plain6   the same through ip6tables, IPv6, to 2001:db8:10:10::2 (same daemon)
 #   gen4     the seed's generated rules (setup-iptables.sh apply), IPv4, to the NAT address
 #            172.22.1.110; smtp-inspect run --config with the seed (policy smtp)
-#   gen6     not yet: the generated rules are IPv4-only until a later issue. To add it: a
-#            rules_gen6 function applying them, and "gen6" in MODES_FOR_RULES[gen] (see below).
+#   gen6     the same rules' IPv6 half, to 2001:db8:10:10::2 (no NAT in IPv6): the seed speaks of
+#            IPv4 only, so its IPv6 SMTP is inspected with OUT-IN's smtp (the same daemon)
 #
-# Environment: ATTACKS_MODES ("plain4 plain6 gen4"), ATTACKS_SERVERS ("rec postfix"),
+# Environment: ATTACKS_MODES ("plain4 plain6 gen4 gen6"), ATTACKS_SERVERS ("rec postfix"),
 # ATTACKS_XFAIL (case names whose failure is known: XFAIL, not counted), ATTACKS_SOAK_MESSAGES,
+# ATTACKS_SOAK6_MESSAGES (the soak's IPv6 half, plain6/postfix: 2000),
 # ATTACKS_KEEP=DIR (keep logs and the results table there), SMTP_INSPECT_BIN (else a debug build).
 # Output: one `ok`/`FAIL` line per case and cell with what the server read, a table, and
 # "N passed, N failed"; exit 1 if anything failed. Everything is removed on exit (lab_cleanup).
@@ -44,9 +45,10 @@ source "$ROOT/scripts/lib/lab.sh"
 
 PY=/usr/bin/python3         # Debian's: python3-scapy lives in its dist-packages
 Q=0
-MODES=${ATTACKS_MODES:-plain4 plain6 gen4}
+MODES=${ATTACKS_MODES:-plain4 plain6 gen4 gen6}
 SERVERS=${ATTACKS_SERVERS:-rec postfix}
 SOAK_N=${ATTACKS_SOAK_MESSAGES:-10000}
+SOAK6_N=${ATTACKS_SOAK6_MESSAGES:-2000}
 SEED=$ROOT/iptables/seed-running-config.txt
 MAP=(--interface "Ethernet2/0=$LAB_EXT_IF" --interface "Ethernet2/1=$LAB_INT_IF")
 CASES=("$@")
@@ -192,12 +194,13 @@ rules_down() {
 
 # What each mode means: the client's target, the server's address to forge, the NAT global
 # address to forge (if any), the client's address, the policy.
-declare -A MODES_FOR_RULES=([plain]="plain4 plain6" [gen]="gen4")
+declare -A MODES_FOR_RULES=([plain]="plain4 plain6" [gen]="gen4 gen6")
 mode_args() {
     case "$1" in
         plain4) echo "--target $LAB_SERVER_IP --forge-src $LAB_SERVER_IP --client $LAB_CLIENT_IP --policy esmtp" ;;
         plain6) echo "--target $LAB_SERVER_IP6 --forge-src $LAB_SERVER_IP6 --client $LAB_CLIENT_IP6 --policy esmtp" ;;
         gen4) echo "--target $LAB_SERVER_NAT_IP --forge-src $LAB_SERVER_IP --forge-global $LAB_SERVER_NAT_IP --client $LAB_CLIENT_IP --policy smtp" ;;
+        gen6) echo "--target $LAB_SERVER_IP6 --forge-src $LAB_SERVER_IP6 --client $LAB_CLIENT_IP6 --policy smtp" ;;
     esac
 }
 
@@ -252,36 +255,39 @@ run_cases() {
 # ---------------------------------------------------------------------------------------------
 # The legitimate sessions that are not raw-packet cases
 
-legit_burst() {     # 20 parallel smtp-source clients, IOS's default half-open thresholds
-    local n0 want=1000 t0 rc=0     # 1000 connections: past one-minute high (500)
+legit_burst() {     # MODE: 20 parallel smtp-source clients, IOS's default half-open thresholds
+    local mode=$1 n0 want=1000 t0 rc=0 target flag=-4     # 1000 connections: past one-minute high (500)
+    target="$LAB_SERVER_NAT_IP:25"
+    [[ "$mode" == gen6 ]] && target="[$LAB_SERVER_IP6]:25" flag=-6
     n0=$(mailbox_count)
     t0=$(lab_now)
-    lab_exec client timeout 120 "$SMTP_SOURCE" -4 -c -l 1000 -m "$want" -s 20 -M client.test \
-        -f burst@client.test -t burst@example.test "$LAB_SERVER_NAT_IP:25" >"$LAB_DIR/burst.out" 2>&1 || rc=$?
+    lab_exec client timeout 120 "$SMTP_SOURCE" $flag -c -l 1000 -m "$want" -s 20 -M client.test \
+        -f burst@client.test -t burst@example.test "$target" >"$LAB_DIR/burst-$mode.out" 2>&1 || rc=$?
     mailbox_wait $((n0 + want)) 60 2>/dev/null || true
     local got=$(($(mailbox_count) - n0))
     local alerts; alerts=$(grep -c 'ALERT_ON' "$DERR" || true)
     if ((got == want && rc == 0)); then
-        pass "gen4/postfix legit-burst" "$got of $want messages delivered in $(lab_since "$t0") s (ALERT_ON lines: $alerts)"
+        pass "$mode/postfix legit-burst" "$got of $want messages delivered to $target in $(lab_since "$t0") s (ALERT_ON lines: $alerts)"
     else
-        fail "gen4/postfix legit-burst" "$got of $want messages delivered, smtp-source exit $rc (ALERT_ON lines: $alerts): $(tail -n 2 "$LAB_DIR/burst.out" | tr '\n' ' ')"
+        fail "$mode/postfix legit-burst" "$got of $want messages delivered to $target, smtp-source exit $rc (ALERT_ON lines: $alerts): $(tail -n 2 "$LAB_DIR/burst-$mode.out" | tr '\n' ' ')"
     fi
 }
 
-legit_soak() {      # SOAK_N hostile-looking messages through the inspector, each byte-identical
-    local t0 rc=0 n0
+legit_soak() {      # MODE N: N hostile-looking messages through the inspector, each byte-identical
+    local mode=$1 n=$2 t0 rc=0 n0 target=$LAB_SERVER_IP
+    [[ "$mode" == plain6 ]] && target=$LAB_SERVER_IP6
     mailbox_clear
     n0=$(mailbox_count)
     t0=$(lab_now)
-    lab_exec client timeout 900 "$PY" "$HERE/soak.py" send --target "$LAB_SERVER_IP" --messages "$SOAK_N" \
-        --sessions 8 --manifest "$LAB_DIR/soak.manifest" >"$LAB_DIR/soak.out" 2>&1 || rc=$?
-    mailbox_wait $((n0 + SOAK_N)) 120 2>/dev/null || true
-    local sent; sent=$(tail -n 1 "$LAB_DIR/soak.out")
-    if ((rc == 0)) && "$PY" "$HERE/soak.py" check --manifest "$LAB_DIR/soak.manifest" --maildir "$POSTFIX_MAILDIR" \
-        >"$LAB_DIR/soak.check" 2>&1; then
-        pass "plain4/postfix legit-soak" "$sent; $(tail -n 1 "$LAB_DIR/soak.check") ($(lab_since "$t0") s)"
+    lab_exec client timeout 900 "$PY" "$HERE/soak.py" send --target "$target" --messages "$n" \
+        --sessions 8 --manifest "$LAB_DIR/soak-$mode.manifest" >"$LAB_DIR/soak-$mode.out" 2>&1 || rc=$?
+    mailbox_wait $((n0 + n)) 120 2>/dev/null || true
+    local sent; sent=$(tail -n 1 "$LAB_DIR/soak-$mode.out")
+    if ((rc == 0)) && "$PY" "$HERE/soak.py" check --manifest "$LAB_DIR/soak-$mode.manifest" --maildir "$POSTFIX_MAILDIR" \
+        >"$LAB_DIR/soak-$mode.check" 2>&1; then
+        pass "$mode/postfix legit-soak" "$sent; $(tail -n 1 "$LAB_DIR/soak-$mode.check") ($(lab_since "$t0") s)"
     else
-        fail "plain4/postfix legit-soak" "sender exit $rc: $sent; $(tail -n 3 "$LAB_DIR/soak.check" 2>/dev/null | tr '\n' ' ')"
+        fail "$mode/postfix legit-soak" "sender exit $rc: $sent; $(tail -n 3 "$LAB_DIR/soak-$mode.check" 2>/dev/null | tr '\n' ' ')"
     fi
 }
 
@@ -302,9 +308,12 @@ for rules in plain gen; do
             echo "-- $mode/$server"
             run_cases "$mode" "$server" "$attack_patterns"
         done
-        if [[ "$server" == postfix && "$rules" == gen ]] && selected legit-burst legit; then legit_burst; fi
-        if [[ "$server" == postfix && "$rules" == plain && " ${modes[*]} " == *" plain4 "* ]] && selected legit-soak legit; then
-            legit_soak
+        if [[ "$server" == postfix ]] && selected legit-burst legit; then
+            for mode in "${modes[@]}"; do [[ "$mode" == gen* ]] && legit_burst "$mode"; done
+        fi
+        if [[ "$server" == postfix ]] && selected legit-soak legit; then
+            [[ " ${modes[*]} " == *" plain4 "* ]] && legit_soak plain4 "$SOAK_N"
+            [[ " ${modes[*]} " == *" plain6 "* ]] && legit_soak plain6 "$SOAK6_N"
         fi
         server_down "$server"
     done

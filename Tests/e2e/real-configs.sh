@@ -6,9 +6,10 @@
 #
 #   Tests/e2e/real-configs.sh        # builds into .build-daemontests unless SMTP_INSPECT_BIN=PATH
 #
-# 1. every corpus configuration: `smtp-inspect rules` with its map (for `auto`, in a throwaway
-#    namespace with interfaces holding the map's addresses) equals its golden, passes
-#    `iptables-restore --test` and loads for real (timeout policies created with nfct first);
+# 1. every corpus configuration: `smtp-inspect rules --family ipv4|ipv6` with its map (for `auto`,
+#    in a throwaway namespace with interfaces holding the map's addresses) equals its goldens
+#    (NAME.rules.txt, NAME.rules6.txt), passes `iptables-restore --test` / `ip6tables-restore
+#    --test` and loads for real (timeout policies, inet and inet6, created with nfct first);
 # 2. (a) a dialer-style outside interface (14-c887-pppoe-pat-port-forward: Dialer1=ext0 with
 #    `ip address negotiated`, Vlan1=int0): mail from outside to the router's own address 172.22.1.16
 #    goes through `static tcp 10.10.10.2 25 interface Dialer1 25` to Postfix, EXPN masked and
@@ -50,7 +51,7 @@ dt_binary
 map_args() {
     local line
     while IFS= read -r line; do
-        [[ -z "$line" || "$line" == host\ * ]] && continue
+        [[ -z "$line" || "$line" == host\ * || "$line" == host6\ * ]] && continue
         printf -- '--interface\n%s\n' "$line"
     done <"$CORPUS/$1.map"
 }
@@ -67,20 +68,30 @@ set -u
 bin=$1 cfg=$2 map=$3 golden=$4 out=$5; shift 5
 n=0
 while read -r word dev cidr; do
-    [[ "$word" == host && "$dev" != lo ]] || continue
-    n=$((n + 1))
-    ip link add "$dev" type veth peer name "sipeer$n" && ip addr add "$cidr" dev "$dev" && ip link set "$dev" up ||
-        { echo "interface $dev"; exit 1; }
+    [[ ("$word" == host || "$word" == host6) && "$dev" != lo ]] || continue
+    if ! ip link show dev "$dev" >/dev/null 2>&1; then
+        n=$((n + 1))
+        ip link add "$dev" type veth peer name "sipeer$n" && ip link set "$dev" up || { echo "interface $dev"; exit 1; }
+    fi
+    if [[ "$word" == host6 ]]; then ip -6 addr add "$cidr" dev "$dev" nodad; else ip addr add "$cidr" dev "$dev"; fi ||
+        { echo "address $cidr on $dev"; exit 1; }
 done <"$map"
-"$bin" rules --config "$cfg" "$@" >"$out" 2>"$out.err" || { echo "rules exit $?: $(head -n 3 "$out.err")"; exit 1; }
-cmp -s "$out" "$golden" || { echo "differs from $(basename "$golden"): $(diff "$golden" "$out" | head -n 4 | tr '\n' '|')"; exit 1; }
-iptables-restore --test --noflush <"$out" 2>"$out.err" || { echo "iptables-restore --test: $(head -n 2 "$out.err")"; exit 1; }
-grep '^# SETUP timeout ' "$out" | while read -r _ _ _ name policy; do
-    # shellcheck disable=SC2086  # the policy's words
-    nfct add timeout "$name" inet $policy || exit 1
-done || { echo "nfct add timeout failed"; exit 1; }
-iptables-restore --noflush <"$out" 2>"$out.err" || { echo "iptables-restore: $(head -n 2 "$out.err")"; exit 1; }
-echo "OK $(grep -c '^-A' "$out") rules"
+n=0
+for family in ipv4 ipv6; do
+    suffix='' restore=iptables-restore l3=inet keyword=timeout
+    [[ $family == ipv6 ]] && suffix=6 restore=ip6tables-restore l3=inet6 keyword=timeout6
+    expected=${golden%.rules.txt}.rules$suffix.txt
+    "$bin" rules --config "$cfg" "$@" --family $family >"$out$suffix" 2>"$out.err" || { echo "rules --family $family exit $?: $(head -n 3 "$out.err")"; exit 1; }
+    cmp -s "$out$suffix" "$expected" || { echo "differs from $(basename "$expected"): $(diff "$expected" "$out$suffix" | head -n 4 | tr '\n' '|')"; exit 1; }
+    $restore --test --noflush <"$out$suffix" 2>"$out.err" || { echo "$restore --test: $(head -n 2 "$out.err")"; exit 1; }
+    grep "^# SETUP $keyword " "$out$suffix" | while read -r _ _ _ name policy; do
+        # shellcheck disable=SC2086  # the policy's words
+        nfct add timeout "$name" $l3 $policy || exit 1
+    done || { echo "nfct add timeout ($l3) failed"; exit 1; }
+    $restore --noflush <"$out$suffix" 2>"$out.err" || { echo "$restore: $(head -n 2 "$out.err")"; exit 1; }
+    n=$((n + $(grep -c '^-A' "$out$suffix")))
+done
+echo "OK $n rules (IPv4 and IPv6)"
 EOF
 for cfg in "$CORPUS"/*.cfg; do
     name=$(basename "$cfg" .cfg)
