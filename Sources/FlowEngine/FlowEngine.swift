@@ -187,10 +187,12 @@ public struct FlowEngine {
             statistics.count(PacketVerdict.accept)
             return .accept
         }
-        let key = error.flowKey
-        out.events.append(FlowEvent(
-            time: now, initiator: key?.source ?? Self.unknownEndpoint, responder: key?.destination ?? Self.unknownEndpoint,
-            kind: .dropPacket(reason: reason), alertOn: rule.alert, auditOn: rule.auditTrail))
+        // What was readable of the packet names it: addresses, and ports when the TCP header was
+        // there (a fragment's may be in another fragment).
+        let source = error.source.map { Endpoint($0, error.sourcePort ?? 0) } ?? Self.unknownEndpoint
+        let destination = error.destination.map { Endpoint($0, error.destinationPort ?? 0) } ?? Self.unknownEndpoint
+        out.events.append(FlowEvent(time: now, initiator: source, responder: destination,
+                                    kind: .dropPacket(reason: reason), alertOn: rule.alert, auditOn: rule.auditTrail))
         statistics.count(PacketVerdict.drop)
         return .drop
     }
