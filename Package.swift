@@ -1,6 +1,6 @@
 // swift-tools-version: 6.2
 //
-// Layering (DESIGN.md): everything below NFQueue is pure Swift with strict memory safety and no
+// Layering (docs/design.md "Modules"): everything below NFQueue is pure Swift with strict memory safety and no
 // system imports, so it runs unchanged in unit tests, in pcap replay and live.
 import PackageDescription
 

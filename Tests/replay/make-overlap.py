@@ -2,7 +2,7 @@
 """Turns fixtures/overlap-retransmission.pcap (a real session) into one with a retransmission
 that carries different bytes: a copy of the client's "NOOP\\r\\n" segment, same sequence number,
 with "EXPN\\r\\n" instead, inserted right after the original. Linux TCP never sends such a thing;
-an attacker's TCP stack does (overlap tricks, BEHAVIOR.md section 7)."""
+an attacker's TCP stack does (overlap tricks, docs/behaviour.md §7)."""
 import struct
 import sys
 

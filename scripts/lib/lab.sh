@@ -405,7 +405,7 @@ lab_cleanup() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Private Postfix in the server namespace (reference/LAB.md)
+# Private Postfix in the server namespace (Tests/e2e/README.md "Postfix")
 
 _lab_postfix_list_alternates() {
     postconf -c /etc/postfix -h alternate_config_directories 2>/dev/null | tr -s ', \t' '\n' | sed '/^$/d'
