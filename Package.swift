@@ -46,10 +46,13 @@ let package = Package(
         // Release-mode benchmarks (scripts/bench.sh); numbers go to BENCHMARKS.md, never to tests.
         .executableTarget(name: "smtp-inspect-bench", dependencies: ["SMTPInspection", "FlowEngine", "PacketWire"]),
 
-        .testTarget(name: "PacketWireTests", dependencies: ["PacketWire"]),
+        // What several test targets share (the seeded generator); for tests only, not a product.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: pure),
+
+        .testTarget(name: "PacketWireTests", dependencies: ["PacketWire", "TestSupport"]),
         .testTarget(name: "SMTPInspectionTests", dependencies: ["SMTPInspection"]),
-        .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine", "PacketWire", "SMTPInspection"]),
-        .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig"]),
+        .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine", "PacketWire", "SMTPInspection", "TestSupport"]),
+        .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig", "TestSupport"]),
         // The executable's own parts (log rate limit and writer, control protocol, replay's
         // conversions) and NFQueue's file and socket wrappers; no root, no network.
         .testTarget(name: "SMTPInspectCommandTests", dependencies: ["smtp-inspect", "NFQueue", "FlowEngine", "PacketWire"]),

@@ -1,4 +1,5 @@
 import PacketWire
+import TestSupport
 import Testing
 
 /// Edits on real and random packets, each checked by re-parsing and re-verifying checksums.
