@@ -36,67 +36,21 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/Tests/e2e/inspect
 # shellcheck source=scripts/lib/lab.sh
 source "$ROOT/scripts/lib/lab.sh"
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
 
-PY=/usr/bin/python3
-CLIENT=("$PY" "$HERE/client.py")
+# INSPECT_E2E_XFAIL="name ...": checks that fail because of a known, reported daemon bug; they
+# print XFAIL (or XPASS once fixed) and do not make the run fail. Empty by default.
+E2E_XFAIL=${INSPECT_E2E_XFAIL:-}
 MAILCHECK=("$PY" "$HERE/mailcheck.py")
 Q=0
 SCRIPTED_IP=172.22.1.51     # the python clients' address: Postfix logs its SMTP commands (debug_peer_list)
 STATS=0.5                   # --stats-interval
 
-((EUID == 0)) || { echo "inspect-e2e: needs root" >&2; exit 2; }
-for c in ip iptables swaks postfix tcpdump "$PY"; do
-    command -v "$c" >/dev/null || { echo "inspect-e2e: $c missing: run scripts/deps.sh" >&2; exit 2; }
-done
+e2e_require_root
+e2e_require ip iptables swaks postfix tcpdump "$PY"
 SMTP_SOURCE=$(smtp_source) || { echo "inspect-e2e: smtp-source missing: run scripts/deps.sh" >&2; exit 2; }
-
-T_START=$(lab_now)
-BIN=${SMTP_INSPECT_BIN:-}
-if [[ -z "$BIN" ]]; then
-    [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-    echo "== build: swift build --product smtp-inspect"
-    (cd "$ROOT" && swift build --product smtp-inspect 2>&1 | tail -n 2) || { echo "inspect-e2e: build failed" >&2; exit 2; }
-    BIN=$(cd "$ROOT" && swift build --show-bin-path)/smtp-inspect
-fi
-[[ -x "$BIN" ]] || { echo "inspect-e2e: $BIN is not executable" >&2; exit 2; }
-echo "== binary: $BIN"
-
-# ---------------------------------------------------------------------------------------------
-# Results
-
-# INSPECT_E2E_XFAIL="name ...": checks that fail because of a known, reported daemon bug; they
-# print XFAIL (or XPASS once fixed) and do not make the run fail. Empty by default.
-NPASS=0 NXFAIL=0
-FAILED=()
-_xfail() { [[ " ${INSPECT_E2E_XFAIL:-} " == *" $1 "* ]]; }
-pass() {
-    NPASS=$((NPASS + 1))
-    if _xfail "$1"; then printf 'XPASS %-34s %s (listed in INSPECT_E2E_XFAIL)\n' "$1" "$2"
-    else printf 'PASS  %-34s %s\n' "$1" "$2"; fi
-}
-fail() {
-    if _xfail "$1"; then NXFAIL=$((NXFAIL + 1)); printf 'XFAIL %-34s %s\n' "$1" "$2"; return 0; fi
-    FAILED+=("$1")
-    printf 'FAIL  %-34s %s\n' "$1" "$2"
-}
-# verdict NAME OK INFO WHY: PASS NAME INFO when OK is 1, else FAIL NAME WHY
-verdict() { if [[ "$2" == 1 ]]; then pass "$1" "$3"; else fail "$1" "$4"; fi; }
-note() { printf '      %s\n' "$*"; }
-step() { printf '\n== %s (at %s s)\n' "$*" "$(lab_since "$T_START")"; }
-indent() { sed 's/^/      | /'; }
-
-# Fatal setup problem: what follows cannot run. The EXIT trap cleans up.
-abort() {
-    fail "$1" "$2"
-    summary
-    exit 1
-}
-
-summary() {
-    echo
-    echo "== summary: $NPASS passed, ${#FAILED[@]} failed$( ((NXFAIL)) && echo ", $NXFAIL known failures (XFAIL)") in $(lab_since "$T_START") s"
-    if ((${#FAILED[@]})); then printf '   FAILED: %s\n' "${FAILED[@]}"; fi
-}
+e2e_binary
 
 # ---------------------------------------------------------------------------------------------
 # The daemon
@@ -194,7 +148,7 @@ mlist() { "${MAILCHECK[@]}" list "$POSTFIX_MAILDIR" "$1"; }
 # client MODE ARGS...: a scripted client from SCRIPTED_IP; output in $CL_OUT, status in $CL_RC.
 client() {
     CL_RC=0
-    CL_OUT=$(lab_exec client "${CLIENT[@]}" "$1" --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" "${@:2}" 2>&1) || CL_RC=$?
+    CL_OUT=$(lab_exec client "${SMTPC[@]}" "$1" --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" "${@:2}" 2>&1) || CL_RC=$?
 }
 cl_result() { grep '^RESULT' <<<"$CL_OUT" | tail -n 1; }
 
@@ -409,7 +363,7 @@ phase_end p5b 0
 
 # held_start NAME GO: a session opened now (EHLO done) that sends MAIL once GO exists.
 held_start() {
-    lab_spawn client "$LAB_DIR/held-$1.log" "${CLIENT[@]}" held --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" --go "$2" --wait 90
+    lab_spawn client "$LAB_DIR/held-$1.log" "${SMTPC[@]}" held --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" --go "$2" --wait 90
     HELD_PID=$LAB_LAST_PID
     lab_wait_until 10 grep -q -e '^READY' -e '^RESULT' "$LAB_DIR/held-$1.log"
 }
@@ -511,7 +465,7 @@ cap=$LAB_LAST_PID
 sleep 0.3
 mark=$(maillog_mark)
 # A client that waits: its SYNs are dropped until the daemon is back.
-lab_spawn client "$LAB_DIR/waiter.log" "${CLIENT[@]}" expn-mail --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" \
+lab_spawn client "$LAB_DIR/waiter.log" "${SMTPC[@]}" expn-mail --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" \
     --connect-timeout 30 --to waiter6b@example.test --subject waiter6b --body-out "$LAB_DIR/waiter6b.body"
 waiter=$LAB_LAST_PID
 client probe --connect-timeout 2
@@ -557,5 +511,4 @@ phase_end p6b 0
 daemon_stop_rc=0
 lab_kill "$DAEMON_PID" 5 || daemon_stop_rc=$?
 note "daemon SIGTERM: exit $daemon_stop_rc; last lines: $(tail -n 1 "$DOUT") / $(tail -n 1 "$DERR")"
-summary
-((${#FAILED[@]} == 0))
+finish

@@ -1,0 +1,101 @@
+# shellcheck shell=bash disable=SC2034  # (variables are for the callers)
+# Tests/e2e/lib/checks.sh: what every end-to-end script (and Tests/cli/commands.sh) shares:
+# results, preflight, and the binary under test. Source it (after scripts/lib/lab.sh where the
+# lab is used); it needs nothing else.
+#
+#   source "$ROOT/Tests/e2e/lib/checks.sh"
+#   e2e_init NAME                 # NAME for messages; the clock of `step` and `summary` starts
+#   e2e_require_root              # exit 2 unless root
+#   e2e_require CMD...            # exit 2 naming what is missing (run scripts/deps.sh)
+#   e2e_binary [PRODUCT [SCRATCH]]  # BIN: $SMTP_INSPECT_BIN (or $NFQUEUE_SELFTEST), else a build
+#
+#   pass NAME [INFO]              # PASS line
+#   fail NAME [WHY]               # FAIL line; the script goes on (E2E_FAIL_FAST=1: it stops)
+#   skip NAME [WHY]               # SKIP line
+#   verdict NAME OK INFO [WHY]    # pass NAME INFO when OK is 1, else fail NAME WHY (or INFO)
+#   abort NAME [WHY]              # a failure nothing after it can survive: summary, exit 1
+#   finish                        # summary; exit status 1 if anything failed
+#   note TEXT / step TEXT / indent (stdin, indented as evidence)
+#
+# E2E_FAIL_FAST=1 before the first check makes every failure an abort (for scripts whose steps
+# build on each other). E2E_XFAIL="NAME ..." lists checks failing for a known, reported bug (by
+# name, or by a name's last word): they print XFAIL (XPASS once fixed) and do not fail the run. A script may define e2e_report: the
+# summary calls it first (extra tables, logs kept). The summary's last line is the plain
+# "N passed, N failed" that CI reads. Exit status 2 means the test could not run at all.
+
+E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+E2E_LIB=$E2E_ROOT/Tests/e2e/lib
+PY=/usr/bin/python3             # Debian's: python3-scapy lives in its dist-packages
+SMTPC=("$PY" "$E2E_LIB/smtpc.py")
+E2E_NAME=${E2E_NAME:-$(basename "$0" .sh)}
+: "${E2E_FAIL_FAST:=0}"
+
+NPASS=0 NSKIP=0 NXFAIL=0
+FAILED=()
+T_START=$(date +%s.%N)
+
+e2e_init() { E2E_NAME=$1; T_START=$(date +%s.%N); }
+e2e_elapsed() { awk -v a="$T_START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
+
+e2e_require_root() { ((EUID == 0)) || { echo "$E2E_NAME: needs root" >&2; exit 2; }; }
+e2e_require() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null || { echo "$E2E_NAME: $c missing: run scripts/deps.sh" >&2; exit 2; }
+    done
+}
+
+# e2e_binary [PRODUCT=smtp-inspect] [SCRATCH=.build]: BIN = the binary scripts/test.sh built
+# once for every suite (SMTP_INSPECT_BIN; NFQUEUE_SELFTEST for nfqueue-selftest), else a debug
+# build of this checkout with `swift build --scratch-path SCRATCH`.
+e2e_binary() {
+    local product=${1:-smtp-inspect} scratch=${2:-.build} var=SMTP_INSPECT_BIN
+    [[ "$product" == nfqueue-selftest ]] && var=NFQUEUE_SELFTEST
+    BIN=${!var:-}
+    if [[ -z "$BIN" ]]; then
+        [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
+        echo "== build: swift build --product $product --scratch-path $scratch"
+        (cd "$E2E_ROOT" && swift build --product "$product" --scratch-path "$scratch" 2>&1 | tail -n 3) ||
+            { echo "$E2E_NAME: build failed" >&2; exit 2; }
+        BIN=$(cd "$E2E_ROOT" && swift build --scratch-path "$scratch" --show-bin-path)/$product
+    fi
+    [[ -x "$BIN" ]] || { echo "$E2E_NAME: $BIN is not executable" >&2; exit 2; }
+    echo "== binary: $BIN"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Results
+
+# A check is listed by its NAME, or by NAME's last word ("plain4/rec urg-data" by urg-data).
+_e2e_xfail() { [[ " ${E2E_XFAIL:-} " == *" $1 "* || " ${E2E_XFAIL:-} " == *" ${1##* } "* ]]; }
+
+pass() {
+    NPASS=$((NPASS + 1))
+    if _e2e_xfail "$1"; then printf 'XPASS %-36s %s (listed in E2E_XFAIL)\n' "$1" "${2:-}"
+    else printf 'PASS  %-36s %s\n' "$1" "${2:-}"; fi
+}
+fail() {
+    if _e2e_xfail "$1"; then NXFAIL=$((NXFAIL + 1)); printf 'XFAIL %-36s %s\n' "$1" "${2:-}"; return 0; fi
+    FAILED+=("$1")
+    printf 'FAIL  %-36s %s\n' "$1" "${2:-}"
+    if ((E2E_FAIL_FAST)); then summary; exit 1; fi     # the EXIT trap (lab_cleanup) cleans up
+}
+skip() { NSKIP=$((NSKIP + 1)); printf 'SKIP  %-36s %s\n' "$1" "${2:-}"; }
+verdict() { if [[ "$2" == 1 ]]; then pass "$1" "$3"; else fail "$1" "${4-$3}"; fi; }
+abort() { E2E_FAIL_FAST=1 fail "$@"; summary; exit 1; }
+
+note() { printf '      %s\n' "$*"; }
+step() { printf '\n== %s (at %s s)\n' "$*" "$(e2e_elapsed)"; }
+indent() { sed 's/^/      | /'; }
+
+summary() {
+    if declare -F e2e_report >/dev/null; then e2e_report; fi
+    local extra=""
+    ((NSKIP)) && extra+=", $NSKIP skipped"
+    ((NXFAIL)) && extra+=", $NXFAIL known failures (XFAIL)"
+    echo
+    echo "== summary: $NPASS passed, ${#FAILED[@]} failed$extra in $(e2e_elapsed) s"
+    if ((${#FAILED[@]})); then printf '   FAILED: %s\n' "${FAILED[@]}"; fi
+    echo "$NPASS passed, ${#FAILED[@]} failed"
+}
+finish() { summary; ((${#FAILED[@]} == 0)); }
