@@ -395,26 +395,65 @@ connects() { maillog_since "$1" | grep -c 'smtpd\[[0-9]*\]: connect from' || tru
 queued() { maillog_since "$1" | grep -c 'cleanup\[[0-9]*\]: .*message-id=' || true; }
 fwd_packets() { tcpdump -r "$1" -nn 2>/dev/null | wc -l; }
 
+# kill_mid_traffic PHASE [NFQUEUE-OPTIONS]: the rules again (with OPTIONS), a session held open
+# (HELD_BEFORE) and background mail (BG), then SIGKILL of the daemon mid-traffic (T_KILL); the
+# queue must lose its listener. A capture of what the router forwards from the outside to the
+# server while the daemon is down starts (CAP; down$PHASE.pcap).
+kill_mid_traffic() {
+    local phase=$1 last; shift
+    lab_iptables_flush
+    lab_nfqueue_smtp "$Q" "$@"
+    note "rules: $(lab_exec router iptables -S FORWARD | grep NFQUEUE | tr '\n' ';')"
+    held_start "$phase-before" "$LAB_DIR/go-$phase" || fail "p$phase-held-setup" "$(cat "$LAB_DIR/held-$phase-before.log")"
+    HELD_BEFORE=$HELD_PID
+    bg_start "$phase" "bg$phase@example.test"
+    BG=$BG_PID
+    mwait "bg$phase@example.test" 40 20 >/dev/null ||
+        fail "p$phase-traffic" "background smtp-source did not get going: $(mcount "bg$phase@example.test")"
+    last=$(tail -n 1 "$DOUT")
+    daemon_sigkill
+    T_KILL=$(lab_now)
+    BG_AT_KILL=$(mcount "bg$phase@example.test")
+    note "SIGKILL daemon $DAEMON_PID with $BG_AT_KILL of $BG_N background messages delivered; its last counters: $last"
+    verdict "p$phase-kill-unbinds" "$(lab_wait_until 2 test -z "$(lab_nfq_stats "$Q")" && echo 1)" \
+        "queue $Q has no listener after SIGKILL" "$(nfq_line)"
+    lab_capture_start router "$LAB_INT_IF" "$LAB_DIR/down$phase.pcap" src net "$LAB_EXT_NET" and tcp dst port 25 || true
+    CAP=$LAB_LAST_PID
+}
+
+# restart_daemon PHASE: the daemon again, after DOWN_S seconds down.
+restart_daemon() {
+    DOWN_S=$(lab_since "$T_KILL")
+    daemon_start || abort "p$1-restart" "the daemon did not start again"
+    note "restarted after $DOWN_S s down: pid $DAEMON_PID bound in $DAEMON_START_S s"
+}
+
+# after_restart PHASE MARK WHEN=PID...: the held sessions (opened before the kill, or while the
+# daemon was down) now send MAIL: the restarted daemon must reset each; a new session is
+# inspected; the background mail ends.
+after_restart() {
+    local phase=$1 mark=$2 held outcomes="" ok=1; shift 2
+    touch "$LAB_DIR/go-$phase"
+    for held in "$@"; do
+        held_outcome "$phase-${held%%=*}" "${held#*=}"
+        outcomes+="${outcomes:+; }the one opened ${held%%=*}: $HELD_OUTCOME"
+        [[ "$HELD_OUTCOME" == "OUTCOME reset"* ]] || ok=0
+    done
+    verdict "p$phase-open-sessions-reset" "$ok" "sessions open across the kill, used after the restart: $outcomes" \
+        "expected each reset by the restarted daemon: $outcomes"
+    note "daemon after restart: $(grep -c 'no session (began before inspection' "$DERR" || true) mid-stream DROP_PKT alerts; first: $(grep -m1 'began before' "$DERR" | sed 's/.*%FW/%FW/')"
+    note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) held sessions 'lost connection after EHLO' (the server end was reset too)"
+    inspected_session "p$phase-restart-inspects" "after$phase@example.test"
+    bg_finish "$phase" "bg$phase@example.test" "$BG"
+    note "background traffic: $BG_DESC"
+    phase_end "p$phase" 0
+}
+
 step "6a. SIGKILL with --queue-bypass, restart"
-lab_iptables_flush
-lab_nfqueue_smtp "$Q" --queue-bypass
-note "rules: $(lab_exec router iptables -S FORWARD | grep NFQUEUE | tr '\n' ';')"
-held_start 6a-before "$LAB_DIR/go-6a" || fail p6a-held-setup "$(cat "$LAB_DIR/held-6a-before.log")"
-held1=$HELD_PID
-bg_start 6a bg6a@example.test
-bg6a=$BG_PID
-mwait bg6a@example.test 40 20 >/dev/null || fail p6a-traffic "background smtp-source did not get going: $(mcount bg6a@example.test)"
-last=$(tail -n 1 "$DOUT")
-daemon_sigkill
-t_kill=$(lab_now)
-before=$(mcount bg6a@example.test)
-note "SIGKILL daemon $DAEMON_PID with $before of $BG_N background messages delivered; its last counters: $last"
-lab_capture_start router "$LAB_INT_IF" "$LAB_DIR/down6a.pcap" src net "$LAB_EXT_NET" and tcp dst port 25 || true
-cap=$LAB_LAST_PID
-verdict p6a-kill-unbinds "$(lab_wait_until 2 test -z "$(lab_nfq_stats "$Q")" && echo 1)" "queue $Q has no listener after SIGKILL" "$(nfq_line)"
+kill_mid_traffic 6a --queue-bypass
 mark=$(maillog_mark)
 held_start 6a-during "$LAB_DIR/go-6a" || true
-held2=$HELD_PID
+held_during=$HELD_PID
 rc=0
 lab_exec client swaks -n --server "$LAB_SERVER_IP" --helo client.test --from e2e@client.test --to down6a@example.test \
     --body "sent while the daemon is down (bypass)" >"$LAB_DIR/swaks6a.out" 2>&1 || rc=$?
@@ -423,45 +462,18 @@ chat=$(chat_since "$mark")
 sleep 1
 during=$(mcount bg6a@example.test)
 ok=0
-((rc == 0)) && mwait down6a@example.test 1 10 >/dev/null && mwait down6a-expn@example.test 1 10 >/dev/null && ((during > before)) && ok=1
-lab_capture_stop "$cap"
+((rc == 0)) && mwait down6a@example.test 1 10 >/dev/null && mwait down6a-expn@example.test 1 10 >/dev/null && ((during > BG_AT_KILL)) && ok=1
+lab_capture_stop "$CAP"
 passed=$(fwd_packets "$LAB_DIR/down6a.pcap")
-verdict p6a-bypass-mail-flows "$ok" "while down ($(lab_since "$t_kill") s): swaks and a scripted mail delivered, background $before -> $during delivered, $passed client packets forwarded to the server" \
-    "swaks exit $rc, down6a $(mcount down6a@example.test), down6a-expn $(mcount down6a-expn@example.test), background $before -> $during"
+verdict p6a-bypass-mail-flows "$ok" "while down ($(lab_since "$T_KILL") s): swaks and a scripted mail delivered, background $BG_AT_KILL -> $during delivered, $passed client packets forwarded to the server" \
+    "swaks exit $rc, down6a $(mcount down6a@example.test), down6a-expn $(mcount down6a-expn@example.test), background $BG_AT_KILL -> $during"
 verdict p6a-bypass-uninspected "$(grep -qx "EXPN root" <<<"$chat" && echo 1)" "Postfix received 'EXPN root' unmasked while the daemon was down (uninspected, as documented)" \
     "Postfix received: $(tr '\n' '|' <<<"$chat")"
-down_s=$(lab_since "$t_kill")
-daemon_start || abort p6a-restart "the daemon did not start again"
-note "restarted after $down_s s down: pid $DAEMON_PID bound in $DAEMON_START_S s"
-touch "$LAB_DIR/go-6a"
-held_outcome 6a-before "$held1"; o1=$HELD_OUTCOME
-held_outcome 6a-during "$held2"; o2=$HELD_OUTCOME
-verdict p6a-open-sessions-reset "$([[ "$o1" == "OUTCOME reset"* && "$o2" == "OUTCOME reset"* ]] && echo 1)" \
-    "a session opened before the kill: $o1; one opened (uninspected) while down: $o2" \
-    "expected both reset by the restarted daemon; before the kill: $o1; while down: $o2"
-note "daemon after restart: $(grep -c 'no session (began before inspection' "$DERR" || true) mid-stream DROP_PKT alerts; first: $(grep -m1 'began before' "$DERR" | sed 's/.*%FW/%FW/')"
-note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) of the held sessions 'lost connection after EHLO' (the server end was reset too)"
-inspected_session p6a-restart-inspects after6a@example.test
-bg_finish 6a bg6a@example.test "$bg6a"
-note "background traffic: $BG_DESC"
-phase_end p6a 0
+restart_daemon 6a
+after_restart 6a "$mark" before="$HELD_BEFORE" during="$held_during"
 
 step "6b. SIGKILL without bypass (fail closed), restart"
-lab_iptables_flush
-lab_nfqueue_smtp "$Q"
-note "rules: $(lab_exec router iptables -S FORWARD | grep NFQUEUE | tr '\n' ';')"
-held_start 6b-before "$LAB_DIR/go-6b" || fail p6b-held-setup "$(cat "$LAB_DIR/held-6b-before.log")"
-held3=$HELD_PID
-bg_start 6b bg6b@example.test
-bg6b=$BG_PID
-mwait bg6b@example.test 40 20 >/dev/null || fail p6b-traffic "background smtp-source did not get going: $(mcount bg6b@example.test)"
-last=$(tail -n 1 "$DOUT")
-daemon_sigkill
-t_kill=$(lab_now)
-note "SIGKILL daemon $DAEMON_PID with $(mcount bg6b@example.test) of $BG_N background messages delivered; its last counters: $last"
-verdict p6b-kill-unbinds "$(lab_wait_until 2 test -z "$(lab_nfq_stats "$Q")" && echo 1)" "queue $Q has no listener after SIGKILL" "$(nfq_line)"
-lab_capture_start router "$LAB_INT_IF" "$LAB_DIR/down6b.pcap" src net "$LAB_EXT_NET" and tcp dst port 25 || true
-cap=$LAB_LAST_PID
+kill_mid_traffic 6b
 sleep 0.3
 mark=$(maillog_mark)
 # A client that waits: its SYNs are dropped until the daemon is back.
@@ -471,16 +483,14 @@ waiter=$LAB_LAST_PID
 client probe --connect-timeout 2
 probe=$(cl_result)
 sleep 0.3
-down_s=$(lab_since "$t_kill")
-lab_capture_stop "$cap"
+lab_capture_stop "$CAP"
 passed=$(fwd_packets "$LAB_DIR/down6b.pcap")
 new_conn=$(connects "$mark") new_msg=$(queued "$mark")
 waiter_early=$(grep -c '^connected' "$LAB_DIR/waiter.log" || true)
 verdict p6b-fail-closed "$([[ "$probe" == "RESULT ok timeout"* ]] && ((passed == 0 && new_conn == 0 && new_msg == 0 && waiter_early == 0)) && echo 1)" \
-    "while down ($down_s s): a 2 s connect timed out, 0 client packets forwarded to the server, Postfix saw 0 connections and queued 0 messages, a client with a 30 s connect timeout still waits" \
+    "while down ($(lab_since "$T_KILL") s): a 2 s connect timed out, 0 client packets forwarded to the server, Postfix saw 0 connections and queued 0 messages, a client with a 30 s connect timeout still waits" \
     "probe: $probe; forwarded $passed; Postfix connects $new_conn, queued $new_msg; waiter connected early: $waiter_early"
-daemon_start || abort p6b-restart "the daemon did not start again"
-note "restarted after $down_s s down: pid $DAEMON_PID bound in $DAEMON_START_S s"
+restart_daemon 6b
 t_restart=$(lab_now)
 for ((i = 0; i < 150; i++)); do kill -0 "$waiter" 2>/dev/null || break; sleep 0.1; done
 wrc=0
@@ -497,16 +507,7 @@ ok=0
 verdict p6b-waiting-client-gets-through "$ok" \
     "$(grep -m1 '^connected' "$LAB_DIR/waiter.log") ($(lab_since "$t_restart") s after the restart, by SYN retransmission); EXPN masked, mail delivered" \
     "waiter exit $wrc: $(tail -n 2 "$LAB_DIR/waiter.log" | tr '\n' '|'); Postfix got: $(tr '\n' '|' <<<"$wchat")"
-touch "$LAB_DIR/go-6b"
-held_outcome 6b-before "$held3"; o3=$HELD_OUTCOME
-verdict p6b-open-session-reset "$([[ "$o3" == "OUTCOME reset"* ]] && echo 1)" "a session opened before the kill, used after the restart: $o3" \
-    "expected a reset by the restarted daemon: $o3"
-note "daemon after restart: $(grep -c 'no session (began before inspection' "$DERR" || true) mid-stream DROP_PKT alerts (held session and stalled background sessions)"
-note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) held session 'lost connection after EHLO' (the server end was reset too)"
-inspected_session p6b-restart-inspects after6b@example.test
-bg_finish 6b bg6b@example.test "$bg6b"
-note "background traffic: $BG_DESC"
-phase_end p6b 0
+after_restart 6b "$mark" before="$HELD_BEFORE"
 
 daemon_stop_rc=0
 lab_kill "$DAEMON_PID" 5 || daemon_stop_rc=$?
