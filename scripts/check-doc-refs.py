@@ -59,6 +59,7 @@ SECTIONS = re.compile(PATH + r"\s+(?P<sections>§" + NUMBER + r"(?:\s*(?:,|–|-
 HEADING = re.compile(PATH + r"\s+\"(?P<heading>[^\"\n]*)(?P<close>\"?)")
 INVARIANTS = re.compile(PATH + r"\s+invariants?\s+(?P<numbers>\d+(?:\s*(?:,|–|-|and)\s*\d+)*)")
 BARE = re.compile(PATH)
+CITATIONS = [("sections", SECTIONS), ("heading", HEADING), ("invariants", INVARIANTS)]
 
 
 class Document:
@@ -160,43 +161,17 @@ def check(root, files, pending=frozenset(), own=None):
                     errors.append("%s: error: cites a document outside the repository: %s; point into docs/ instead"
                                   % (where, STALE.search(line).group(0)))
             spans = []
-            for m in SECTIONS.finditer(line):
-                spans.append(m.span("path"))
-                if STALE.search(m.group("path")):
-                    continue    # reported above
-                checked += 1
-                rel, doc = document(m.group("path"), name)
-                if doc is None:
-                    errors.append("%s: error: %s does not exist" % (where, m.group("path")))
-                    continue
-                for number in expand(m.group("sections"), "§(" + NUMBER + ")"):
-                    if number not in doc.numbers:
-                        errors.append("%s: error: %s has no section §%s (its numbered sections: %s)"
-                                      % (where, rel, number, ", ".join(sorted(doc.numbers, key=_key)) or "none"))
-            for m in HEADING.finditer(line):
-                spans.append(m.span("path"))
-                if STALE.search(m.group("path")):
-                    continue    # reported above
-                checked += 1
-                rel, doc = document(m.group("path"), name)
-                if doc is None:
-                    errors.append("%s: error: %s does not exist" % (where, m.group("path")))
-                elif not m.group("close"):
-                    errors.append("%s: error: the heading cited from %s must be quoted on one line" % (where, rel))
-                elif m.group("heading") not in doc.headings:
-                    errors.append("%s: error: %s has no heading \"%s\"" % (where, rel, m.group("heading")))
-            for m in INVARIANTS.finditer(line):
-                spans.append(m.span("path"))
-                if STALE.search(m.group("path")):
-                    continue    # reported above
-                checked += 1
-                rel, doc = document(m.group("path"), name)
-                if doc is None:
-                    errors.append("%s: error: %s does not exist" % (where, m.group("path")))
-                    continue
-                for number in expand(m.group("numbers"), r"(\d+)"):
-                    if number not in doc.invariants:
-                        errors.append("%s: error: %s has no invariant %s" % (where, rel, number))
+            for kind, pattern in CITATIONS:
+                for m in pattern.finditer(line):
+                    spans.append(m.span("path"))
+                    if STALE.search(m.group("path")):
+                        continue    # reported above
+                    checked += 1
+                    rel, doc = document(m.group("path"), name)
+                    if doc is None:
+                        errors.append("%s: error: %s does not exist" % (where, m.group("path")))
+                    else:
+                        errors += ["%s: error: %s %s" % (where, rel, why) for why in unresolved(kind, m, doc)]
             for m in BARE.finditer(line):
                 if m.span("path") in spans or not m.group("path").startswith("docs/"):
                     continue
@@ -209,6 +184,19 @@ def check(root, files, pending=frozenset(), own=None):
     for name in sorted(pending - set(files)):
         errors.append("%s: error: listed in PENDING but not in the repository: delete it there" % name)
     return errors, notes, checked
+
+
+def unresolved(kind, m, doc):
+    """What a citation names that its document lacks."""
+    if kind == "sections":
+        return ["has no section §%s (its numbered sections: %s)"
+                % (n, ", ".join(sorted(doc.numbers, key=_key)) or "none")
+                for n in expand(m.group("sections"), "§(" + NUMBER + ")") if n not in doc.numbers]
+    if kind == "heading":
+        if not m.group("close"):
+            return ["is cited by a heading that must be quoted on one line"]
+        return [] if m.group("heading") in doc.headings else ["has no heading \"%s\"" % m.group("heading")]
+    return ["has no invariant %s" % n for n in expand(m.group("numbers"), r"(\d+)") if n not in doc.invariants]
 
 
 def _key(number):

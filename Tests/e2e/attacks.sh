@@ -134,16 +134,8 @@ echo "== lab $LAB_PREFIX up; router $LAB_EXT_IF is $ROUTER_MAC"
 # ---------------------------------------------------------------------------------------------
 # Rule sets and the daemon
 
-DAEMON_PID=""
-DERR=""
 daemon_start() {        # OPTIONS...
-    DERR=$LAB_DIR/daemon-$1.err
-    shift
-    # shellcheck disable=SC2016
-    lab_spawn router "$LAB_DIR/daemon.out" sh -c 'exec "$@" 2>"$0"' "$DERR" "$BIN" run --queue "$Q" --stats-interval 0 "$@"
-    DAEMON_PID=$LAB_LAST_PID
-    lab_nfq_wait_bound "$Q" 20 && lab_wait_until 10 grep -q "inspecting queue" "$DERR" ||
-        { sed 's/^/  | /' "$DERR" >&2; abort setup "the daemon did not start"; }
+    e2e_daemon_start --queue "$Q" --stats-interval 0 "$@" || abort setup "the daemon did not start"
 }
 daemon_stop() {
     [[ -n "$DAEMON_PID" ]] && lab_kill "$DAEMON_PID" 5 >/dev/null 2>&1
@@ -154,13 +146,13 @@ rules_plain() {
     lab_nfqueue_smtp "$Q" || abort setup "lab_nfqueue_smtp"
     lab_exec router ip6tables -A FORWARD -p tcp --dport 25 -j NFQUEUE --queue-num "$Q"
     lab_exec router ip6tables -A FORWARD -p tcp --sport 25 -j NFQUEUE --queue-num "$Q"
-    daemon_start plain --allow-starttls
+    daemon_start --allow-starttls
 }
 rules_gen() {
     lab_exec router "$ROOT/scripts/setup-iptables.sh" apply --config "$SEED" "${MAP[@]}" --queue "$Q" --binary "$BIN" \
         >"$LAB_DIR/apply.out" 2>&1 || { cat "$LAB_DIR/apply.out" >&2; abort setup "setup-iptables.sh apply"; }
     lab_on_cleanup "lab_exec router '$ROOT/scripts/setup-iptables.sh' remove >/dev/null 2>&1 || true"
-    daemon_start gen --config "$SEED" "${MAP[@]}"
+    daemon_start --config "$SEED" "${MAP[@]}"
 }
 rules_down() {
     daemon_stop

@@ -55,27 +55,10 @@ e2e_binary
 # ---------------------------------------------------------------------------------------------
 # The daemon
 
-DAEMON_PID="" DOUT="" DERR="" DAEMON_N=0
-
-# daemon_start: spawn `smtp-inspect run` in the router (stdout: counters, stderr: alerts) and wait
-# until it has bound the queue. Sets DAEMON_PID (the daemon itself: ip netns exec and sh exec it).
-daemon_start() {
-    local t0; t0=$(lab_now)
-    DAEMON_N=$((DAEMON_N + 1))
-    DOUT=$LAB_DIR/daemon-$DAEMON_N.out DERR=$LAB_DIR/daemon-$DAEMON_N.err
-    # shellcheck disable=SC2016  # $@ and $0 are for the inner sh
-    # Its control socket in LAB_DIR: the default (/run/smtp-inspect/control.sock) is the host's,
-    # shared with any other run, and a SIGKILL below would leave it behind.
-    lab_spawn router "$DOUT" sh -c 'exec "$@" 2>"$0"' "$DERR" "$BIN" run --queue "$Q" --stats-interval "$STATS" \
-        --control "$LAB_DIR/ctl.sock"
-    DAEMON_PID=$LAB_LAST_PID
-    if ! lab_nfq_wait_bound "$Q" 20 || ! lab_wait_until 10 grep -q "inspecting queue" "$DERR"; then
-        echo "daemon $DAEMON_N did not bind queue $Q:" >&2
-        indent <"$DERR" >&2
-        return 1
-    fi
-    DAEMON_START_S=$(lab_since "$t0")
-}
+# daemon_start: `smtp-inspect run` with the built-in esmtp policy. Its control socket in LAB_DIR:
+# the default (/run/smtp-inspect/control.sock) is the host's, shared with any other run, and a
+# SIGKILL below would leave it behind.
+daemon_start() { e2e_daemon_start --queue "$Q" --stats-interval "$STATS" --control "$LAB_DIR/ctl.sock"; }
 
 # daemon_sigkill: SIGKILL the daemon and reap it.
 daemon_sigkill() {

@@ -52,39 +52,12 @@ postfix_up || fail "postfix_up"
 pass "lab and Postfix up in $(lab_since "$t0") s (prefix $LAB_PREFIX)"
 
 # A TCP listener that answers every connection with "peer ADDRESS:PORT" (the address it saw),
-# and a probe that prints that answer, or "timeout" / "refused".
-cat >"$LAB_DIR/tcp.py" <<'EOF'
-import socket, sys
-mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-if mode == "serve":
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.listen(64)
-    print("listening", flush=True)
-    while True:
-        c, peer = s.accept()
-        try:
-            c.sendall(("peer %s:%d\n" % peer).encode())
-        finally:
-            c.close()
-else:
-    try:
-        c = socket.create_connection((addr, port), timeout=float(sys.argv[4]))
-        c.settimeout(float(sys.argv[4]))
-        print(c.recv(200).decode().strip() or "connected, no answer")
-    except socket.timeout:
-        print("timeout"); sys.exit(1)
-    except ConnectionRefusedError:
-        print("refused"); sys.exit(2)
-    except OSError as e:
-        print("error: %s" % e); sys.exit(3)
-EOF
+# and a probe that prints that answer, or "timeout" / "refused" (Tests/e2e/lib/netprobe.py).
 listen() {      # NS ADDR PORT
-    lab_spawn "$1" "$LAB_DIR/listen-$1-$3.log" "$PY" "$LAB_DIR/tcp.py" serve "$2" "$3"
+    lab_spawn "$1" "$LAB_DIR/listen-$1-$3.log" "$PY" "$E2E_LIB/netprobe.py" serve tcp "$2" "$3"
     lab_wait_listen "$1" "$2" "$3" 10 || fail "no listener on $2:$3 in $1"
 }
-probe() { lab_exec "$1" timeout $((WAIT + 3)) "$PY" "$LAB_DIR/tcp.py" probe "$2" "$3" "$WAIT" || true; }
+probe() { lab_exec "$1" timeout $((WAIT + 3)) "$PY" "$E2E_LIB/netprobe.py" probe tcp "$2" "$3" "$WAIT" || true; }
 
 listen server "$LAB_SERVER_IP" 80       # 172.22.1.110:80 must be refused by the list, not by a missing service
 listen inside "$LAB_INSIDE_IP" 25       # 172.22.1.111:25 likewise

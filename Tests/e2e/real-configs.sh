@@ -37,7 +37,7 @@ source "$ROOT/Tests/e2e/daemon/common.sh"
 
 CORPUS=$ROOT/Tests/configs/corpus
 HERE=$ROOT/Tests/e2e/configs
-PROBE=("$PY" "$HERE/netprobe.py")
+PROBE=("$PY" "$E2E_LIB/netprobe.py")
 WAIT=2          # seconds a connection that must fail is given
 
 dt_preflight

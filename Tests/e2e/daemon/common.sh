@@ -68,25 +68,10 @@ dt_lab() {
 # and sh exec it), so signals reach it.
 
 CTL=""
-DAEMON_PID="" DOUT="" DERR="" DAEMON_N=0
 daemon_start() {
-    local t0; t0=$(lab_now)
-    DAEMON_N=$((DAEMON_N + 1))
     CTL=$LAB_DIR/ctl.sock
-    DOUT=$LAB_DIR/daemon-$DAEMON_N.out DERR=$LAB_DIR/daemon-$DAEMON_N.err
-    # shellcheck disable=SC2016  # $@ and $0 are for the inner sh
-    lab_spawn router "$DOUT" sh -c 'exec "$@" 2>"$0"' "$DERR" \
-        "$BIN" run --config "$CFG" "${MAP[@]}" --queue "$Q" --control "$CTL" --stats-interval 1 "$@"
-    DAEMON_PID=$LAB_LAST_PID
-    if ! lab_nfq_wait_bound "$Q" 20 || ! lab_wait_until 10 grep -q "inspecting queue" "$DERR" ||
-        ! lab_wait_until 5 test -S "$CTL"; then
-        echo "daemon $DAEMON_N did not start (queue, note or control socket missing):" >&2
-        indent <"$DERR" >&2
-        return 1
-    fi
-    DAEMON_START_S=$(lab_since "$t0")
+    e2e_daemon_start --config "$CFG" "${MAP[@]}" --queue "$Q" --control "$CTL" --stats-interval 1 "$@"
 }
-daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 
 # ctl WORDS...: the control command `smtp-inspect WORDS... --control $CTL`, run in the router;
 # stdout+stderr in CTL_OUT, exit status in CTL_RC.

@@ -8,6 +8,7 @@
 #   e2e_require_root              # exit 2 unless root
 #   e2e_require CMD...            # exit 2 naming what is missing (run scripts/deps.sh)
 #   e2e_binary [PRODUCT [SCRATCH]]  # BIN: $SMTP_INSPECT_BIN (or $NFQUEUE_SELFTEST), else a build
+#   e2e_daemon_start ARGS...      # `$BIN run ARGS` in the lab's router: DAEMON_PID, DOUT, DERR
 #
 #   pass NAME [INFO]              # PASS line
 #   fail NAME [WHY]               # FAIL line; the script goes on (E2E_FAIL_FAST=1: it stops)
@@ -62,6 +63,34 @@ e2e_binary() {
     [[ -x "$BIN" ]] || { echo "$E2E_NAME: $BIN is not executable" >&2; exit 2; }
     echo "== binary: $BIN"
 }
+
+# ---------------------------------------------------------------------------------------------
+# The daemon under test, in the lab's router (needs scripts/lib/lab.sh, BIN and Q)
+
+DAEMON_PID="" DOUT="" DERR="" DAEMON_N=0 DAEMON_START_S=""
+
+# e2e_daemon_start ARGS...: `$BIN run ARGS` in the router, stdout (counters) in DOUT, stderr
+# (alerts, audit trail, trace, notes) in DERR (daemon-N.out/.err in LAB_DIR, N counting the
+# starts); returns once it has bound queue Q and said so, and made its --control socket if it
+# has one. DAEMON_PID is the daemon itself (ip netns exec and sh exec it), so signals reach it.
+e2e_daemon_start() {
+    local t0 ctl="" prev="" a
+    t0=$(lab_now)
+    for a in "$@"; do [[ "$prev" == --control ]] && ctl=$a; prev=$a; done
+    DAEMON_N=$((DAEMON_N + 1))
+    DOUT=$LAB_DIR/daemon-$DAEMON_N.out DERR=$LAB_DIR/daemon-$DAEMON_N.err
+    # shellcheck disable=SC2016  # $@ and $0 are for the inner sh
+    lab_spawn router "$DOUT" sh -c 'exec "$@" 2>"$0"' "$DERR" "$BIN" run "$@"
+    DAEMON_PID=$LAB_LAST_PID
+    if ! lab_nfq_wait_bound "$Q" 20 || ! lab_wait_until 10 grep -q "inspecting queue" "$DERR" ||
+        { [[ -n "$ctl" ]] && ! lab_wait_until 5 test -S "$ctl"; }; then
+        echo "daemon $DAEMON_N did not start (queue $Q, its note${ctl:+ or its control socket} missing):" >&2
+        indent <"$DERR" >&2
+        return 1
+    fi
+    DAEMON_START_S=$(lab_since "$t0")
+}
+daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 
 # ---------------------------------------------------------------------------------------------
 # Results
