@@ -1,10 +1,9 @@
 # shellcheck shell=bash disable=SC2034  # (variables are for the callers)
 # Tests/e2e/lib/checks.sh: what every end-to-end script (and Tests/cli/commands.sh) shares:
 # results, preflight, and the binary under test. Source it (after scripts/lib/lab.sh where the
-# lab is used); it needs nothing else.
+# lab is used); only e2e_daemon_start needs the lab.
 #
 #   source "$ROOT/Tests/e2e/lib/checks.sh"
-#   e2e_init NAME                 # NAME for messages; the clock of `step` and `summary` starts
 #   e2e_require_root              # exit 2 unless root
 #   e2e_require CMD...            # exit 2 naming what is missing (run scripts/deps.sh)
 #   e2e_binary [PRODUCT [SCRATCH]]  # BIN: $SMTP_INSPECT_BIN (or $NFQUEUE_SELFTEST), else a build
@@ -20,9 +19,10 @@
 #
 # E2E_FAIL_FAST=1 before the first check makes every failure an abort (for scripts whose steps
 # build on each other). E2E_XFAIL="NAME ..." lists checks failing for a known, reported bug (by
-# name, or by a name's last word): they print XFAIL (XPASS once fixed) and do not fail the run. A script may define e2e_report: the
-# summary calls it first (extra tables, logs kept). The summary's last line is the plain
-# "N passed, N failed" that CI reads. Exit status 2 means the test could not run at all.
+# name, or by a name's last word): they print XFAIL (XPASS once fixed) and do not fail the run.
+# A script may define e2e_report: the summary calls it first (extra tables, logs kept). The
+# summary's last line is the plain "N passed, N failed" that CI reads; messages use the script's
+# name (E2E_NAME). Exit status 2 means the test could not run at all.
 
 E2E_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 E2E_LIB=$E2E_ROOT/Tests/e2e/lib
@@ -35,7 +35,6 @@ NPASS=0 NSKIP=0 NXFAIL=0
 FAILED=()
 T_START=$(date +%s.%N)
 
-e2e_init() { E2E_NAME=$1; T_START=$(date +%s.%N); }
 e2e_elapsed() { awk -v a="$T_START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }'; }
 
 e2e_require_root() { ((EUID == 0)) || { echo "$E2E_NAME: needs root" >&2; exit 2; }; }
