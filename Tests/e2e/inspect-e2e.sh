@@ -120,10 +120,8 @@ phase_end() {
 # ---------------------------------------------------------------------------------------------
 # Mail and logs
 
-maillog_mark() { stat -c %s "$POSTFIX_MAILLOG"; }
-maillog_since() { tail -c +$(($1 + 1)) "$POSTFIX_MAILLOG"; }
 # chat_since MARK: the commands Postfix received from the scripted clients since MARK.
-chat_since() { maillog_since "$1" | sed -n "s/.*: < unknown\[$SCRIPTED_IP\]: //p"; }
+chat_since() { postfix_commands_since "$1" "$SCRIPTED_IP"; }
 mcount() { "${MAILCHECK[@]}" count "$POSTFIX_MAILDIR" "$1"; }
 mwait() { "${MAILCHECK[@]}" wait "$POSTFIX_MAILDIR" "$1" "$2" "${3:-20}"; }
 mlist() { "${MAILCHECK[@]}" list "$POSTFIX_MAILDIR" "$1"; }
@@ -134,19 +132,6 @@ client() {
     CL_OUT=$(lab_exec client "${SMTPC[@]}" "$1" --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" "${@:2}" 2>&1) || CL_RC=$?
 }
 cl_result() { grep '^RESULT' <<<"$CL_OUT" | tail -n 1; }
-
-# is_masked LINE ORIGINAL: LINE is ORIGINAL masked: as long, made of x's (a first letter may
-# have passed as the prefix of a legal verb; a space may remain).
-is_masked() {
-    local line=$1 orig=$2
-    ((${#line} == ${#orig})) && [[ "$line" != "$orig" && "$line" =~ ^[A-Za-z]?x+( x+)?$ ]]
-}
-# has_masked_line CHAT ORIGINAL: a line of CHAT is ORIGINAL masked (and printed).
-has_masked_line() {
-    local l
-    while IFS= read -r l; do is_masked "$l" "$2" && { echo "$l"; return 0; }; done <<<"$1"
-    return 1
-}
 
 # body_same MSGFILE EXPECTED: the delivered body equals EXPECTED byte for byte.
 body_same() { cmp -s <("${MAILCHECK[@]}" body "$1") "$2"; }
@@ -159,7 +144,7 @@ inspected_session() {
     client expn-mail --to "$to" --subject "$name" --body-out "$LAB_DIR/$name.body"
     chat=$(chat_since "$mark")
     ((CL_RC == 0)) || { ok=0; why+="client: $(cl_result); "; }
-    masked=$(has_masked_line "$chat" "EXPN root") || masked=""
+    masked=$(masked_line "$chat" "EXPN root") || masked=""
     if [[ -z "$masked" ]] || grep -q EXPN <<<"$chat"; then ok=0; why+="Postfix got: $(tr '\n' '|' <<<"$chat"); "; fi
     (($(alerts) > a0)) || { ok=0; why+="no alert on the daemon's stderr; "; }
     if mwait "$to" 1 10 >/dev/null; then
@@ -227,7 +212,7 @@ port=$(sed -n 's/^connected port=\([0-9]*\).*/\1/p' <<<"$CL_OUT")
 expn_reply=$(sed -n 's/^EXPN reply: //p' <<<"$CL_OUT")
 verdict p2-expn-client-got-500 "$([[ "$expn_reply" == "500 5.5.2 Error: command not recognized" ]] && echo 1)" \
     "client saw '$expn_reply'" "client saw '${expn_reply:-nothing}': $(cl_result)"
-masked=$(has_masked_line "$chat" "EXPN root") || masked=""
+masked=$(masked_line "$chat" "EXPN root") || masked=""
 verdict p2-expn-masked-at-postfix "$([[ -n "$masked" ]] && ! maillog_since "$mark" | grep -q EXPN && echo 1)" \
     "Postfix's command log has '$masked' where the client sent 'EXPN root', and no EXPN" \
     "Postfix's command log: $(tr '\n' '|' <<<"$chat")"
@@ -485,7 +470,7 @@ else
 fi
 wchat=$(chat_since "$mark")
 ok=0
-[[ "$wrc" == 0 ]] && has_masked_line "$wchat" "EXPN root" >/dev/null && ! grep -q EXPN <<<"$wchat" && mwait waiter6b@example.test 1 10 >/dev/null &&
+[[ "$wrc" == 0 ]] && masked_line "$wchat" "EXPN root" >/dev/null && ! grep -q EXPN <<<"$wchat" && mwait waiter6b@example.test 1 10 >/dev/null &&
     body_same "$(mlist waiter6b@example.test)" "$LAB_DIR/waiter6b.body" && ok=1
 verdict p6b-waiting-client-gets-through "$ok" \
     "$(grep -m1 '^connected' "$LAB_DIR/waiter.log") ($(lab_since "$t_restart") s after the restart, by SYN retransmission); EXPN masked, mail delivered" \

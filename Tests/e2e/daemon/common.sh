@@ -99,10 +99,8 @@ counters_now() { tail -n 1 "$DOUT"; }
 # ---------------------------------------------------------------------------------------------
 # Postfix's log
 
-maillog_mark() { stat -c %s "$POSTFIX_MAILLOG"; }
-maillog_since() { tail -c +$(($1 + 1)) "$POSTFIX_MAILLOG"; }
 # chat_since MARK: the commands Postfix received from the client since MARK.
-chat_since() { maillog_since "$1" | sed -n "s/.*: < unknown\[$LAB_CLIENT_IP\]: //p"; }
+chat_since() { postfix_commands_since "$1" "$LAB_CLIENT_IP"; }
 # delivered_to ADDR: messages delivered to ADDR (their Delivered-To header).
 delivered_to() {
     local n=0 f
@@ -113,20 +111,6 @@ delivered_to() {
 }
 wait_delivered() { lab_wait_until "${3:-15}" _delivered_at_least "$1" "$2"; }
 _delivered_at_least() { (($(delivered_to "$1") >= $2)); }
-
-# is_masked LINE ORIGINAL: LINE is ORIGINAL masked (as long, x's; a first letter may have passed
-# as the prefix of a legal verb; a space may remain).
-is_masked() {
-    local line=$1 orig=$2
-    ((${#line} == ${#orig})) && [[ "$line" != "$orig" && "$line" =~ ^[A-Za-z]?x+( x+)?$ ]]
-}
-
-# masked_line CHAT ORIGINAL: the line of CHAT that is ORIGINAL masked (status 1: none).
-masked_line() {
-    local l
-    while IFS= read -r l; do is_masked "$l" "$2" && { echo "$l"; return 0; }; done <<<"$1"
-    return 1
-}
 
 # swaks_mail TO SUBJECT [SWAKS-OPTIONS...]: mail from the client to 172.22.1.110:25 through NAT
 # and inspection. SW_RC, SW_OUT (the transcript file).

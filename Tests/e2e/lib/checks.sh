@@ -92,6 +92,23 @@ e2e_daemon_start() {
 daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 
 # ---------------------------------------------------------------------------------------------
+# What a server read of a masked command
+
+# is_masked LINE ORIGINAL: LINE is ORIGINAL masked: as long, made of x's (a first letter may have
+# passed as the prefix of a legal verb; a space may remain).
+is_masked() {
+    local line=$1 orig=$2
+    ((${#line} == ${#orig})) && [[ "$line" != "$orig" && "$line" =~ ^[A-Za-z]?x+( x+)?$ ]]
+}
+
+# masked_line LINES ORIGINAL: the line of LINES that is ORIGINAL masked, printed (status 1: none).
+masked_line() {
+    local l
+    while IFS= read -r l; do is_masked "$l" "$2" && { echo "$l"; return 0; }; done <<<"$1"
+    return 1
+}
+
+# ---------------------------------------------------------------------------------------------
 # Results
 
 # A check is listed by its NAME, or by NAME's last word ("plain4/rec urg-data" by urg-data).
