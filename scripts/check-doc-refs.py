@@ -15,7 +15,7 @@ A citation is a Markdown file's path followed by what is cited in it (docs/desig
 aside), `invariant N` a numbered list item under a heading that names invariants. A path under
 docs/ must exist even when nothing follows it. A path resolves from the repository's top, or
 else from the citing file's folder. Citations of documents that are not in the repository (the
-old working notes, anything under ../shared) fail too.
+old working notes, anything beside the checkout) fail too.
 
 Every file git tracks (and new files it does not ignore) is read, code and documents alike.
 Prints `file:line: error: ...` for each broken citation and exits 1 if there is one.
