@@ -1,6 +1,6 @@
 // swift-tools-version: 6.2
 //
-// Layering (DESIGN.md): everything below NFQueue is pure Swift with strict memory safety and no
+// Layering (docs/design.md "Modules"): everything below NFQueue is pure Swift with strict memory safety and no
 // system imports, so it runs unchanged in unit tests, in pcap replay and live.
 import PackageDescription
 
@@ -46,10 +46,13 @@ let package = Package(
         // Release-mode benchmarks (scripts/bench.sh); numbers go to BENCHMARKS.md, never to tests.
         .executableTarget(name: "smtp-inspect-bench", dependencies: ["SMTPInspection", "FlowEngine", "PacketWire"]),
 
-        .testTarget(name: "PacketWireTests", dependencies: ["PacketWire"]),
+        // What several test targets share (the seeded generator); for tests only, not a product.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: pure),
+
+        .testTarget(name: "PacketWireTests", dependencies: ["PacketWire", "TestSupport"]),
         .testTarget(name: "SMTPInspectionTests", dependencies: ["SMTPInspection"]),
-        .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine", "PacketWire", "SMTPInspection"]),
-        .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig"]),
+        .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine", "PacketWire", "SMTPInspection", "TestSupport"]),
+        .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig", "TestSupport"]),
         // The executable's own parts (log rate limit and writer, control protocol, replay's
         // conversions) and NFQueue's file and socket wrappers; no root, no network.
         .testTarget(name: "SMTPInspectCommandTests", dependencies: ["smtp-inspect", "NFQueue", "FlowEngine", "PacketWire"]),

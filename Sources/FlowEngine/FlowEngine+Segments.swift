@@ -180,7 +180,7 @@ extension FlowEngine {
 
     /// Rewrites the first `count` payload bytes, already released once, to what was released.
     /// Returns whether anything changed; bytes that differ other than by our own masks are a
-    /// peer's overlap trick, counted and reported (BEHAVIOR.md §7).
+    /// peer's overlap trick, counted and reported (docs/behaviour.md §7).
     private mutating func rewriteReleased(_ i: Int, _ d: Direction, _ packet: TCPPacket, _ bytes: inout MutableSpan<UInt8>,
                                           count: Int, mode: ChecksumUpdate, at now: Moment,
                                           into out: inout FlowOutput) -> Bool {

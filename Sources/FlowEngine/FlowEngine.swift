@@ -1,12 +1,13 @@
 import PacketWire
 import SMTPInspection
 
-// The flow table between packets and the SMTP inspection core (DESIGN.md "The path of one
-// packet"). Both directions of a connection are one session; each direction's bytes reach the
-// core strictly in order (invariant 1); what the core masks is written into the packet, same
-// length, checksums fixed (invariant 3); retransmissions carry exactly what was released first
-// (invariant 2); where the views could diverge the engine holds, or tears the session down
-// (invariant 5). Time is a parameter; nothing here makes a syscall.
+// The flow table between packets and the SMTP inspection core
+// (docs/design.md "The path of one packet"). Both directions of a connection are one session;
+// each direction's bytes reach the core strictly in order, and retransmissions carry exactly
+// what was released first (docs/design.md invariant 3); what the core masks is written into the
+// packet, same length, checksums fixed (invariant 4); where the views could diverge the engine
+// holds, or tears the session down (invariant 6). Time is a parameter; nothing here makes a
+// syscall.
 //
 // Sessions: a SYN to the SMTP port opens one (half-open); any other packet of a connection not
 // in the table resets it (mid-stream: its SMTP state is unknown), but for an RST, which passes.

@@ -34,7 +34,7 @@ public enum MidstreamTreatment: String, Sendable, CaseIterable {
 }
 
 /// Timeouts and bounds. Every buffer and table has one, and a counter for what it refused
-/// (DESIGN.md invariant 6).
+/// (docs/design.md invariant 7).
 public struct FlowEngineConfiguration: Sendable {
     /// The server port: a SYN to it starts a session; the side with it is the responder.
     public var smtpPort: UInt16 = 25

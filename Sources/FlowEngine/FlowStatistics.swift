@@ -56,7 +56,7 @@ public struct FlowStatistics: Equatable, Sendable {
     public var dataAfterFIN: UInt64 = 0
     /// Alerts a session could not print because it had used its share (summarised).
     public var alertsSuppressed: UInt64 = 0
-    // Bounds that said no (DESIGN.md invariant 6).
+    // Bounds that said no (docs/design.md invariant 7).
     public var tableFull: UInt64 = 0
     public var holdRefused: UInt64 = 0
     public var holdExpired: UInt64 = 0

@@ -32,7 +32,7 @@ struct InspectionSetup {
     /// The rule used when no interface says otherwise: the first one.
     var defaultRule: InspectionRuleBinding { rules[0] }
 
-    /// `run` without `--config`: one esmtp inspection on everything queued (DESIGN.md).
+    /// `run` without `--config`: one esmtp inspection on everything queued (README.md "Commands").
     static func builtIn(kind: SMTPInspectionKind, maxData: Int, allowSTARTTLS: Bool, maskBanner: Bool) -> InspectionSetup {
         let policy = SMTPPolicy(kind: kind, maxData: maxData, maskBanner: maskBanner, allowSTARTTLS: allowSTARTTLS)
         return InspectionSetup(rules: [InspectionRuleBinding(name: "default", policy: policy)], inspectedInterfaces: 1)

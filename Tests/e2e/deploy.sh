@@ -35,47 +35,19 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/lab.sh
 source "$ROOT/scripts/lib/lab.sh"
-PY=/usr/bin/python3
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
 INSTALL=$ROOT/scripts/install.sh
 
-((EUID == 0)) || { echo "deploy: needs root" >&2; exit 2; }
-for c in ip iptables swaks postfix setpriv nsenter unshare useradd "$PY"; do
-    command -v "$c" >/dev/null || { echo "deploy: $c missing: run scripts/deps.sh" >&2; exit 2; }
-done
+e2e_require_root
+e2e_require ip iptables swaks postfix setpriv nsenter unshare useradd "$PY"
 if ! command -v systemd-analyze >/dev/null || [[ ! -x /lib/systemd/systemd ]]; then
     echo "== installing systemd (systemd-analyze, and the manager the container boots)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends systemd >/dev/null ||
         { echo "deploy: apt-get install systemd failed" >&2; exit 2; }
 fi
 SMTP_SOURCE=$(smtp_source) || { echo "deploy: smtp-source missing: run scripts/deps.sh" >&2; exit 2; }
-
-T_START=$(lab_now)
-BIN=${SMTP_INSPECT_BIN:-}
-if [[ -z "$BIN" ]]; then
-    [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-    echo "== build: swift build --product smtp-inspect"
-    (cd "$ROOT" && swift build --product smtp-inspect 2>&1 | tail -n 2) || { echo "deploy: build failed" >&2; exit 2; }
-    BIN=$(cd "$ROOT" && swift build --show-bin-path)/smtp-inspect
-fi
-[[ -x "$BIN" ]] || { echo "deploy: $BIN is not executable" >&2; exit 2; }
-echo "== binary: $BIN"
-
-NPASS=0 NSKIP=0
-FAILED=()
-pass() { NPASS=$((NPASS + 1)); printf 'PASS  %-44s %s\n' "$1" "$2"; }
-fail() { FAILED+=("$1"); printf 'FAIL  %-44s %s\n' "$1" "$2"; }
-skip() { NSKIP=$((NSKIP + 1)); printf 'SKIP  %-44s %s\n' "$1" "$2"; }
-# verdict NAME OK INFO WHY: PASS NAME INFO when OK is 1, else FAIL NAME WHY
-verdict() { if [[ "$2" == 1 ]]; then pass "$1" "$3"; else fail "$1" "$4"; fi; }
-note() { printf '      %s\n' "$*"; }
-step() { printf '\n== %s (at %s s)\n' "$*" "$(lab_since "$T_START")"; }
-indent() { sed 's/^/      | /'; }
-summary() {
-    echo
-    echo "== summary: $NPASS passed, ${#FAILED[@]} failed, $NSKIP skipped in $(lab_since "$T_START") s"
-    if ((${#FAILED[@]})); then printf '   FAILED: %s\n' "${FAILED[@]}"; fi
-}
-abort() { fail "$1" "$2"; summary; exit 1; }
+e2e_binary
 
 # A run killed with SIGKILL leaves its container's cgroup and its cgroup2 mount behind (lab_up
 # removes its namespaces and directory, not these): kill what is left in that cgroup, by PID, and
@@ -756,5 +728,4 @@ PY
         "container gone, its cgroup removed, cgroup2 unmounted" "cgroup $CG $( [[ -d "$CG" ]] && echo still there)"
 fi
 
-summary
-((${#FAILED[@]} == 0))
+finish
