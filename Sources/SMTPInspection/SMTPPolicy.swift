@@ -29,33 +29,15 @@ public final class SMTPPolicy: Sendable {
     /// EHLO keywords passed to the client, in trie-id order.
     let keptExtensions: [SMTPExtension]
     let extensionTrie: TokenTrie
-    // The shared vocabulary, copied here (the arrays are shared, not duplicated) so the byte
-    // loops reach it with a field load instead of a global's once-check.
+    // The shared vocabulary and byte classes, copied here (the tries' arrays are shared, not
+    // duplicated) so the byte loops reach them with a field load instead of a global's once-check.
     let parameterTrie = Vocabulary.parameterTrie
     let bodyValueTrie = Vocabulary.bodyValueTrie
     let retValueTrie = Vocabulary.retValueTrie
     let notifyValueTrie = Vocabulary.notifyValueTrie
     let fromTrie = Vocabulary.fromTrie
     let toTrie = Vocabulary.toTrie
-    // Whole tokens compared eight bytes at a time by the one-pass readers
-    // (CommandLineStateMachine+Lines.swift, +Parameters.swift), each with the trie state `judge`
-    // would reach after it; anything else goes through the tries.
-    /// The allowed four-letter verbs (all but STARTTLS), the commonest first.
-    let verbWords: [(pattern: WordPattern, id: Int, state: TokenTrie.State)]
-    let fromWord = (pattern: WordPattern("FROM:<"), state: Vocabulary.fromTrie.state(after: "FROM:".utf8))
-    let toWord = (pattern: WordPattern("TO:<"), state: Vocabulary.toTrie.state(after: "TO:".utf8))
-    /// "KEYWORD=" of every parameter.
-    let parameterWords: [(pattern: WordPattern, parameter: SMTPParameter)] = SMTPParameter.allCases.map {
-        (WordPattern($0.keyword + "="), $0)
-    }
-    /// NOTIFY's words, with their token ids and accepting states.
-    let notifyWords: [(pattern: WordPattern, id: Int, state: TokenTrie.State)] =
-        ["SUCCESS", "FAILURE", "DELAY", "NEVER"].map { word in
-            (WordPattern(word), Vocabulary.notifyValueTrie.match(word.utf8)!,
-             Vocabulary.notifyValueTrie.state(after: word.utf8))
-        }
-    /// ORCPT's usual addr-type and its ";".
-    let rfc822Word = WordPattern("rfc822;")
+    let classes = ByteClasses()
     /// Parameters of MAIL/RCPT are checked (esmtp) or not (smtp: verbs only, as IOS does).
     var inspectsParameters: Bool { kind == .esmtp }
 
@@ -64,8 +46,8 @@ public final class SMTPPolicy: Sendable {
         maxData: Int = 20_000_000,
         maskBanner: Bool = false,
         allowSTARTTLS: Bool = false,
-        commandLineLimit: Int = 512,
-        replyLineLimit: Int = 512
+        commandLineLimit: Int = Limits.commandLine,
+        replyLineLimit: Int = Limits.replyLine
     ) {
         precondition(maxData >= 0 && commandLineLimit >= 3 && replyLineLimit >= 6)
         self.kind = kind
@@ -78,12 +60,7 @@ public final class SMTPPolicy: Sendable {
         var verbs = kind == .smtp ? SMTPVerb.smtpAllowList : SMTPVerb.esmtpAllowList
         if allowSTARTTLS && kind == .esmtp { verbs.append(.starttls) }
         allowedVerbs = verbs
-        let trie = TokenTrie(tokens: verbs.map(\.text))
-        verbTrie = trie
-        let common: [SMTPVerb] = [.rcpt, .mail, .data, .rset, .quit, .ehlo, .helo, .noop]
-        verbWords = (common.filter(verbs.contains) + verbs.filter { !common.contains($0) })
-            .filter { $0.text.utf8.count == 4 }
-            .map { verb in (WordPattern(verb.text), trie.match(verb.text.utf8)!, trie.state(after: verb.text.utf8)) }
+        verbTrie = TokenTrie(tokens: verbs.map(\.text))
 
         // Only an extension whose commands and parameters pass may be offered (BEHAVIOR.md §3).
         var kept: [SMTPExtension] = []
