@@ -37,3 +37,29 @@ enum ByteWords {
         return unsafe raw.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self)
     }
 }
+/// A token of up to eight ASCII bytes to compare with the bytes at a position in one go,
+/// letters case-insensitively. `x | 0x20` equals a lower-case letter only when `x` is that letter
+/// in either case, so setting bit 5 at the letters' positions and comparing is exact.
+struct WordPattern: Sendable {
+    let value: UInt64
+    let fold: UInt64
+    let mask: UInt64
+    let count: Int
+
+    init(_ text: String) {
+        let bytes = Array(text.utf8)
+        precondition(!bytes.isEmpty && bytes.count <= 8 && bytes.allSatisfy { $0 < 0x80 }, "1 to 8 ASCII bytes")
+        var (value, fold, mask): (UInt64, UInt64, UInt64) = (0, 0, 0)
+        for (k, byte) in bytes.enumerated() {
+            let isLetter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+            value |= UInt64(isLetter ? byte | 0x20 : byte) << (8 * UInt64(k))
+            if isLetter { fold |= 0x20 << (8 * UInt64(k)) }
+            mask |= 0xFF << (8 * UInt64(k))
+        }
+        (self.value, self.fold, self.mask, self.count) = (value, fold, mask, bytes.count)
+    }
+
+    /// Whether the first `count` bytes of `word` (loaded little-endian) spell the token.
+    @inline(__always)
+    func matches(_ word: UInt64) -> Bool { (word | fold) & mask == value }
+}

@@ -5,6 +5,7 @@
 extension CommandLineStateMachine {
     /// RFC 5321 §4.1.2 Reverse-path / Forward-path, with Postfix's tolerance of spaces after the
     /// colon and of a path without angle brackets.
+    @inline(__always)
     mutating func beforePath(_ byte: UInt8) {
         switch byte {
         case 0x20: break
@@ -14,6 +15,7 @@ extension CommandLineStateMachine {
         }
     }
 
+    @inline(__always)
     mutating func path(_ part: Path, _ byte: UInt8, _ policy: SMTPPolicy) {
         count += 1
         if count > Limits.path { return fail(.parameter(.tooLong)) }
@@ -21,16 +23,16 @@ extension CommandLineStateMachine {
         case .angle:
             if byte == UInt8(ascii: ">") { phase = .path(.closed) }
             else if byte == UInt8(ascii: "\"") { phase = .path(.quoted) }
-            else if !policy.classes.pathAngle.contains(byte) { fail(.parameter(.malformed)) }
+            else if !policy.classes.contains(.pathAngle, byte) { fail(.parameter(.malformed)) }
         case .quoted:
             if byte == UInt8(ascii: "\"") { phase = .path(.angle) }
             else if byte == UInt8(ascii: "\\") { phase = .path(.quotedEscape) }
-            else if !policy.classes.pathQuoted.contains(byte) { fail(.parameter(.malformed)) }
+            else if !policy.classes.contains(.pathQuoted, byte) { fail(.parameter(.malformed)) }
         case .quotedEscape:
-            if policy.classes.quotedPair.contains(byte) { phase = .path(.quoted) } else { fail(.parameter(.malformed)) }
+            if policy.classes.contains(.quotedPair, byte) { phase = .path(.quoted) } else { fail(.parameter(.malformed)) }
         case .bare:
             if byte == 0x20 { phase = .beforeKeyword }
-            else if !policy.classes.pathBare.contains(byte) { fail(.parameter(.malformed)) }
+            else if !policy.classes.contains(.pathBare, byte) { fail(.parameter(.malformed)) }
         case .closed:
             if byte == 0x20 { phase = .beforeKeyword } else { fail(.parameter(.malformed)) }
         }
@@ -38,6 +40,7 @@ extension CommandLineStateMachine {
 
     /// RFC 5321 §4.1.2 esmtp-keyword, from the parameters `allowed` on this line; "=" starts the
     /// value.
+    @inline(__always)
     mutating func keywordByte(_ byte: UInt8, state: TokenTrie.State, allowed: UInt32, policy: SMTPPolicy,
                               advertised: UInt32) {
         keyword.append(byte)
@@ -68,10 +71,10 @@ extension CommandLineStateMachine {
     /// Which rule a keyword broke, judged on the parameters still reachable from its state.
     private func classify(_ state: TokenTrie.State, trie: TokenTrie, advertised: UInt32) -> ParameterProblem {
         let reachable = state == TokenTrie.dead ? 0 : trie.reachable(state)
-        let forVerb = Self.parameterMask(verb: verb, advertised: ~0)
+        let forVerb = Self.parameterMask(onMail: verb == .mail, advertised: ~0)
         if reachable == 0 { return .unknownParameter }
         if reachable & forVerb == 0 { return .wrongCommand }
-        if reachable & Self.parameterMask(verb: verb, advertised: advertised) == 0 { return .notAdvertised }
+        if reachable & Self.parameterMask(onMail: verb == .mail, advertised: advertised) == 0 { return .notAdvertised }
         return .duplicate
     }
 
@@ -81,6 +84,7 @@ extension CommandLineStateMachine {
     }
 
     /// One byte of a MAIL/RCPT parameter value.
+    @inline(__always)
     mutating func valueByte(_ byte: UInt8, _ value: Value, policy: SMTPPolicy) {
         if byte == 0x20 {
             if let problem = complete(value, policy: policy) { return fail(.parameter(problem)) }
@@ -91,7 +95,7 @@ extension CommandLineStateMachine {
         switch value {
         case let .size(number):
             // RFC 1870: size-value ::= 1*20DIGIT; above max-data is refused (BEHAVIOR.md §4).
-            guard policy.classes.digit.contains(byte), count <= Limits.sizeDigits else {
+            guard policy.classes.contains(.digit, byte), count <= Limits.sizeDigits else {
                 return fail(.parameter(.malformed))
             }
             let (times10, overflow1) = number.multipliedReportingOverflow(by: 10)
@@ -112,7 +116,7 @@ extension CommandLineStateMachine {
             if byte == UInt8(ascii: ";") {
                 if count == 1 { return fail(.parameter(.malformed)) }
                 (phase, count) = (.value(.xtext(.char)), 0)
-            } else if !policy.classes.addrType.contains(byte) {
+            } else if !policy.classes.contains(.addrType, byte) {
                 fail(.parameter(.malformed))
             }
         case let .xtext(position):
@@ -149,6 +153,7 @@ extension CommandLineStateMachine {
     }
 
     /// RFC 3461 §4.1: NEVER alone, or a comma list of SUCCESS, FAILURE, DELAY, each at most once.
+    @inline(__always)
     private mutating func notify(_ byte: UInt8, _ state: TokenTrie.State, _ given: UInt8, _ trie: TokenTrie) {
         if byte == UInt8(ascii: ",") {
             guard let id = trie.accepted(state), id != Vocabulary.notifyNever else {
@@ -166,14 +171,15 @@ extension CommandLineStateMachine {
     }
 
     /// RFC 3461 §4: xtext = *( xchar / "+" 2HEXDIG ), hex digits upper-case.
+    @inline(__always)
     private mutating func xtext(_ byte: UInt8, _ position: XText, _ policy: SMTPPolicy) {
         if count > (parameter == .envid ? Limits.envid : Limits.xtext) { return fail(.parameter(.tooLong)) }
         switch position {
         case .char:
             if byte == UInt8(ascii: "+") { phase = .value(.xtext(.firstHex)) }
-            else if !policy.classes.xchar.contains(byte) { fail(.parameter(.malformed)) }
+            else if !policy.classes.contains(.xchar, byte) { fail(.parameter(.malformed)) }
         case .firstHex, .secondHex:
-            guard policy.classes.upperHex.contains(byte) else { return fail(.parameter(.malformed)) }
+            guard policy.classes.contains(.upperHex, byte) else { return fail(.parameter(.malformed)) }
             phase = .value(.xtext(position == .firstHex ? .secondHex : .char))
         }
     }
@@ -186,7 +192,7 @@ extension CommandLineStateMachine {
         }
         count += 1
         if count > Limits.nodeName { return fail(.parameter(.tooLong)) }
-        if !(count == 1 ? policy.classes.nodeNameStart : policy.classes.nodeName).contains(byte) { fail(.parameter(.malformed)) }
+        if !policy.classes.contains(count == 1 ? .nodeNameStart : .nodeName, byte) { fail(.parameter(.malformed)) }
     }
 
     /// RFC 4954 §4: AUTH SP mechanism [SP initial-response].
@@ -200,6 +206,6 @@ extension CommandLineStateMachine {
         }
         count += 1
         if inMechanism && count > Limits.mechanism { return fail(.parameter(.tooLong)) }
-        if !(inMechanism ? policy.classes.mechanism : policy.classes.base64).contains(byte) { fail(.parameter(.malformed)) }
+        if !policy.classes.contains(inMechanism ? .mechanism : .base64, byte) { fail(.parameter(.malformed)) }
     }
 }

@@ -11,15 +11,24 @@ extension CommandLineStateMachine {
     @inline(__always)
     mutating func skipRun(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy) -> Int {
         guard !sawCR else { return start }
-        if case .masking = phase, verbTextDone {
+        if masking {
             // A masked run may hide a control byte; it changes nothing in a masked line, and CR
-            // or LF stop the search.
+            // or LF stop the search. The first word is collected byte by byte.
+            guard verbTextDone else { return start }
             let i = LineBreakSearch.next(in: bytes, from: start, to: end)
             length &+= i &- start
             return i
         }
         // Never past the byte that would make the line too long.
-        let limit = min(end, start &+ max(0, policy.commandLineLimit &- 2 &- length))
+        return run(bytes, from: start, to: min(end, start &+ max(0, policy.commandLineLimit &- 2 &- length)),
+                   policy: policy)
+    }
+
+    /// The run of the phase's class from `start`, below `limit` (where the line is not too long
+    /// yet), in a line that is not masked. Past the verb, the first word is complete (the SP
+    /// after it moved the line on), so only the verb's run collects it.
+    @inline(__always)
+    mutating func run(_ bytes: Span<UInt8>, from start: Int, to limit: Int, policy: SMTPPolicy) -> Int {
         var i = start
         switch phase {
         case let .verb(state):
@@ -29,16 +38,14 @@ extension CommandLineStateMachine {
             (i, state) = tokenRun(bytes, from: start, to: limit, policy.verbTrie, from: state, stopBeforeAccepting: true)
             for k in start..<i { verbText.append(bytes[k]) }
             phase = .verb(state)
-        case _ where !verbTextDone:
-            return start  // `judge` collects the first word
         case .free:
-            i = run(policy.classes.freeText, bytes, from: start, to: limit)
+            i = run(.freeText, bytes, from: start, to: limit, policy)
         case .path(.angle):
-            i = countedRun(policy.classes.pathAngle, bytes, from: start, to: limit, max: Limits.path)
+            i = countedRun(.pathAngle, bytes, from: start, to: limit, max: Limits.path, policy)
         case .path(.quoted):
-            i = countedRun(policy.classes.pathQuoted, bytes, from: start, to: limit, max: Limits.path)
+            i = countedRun(.pathQuoted, bytes, from: start, to: limit, max: Limits.path, policy)
         case .path(.bare):
-            i = countedRun(policy.classes.pathBare, bytes, from: start, to: limit, max: Limits.path)
+            i = countedRun(.pathBare, bytes, from: start, to: limit, max: Limits.path, policy)
         case let .prefix(state):
             let trie = verb == .mail ? policy.fromTrie : policy.toTrie
             let (next, reached) = tokenRun(bytes, from: start, to: limit, trie, from: state, stopBeforeAccepting: true)
@@ -57,11 +64,11 @@ extension CommandLineStateMachine {
         case let .value(value):
             i = valueRun(value, bytes, from: start, to: limit, policy: policy)
         case .etrn where count > 0:
-            i = countedRun(policy.classes.nodeName, bytes, from: start, to: limit, max: Limits.nodeName)
+            i = countedRun(.nodeName, bytes, from: start, to: limit, max: Limits.nodeName, policy)
         case .authMechanism:
-            i = countedRun(policy.classes.mechanism, bytes, from: start, to: limit, max: Limits.mechanism)
+            i = countedRun(.mechanism, bytes, from: start, to: limit, max: Limits.mechanism, policy)
         case .authResponse:
-            i = run(policy.classes.base64, bytes, from: start, to: limit)
+            i = run(.base64, bytes, from: start, to: limit, policy)
             count &+= i &- start
         case .afterVerb, .beforePath, .path(.quotedEscape), .path(.closed), .beforeKeyword, .etrn, .trailing, .masking:
             return start
@@ -85,11 +92,11 @@ extension CommandLineStateMachine {
                                            stopBeforeAccepting: true)
             (i, phase) = (next, .value(.notify(reached, given: given)))
         case .addrType:
-            i = run(policy.classes.addrType, bytes, from: start, to: limit)
+            i = run(.addrType, bytes, from: start, to: limit, policy)
         case .xtext(.char) where parameter != .auth || count > 0:
             // AUTH's first byte may start "<>": `judge` takes it.
             let max = parameter == .envid ? Limits.envid : Limits.xtext
-            return countedRun(policy.classes.xchar, bytes, from: start, to: limit, max: max)
+            return countedRun(.xchar, bytes, from: start, to: limit, max: max, policy)
         case .size, .xtext, .nullMailbox:
             return start
         }
@@ -97,19 +104,18 @@ extension CommandLineStateMachine {
         return i
     }
 
-    /// The bytes of `set` from `start`.
+    /// The bytes of `byteClass` from `start`.
     @inline(__always)
-    private func run(_ set: ByteSet, _ bytes: Span<UInt8>, from start: Int, to limit: Int) -> Int {
-        var i = start
-        while i < limit, set.contains(bytes[i]) { i &+= 1 }
-        return i
+    private func run(_ byteClass: ByteClass, _ bytes: Span<UInt8>, from start: Int, to limit: Int,
+                     _ policy: SMTPPolicy) -> Int {
+        policy.classes.run(of: byteClass, in: bytes, from: start, to: limit)
     }
 
-    /// The bytes of `set` from `start` while `count` stays within `max`; counts them.
+    /// The bytes of `byteClass` from `start` while `count` stays within `max`; counts them.
     @inline(__always)
-    private mutating func countedRun(_ set: ByteSet, _ bytes: Span<UInt8>, from start: Int, to limit: Int,
-                                     max: Int) -> Int {
-        let i = run(set, bytes, from: start, to: min(limit, start &+ Swift.max(0, max &- count)))
+    private mutating func countedRun(_ byteClass: ByteClass, _ bytes: Span<UInt8>, from start: Int, to limit: Int,
+                                     max: Int, _ policy: SMTPPolicy) -> Int {
+        let i = run(byteClass, bytes, from: start, to: min(limit, start &+ Swift.max(0, max &- count)), policy)
         count &+= i &- start
         return i
     }

@@ -91,14 +91,14 @@ struct CommandLineStateMachine {
     /// Content bytes so far (a CR is counted once known to be bare).
     var length = 0
     /// The verb, once the bytes spell an allowed one.
-    private(set) var verb: SMTPVerb?
+    var verb: SMTPVerb?
     /// The first problem, and whether it was found in time to mask bytes.
     private(set) var problem: LineProblem?
     var sawCR = false
     /// The first word as sent (for events) and the parameter keyword being read.
     var verbText = ShortText()
     var keyword = ShortText()
-    private(set) var verbTextDone = false
+    var verbTextDone = false
     /// Parameters given on this line (bits of SMTPParameter).
     var seenParameters: UInt32 = 0
     /// The parameter whose value is being read.
@@ -124,21 +124,55 @@ struct CommandLineStateMachine {
             sawCR = false
             bareCR()
         }
-        length += 1
-        if !verbTextDone {
-            if byte == 0x20 { verbTextDone = true } else { verbText.append(byte) }
-        }
-        if masking { return true }
-        if length > policy.commandLineLimit - 2 {
-            fail(.tooLong)
+        if masking || length >= policy.commandLineLimit - 2 {
+            length += 1
+            if !verbTextDone { collectVerbText(byte) }
+            if !masking { fail(.tooLong) }
             return true
         }
-        if policy.classes.control.contains(byte) {
+        return take(byte, policy: policy, advertised: advertised)
+    }
+
+    /// Judges one content byte (not CR or LF) of a line that is neither masked nor at its length
+    /// limit, with no CR pending; true means the byte must be masked.
+    @inline(__always)
+    private mutating func take(_ byte: UInt8, policy: SMTPPolicy, advertised: UInt32) -> Bool {
+        length += 1
+        if !verbTextDone { collectVerbText(byte) }
+        if policy.classes.contains(.control, byte) {
             fail(.command(.controlCharacter))
             return true
         }
         step(byte, policy: policy, advertised: advertised)
         return masking
+    }
+
+    /// The first word as sent, for events: every byte up to the first SP.
+    @inline(__always)
+    private mutating func collectVerbText(_ byte: UInt8) {
+        if byte == 0x20 { verbTextDone = true } else { verbText.append(byte) }
+    }
+
+    /// Takes the bytes from `start` that pass: runs of a phase's class (`skipRun`) and single
+    /// bytes that move the phase on, exactly as `judge` would take them one by one. Stops at the
+    /// end, at CR or LF, at the line's length limit (all left to `judge`), or at a byte that makes
+    /// the line illegal: that byte is taken, and `masking` says so.
+    @inline(__always)
+    mutating func pass(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy,
+                       advertised: UInt32) -> Int {
+        guard !sawCR && !masking else { return start }
+        // Every byte taken here adds one to `length`: the limit is an index.
+        let limit = min(end, start &+ max(0, policy.commandLineLimit &- 2 &- length))
+        var i = start
+        while i < limit {
+            i = run(bytes, from: i, to: limit, policy: policy)
+            if i == limit { break }
+            let byte = bytes[i]
+            if byte == 0x0D || byte == 0x0A { break }
+            if take(byte, policy: policy, advertised: advertised) { break }
+            i &+= 1
+        }
+        return i
     }
 
     /// At LF: the line is complete. Returns a problem found only now (nothing could be masked).
@@ -190,7 +224,7 @@ struct CommandLineStateMachine {
         case .beforeKeyword:
             if byte == 0x20 { return }
             keyword = ShortText()
-            let allowed = Self.parameterMask(verb: verb, advertised: advertised) & ~seenParameters
+            let allowed = policy.parameters(onMail: verb == .mail, advertised: advertised) & ~seenParameters
             keywordByte(byte, state: TokenTrie.start, allowed: allowed, policy: policy, advertised: advertised)
         case let .keyword(state, allowed):
             keywordByte(byte, state: state, allowed: allowed, policy: policy, advertised: advertised)
@@ -218,10 +252,12 @@ struct CommandLineStateMachine {
         }
     }
 
-    /// Parameters legal on this verb given the advertised extensions (as bits of SMTPParameter).
-    static func parameterMask(verb: SMTPVerb?, advertised: UInt32) -> UInt32 {
+    /// Parameters legal on MAIL (or RCPT) given the advertised extensions (as bits of
+    /// SMTPParameter); the policy keeps a table of them.
+    static func parameterMask(onMail: Bool, advertised: UInt32) -> UInt32 {
+        precondition(SMTPParameter.allCases.allSatisfy { $0.requires.rawValue < 7 })
         var mask: UInt32 = 0
-        for p in SMTPParameter.allCases where p.onMail == (verb == .mail) && advertised & p.requires.bit != 0 {
+        for p in SMTPParameter.allCases where p.onMail == onMail && advertised & p.requires.bit != 0 {
             mask |= p.bit
         }
         return mask

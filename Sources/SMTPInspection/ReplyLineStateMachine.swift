@@ -43,9 +43,9 @@ struct ReplyLineStateMachine: Equatable {
         if sawCR { sawCR = false; length += 1 }  // a bare CR was text
         length += 1
         switch phase {
-        case .code0: digit(byte, policy.classes.replyCode.0)
-        case .code1: digit(byte, policy.classes.replyCode.1)
-        case .code2: digit(byte, policy.classes.replyCode.2)
+        case .code0: digit(byte, .replyCode0, policy)
+        case .code1: digit(byte, .replyCode1, policy)
+        case .code2: digit(byte, .replyCode2, policy)
         case .separator:
             phase = .text
             if byte == UInt8(ascii: "-") { isLast = false }
@@ -63,20 +63,35 @@ struct ReplyLineStateMachine: Equatable {
     /// Nothing of a line read yet.
     var isFresh: Bool { phase == .code0 && length == 0 && !sawCR }
 
-    /// Whether the rest of the line's bytes can be skipped without looking at them.
-    var inPlainText: Bool { phase == .text && (textKind == .plain || keywordDone) && !sawCR }
-
     /// The accepted EHLO keyword (a trie token id), once the keyword is complete and unmasked.
     func keptKeyword(extensions: TokenTrie) -> Int? {
         guard textKind == .ehloKeyword, !keywordMasked, phase == .text else { return nil }
         return extensions.accepted(keywordState)
     }
 
-    /// Accounts for bytes skipped by a line-break search.
-    mutating func skipText(_ count: Int) { length += count }
+    /// Takes the bytes from `start` as `judge` would one at a time: the code and separator, and
+    /// text that is neither a keyword nor masked, found by a line-break search (`lineText`).
+    /// Stops at the end, at CR or LF, or at a byte `judge` may mask.
+    @inline(__always)
+    mutating func pass(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy) -> Int {
+        var i = start
+        while i < end && !sawCR {
+            if phase == .text {
+                guard textKind == .plain || keywordDone else { break }
+                let next = LineBreakSearch.next(in: bytes, from: i, to: end)
+                length &+= next &- i
+                return next
+            }
+            let byte = bytes[i]
+            if byte == 0x0D || byte == 0x0A { break }
+            _ = judge(byte, policy: policy)  // a code or separator byte: never masked
+            i &+= 1
+        }
+        return i
+    }
 
-    private mutating func digit(_ byte: UInt8, _ allowed: ByteSet) {
-        if allowed.contains(byte) {
+    private mutating func digit(_ byte: UInt8, _ allowed: ByteClass, _ policy: SMTPPolicy) {
+        if policy.classes.contains(allowed, byte) {
             code = code * 10 + UInt16(byte - 0x30)
             phase = Phase(rawValue: phase.rawValue + 1)!
         } else {

@@ -28,7 +28,8 @@
 
 /// A set of byte values: 256 bits, one per value.
 struct ByteSet: Equatable, Sendable {
-    private var w0: UInt64 = 0, w1: UInt64 = 0, w2: UInt64 = 0, w3: UInt64 = 0
+    /// Bit `b & 63` of word `b >> 6` is byte `b`.
+    private var words: InlineArray<4, UInt64> = .init(repeating: 0)
 
     init() {}
 
@@ -48,30 +49,27 @@ struct ByteSet: Equatable, Sendable {
 
     @inline(__always)
     func contains(_ byte: UInt8) -> Bool {
-        let word = byte < 0x80 ? (byte < 0x40 ? w0 : w1) : (byte < 0xC0 ? w2 : w3)
-        return (word &>> UInt64(byte & 63)) & 1 != 0
+        (words[Int(byte &>> 6)] &>> UInt64(byte & 63)) & 1 != 0
     }
 
     mutating func insert(_ byte: UInt8) {
-        let bit: UInt64 = 1 << UInt64(byte & 63)
-        switch byte >> 6 {
-        case 0: w0 |= bit
-        case 1: w1 |= bit
-        case 2: w2 |= bit
-        default: w3 |= bit
-        }
+        words[Int(byte >> 6)] |= 1 << UInt64(byte & 63)
     }
 
     static func + (lhs: ByteSet, rhs: ByteSet) -> ByteSet {
         var set = lhs
-        (set.w0, set.w1, set.w2, set.w3) = (lhs.w0 | rhs.w0, lhs.w1 | rhs.w1, lhs.w2 | rhs.w2, lhs.w3 | rhs.w3)
+        for k in 0..<4 { set.words[k] |= rhs.words[k] }
         return set
     }
 
     static func - (lhs: ByteSet, rhs: ByteSet) -> ByteSet {
         var set = lhs
-        (set.w0, set.w1, set.w2, set.w3) = (lhs.w0 & ~rhs.w0, lhs.w1 & ~rhs.w1, lhs.w2 & ~rhs.w2, lhs.w3 & ~rhs.w3)
+        for k in 0..<4 { set.words[k] &= ~rhs.words[k] }
         return set
+    }
+
+    static func == (lhs: ByteSet, rhs: ByteSet) -> Bool {
+        (0..<4).allSatisfy { lhs.words[$0] == rhs.words[$0] }
     }
 
     var inverted: ByteSet { ByteSet(0...0xFF) - self }
@@ -80,63 +78,119 @@ struct ByteSet: Equatable, Sendable {
 /// The byte classes of the command and reply grammars, each named after the phase that reads it.
 /// A phase takes a byte of its class without changing (but for its counters); the bytes that
 /// move it elsewhere are named in the phase's transition, and any other byte is refused.
-/// Compiled once per policy (a field load in the byte loops, not a global's once-check).
-struct ByteClasses: Sendable {
+enum ByteClass: UInt8, CaseIterable, Sendable {
+    case control, freeText, pathAngle, pathQuoted, quotedPair, pathBare, digit, xchar, upperHex, addrType
+    case nodeName, nodeNameStart, mechanism, base64, replyCode0, replyCode1, replyCode2, lineText
+
     // Building blocks (RFC 5234 core rules).
-    static let digit = ByteSet("0"..."9")
-    static let alpha = ByteSet("A"..."Z") + ByteSet("a"..."z")
-    static let alphanumeric = alpha + digit
+    private static let digits = ByteSet("0"..."9")
+    private static let alphanumeric = ByteSet("A"..."Z") + ByteSet("a"..."z") + digits
     /// VCHAR: "!".."~".
-    static let visible = ByteSet(0x21...0x7E)
+    private static let visible = ByteSet(0x21...0x7E)
+    /// ASCII that a command line may hold: not a control (CR, LF, DEL and the rest) but HTAB.
+    private static let asciiText = ByteSet(0x00...0x7F) - ByteClass.control.members
 
-    /// Bytes no command line may hold: controls but HTAB, and DEL (CR and LF end lines and never
-    /// reach a phase).
-    let control = ByteSet(0x00...0x1F) - ByteSet("\t") + ByteSet(0x7F...0x7F)
-    /// Free text (HELO's domain, VRFY's string, smtp's arguments): every byte not a control,
-    /// 8-bit included.
-    let freeText: ByteSet
-    /// What a path takes inside angle brackets (RFC 5321 §4.1.2 Mailbox): VCHAR but "<", ">"
-    /// (they end or break it) and DQUOTE (it opens a quoted local part). 8-bit needs SMTPUTF8,
-    /// which is never offered.
-    let pathAngle = visible - ByteSet("<>\"")
-    /// Inside a quoted local part: ASCII text (SP and HTAB too) but DQUOTE (closes it) and "\"
-    /// (escapes the next byte).
-    let pathQuoted: ByteSet
-    /// What "\" may escape: any ASCII text byte.
-    let quotedPair: ByteSet
-    /// A path without angle brackets (Postfix's tolerance): ASCII text but SP (ends it) and "<", ">".
-    let pathBare: ByteSet
-    /// SIZE's digits (RFC 1870).
-    let digit = ByteClasses.digit
-    /// RFC 3461 §4 xchar: "!".."~" but "+" (it starts an escape) and "=".
-    let xchar = visible - ByteSet("+=")
-    /// The two digits after xtext's "+": upper-case hexadecimal.
-    let upperHex = digit + ByteSet("A"..."F")
-    /// ORCPT's addr-type (RFC 3461 §4.2, an atom as used): letters, digits, "-".
-    let addrType = alphanumeric + ByteSet("-")
-    /// ETRN's node name (RFC 1985 §5): letters, digits, ".", "-", "_".
-    let nodeName = alphanumeric + ByteSet(".-_")
-    /// ETRN's first byte may also be "@" (a domain and its subdomains) or "#" (a queue).
-    let nodeNameStart: ByteSet
-    /// A SASL mechanism (RFC 4422 §3.1, case-insensitive here as servers accept): letters,
-    /// digits, "-", "_".
-    let mechanism = alphanumeric + ByteSet("-_")
-    /// A SASL initial response (RFC 4954 §4): base64, "=" included (alone it means empty).
-    let base64 = alphanumeric + ByteSet("+/=")
+    /// The class's bytes.
+    var members: ByteSet {
+        switch self {
+        case .control:
+            // Bytes no command line may hold: controls but HTAB, and DEL (CR and LF end lines
+            // and never reach a phase).
+            ByteSet(0x00...0x1F) - ByteSet("\t") + ByteSet(0x7F...0x7F)
+        case .freeText:
+            // HELO's domain, VRFY's string, smtp's arguments: anything but a control, 8-bit too.
+            ByteClass.control.members.inverted
+        case .pathAngle:
+            // RFC 5321 §4.1.2 Mailbox inside angle brackets: VCHAR but "<", ">" (they end or
+            // break it) and DQUOTE (it opens a quoted local part). 8-bit needs SMTPUTF8, which
+            // is never offered.
+            Self.visible - ByteSet("<>\"")
+        case .pathQuoted:
+            // A quoted local part: ASCII text, SP and HTAB too, but DQUOTE (closes it) and "\"
+            // (escapes the next byte).
+            Self.asciiText - ByteSet("\"\\")
+        case .quotedPair:
+            // What "\" may escape: any ASCII text byte.
+            Self.asciiText
+        case .pathBare:
+            // A path without angle brackets (Postfix's tolerance): ASCII text but SP (ends it),
+            // "<" and ">".
+            Self.asciiText - ByteSet(" <>")
+        case .digit:
+            // SIZE's digits (RFC 1870).
+            Self.digits
+        case .xchar:
+            // RFC 3461 §4 xchar: VCHAR but "+" (it starts an escape) and "=".
+            Self.visible - ByteSet("+=")
+        case .upperHex:
+            // The two digits after xtext's "+": upper-case hexadecimal.
+            Self.digits + ByteSet("A"..."F")
+        case .addrType:
+            // ORCPT's addr-type (RFC 3461 §4.2, an atom as used): letters, digits, "-".
+            Self.alphanumeric + ByteSet("-")
+        case .nodeName:
+            // ETRN's node name (RFC 1985 §5): letters, digits, ".", "-", "_".
+            Self.alphanumeric + ByteSet(".-_")
+        case .nodeNameStart:
+            // ETRN's first byte may also be "@" (a domain and its subdomains) or "#" (a queue).
+            ByteClass.nodeName.members + ByteSet("@#")
+        case .mechanism:
+            // A SASL mechanism (RFC 4422 §3.1; case-insensitive here, as servers accept):
+            // letters, digits, "-", "_".
+            Self.alphanumeric + ByteSet("-_")
+        case .base64:
+            // A SASL initial response (RFC 4954 §4): base64, "=" included (alone it means empty).
+            Self.alphanumeric + ByteSet("+/=")
+        case .replyCode0:
+            // A reply code's first digit (RFC 5321 §4.2): "2".."5".
+            ByteSet("2"..."5")
+        case .replyCode1:
+            // Its second: "0".."5".
+            ByteSet("0"..."5")
+        case .replyCode2:
+            // Its third: any digit.
+            Self.digits
+        case .lineText:
+            // A line's text up to its end: anything but CR and LF (reply text, message content,
+            // a masked command line's tail; LineBreakSearch reads it eight bytes at a time).
+            ByteSet("\r\n").inverted
+        }
+    }
 
-    /// A reply code's digits (RFC 5321 §4.2): "2".."5", "0".."5", "0".."9".
-    let replyCode: (ByteSet, ByteSet, ByteSet) = (ByteSet("2"..."5"), ByteSet("0"..."5"), digit)
-    /// A line's text up to its end: everything but CR and LF (reply text, message content, a
-    /// masked command line's tail; LineBreakSearch reads it eight bytes at a time).
-    let lineText = ByteSet("\r\n").inverted
+    @inline(__always)
+    var bit: UInt32 { 1 &<< UInt32(rawValue) }
+}
+
+/// Every class compiled into one table, a row per byte value with a bit per class, so that a
+/// membership test is one load. Built once per policy (a field of the policy in the byte loops,
+/// not a global's once-check).
+struct ByteClassTable: Sendable {
+    /// An array, not inline storage: the loops index it in place and never copy it.
+    private let rows: [UInt32]
 
     init() {
-        freeText = control.inverted
-        let asciiText = ByteSet(0x00...0x7F) - control
-        pathQuoted = asciiText - ByteSet("\"\\")
-        quotedPair = asciiText
-        pathBare = asciiText - ByteSet(" <>")
-        nodeNameStart = nodeName + ByteSet("@#")
+        precondition(ByteClass.allCases.count <= 32)
+        var rows = [UInt32](repeating: 0, count: 256)
+        for byteClass in ByteClass.allCases {
+            for byte in UInt8.min...UInt8.max where byteClass.members.contains(byte) {
+                rows[Int(byte)] |= byteClass.bit
+            }
+        }
+        self.rows = rows
+    }
+
+    @inline(__always)
+    func contains(_ byteClass: ByteClass, _ byte: UInt8) -> Bool {
+        rows[Int(byte)] & byteClass.bit != 0
+    }
+
+    /// The first index from `start` below `limit` whose byte is not in `byteClass`.
+    @inline(__always)
+    func run(of byteClass: ByteClass, in bytes: Span<UInt8>, from start: Int, to limit: Int) -> Int {
+        let bit = byteClass.bit
+        var i = start
+        while i < limit, rows[Int(bytes[i])] & bit != 0 { i &+= 1 }
+        return i
     }
 }
 

@@ -37,7 +37,20 @@ public final class SMTPPolicy: Sendable {
     let notifyValueTrie = Vocabulary.notifyValueTrie
     let fromTrie = Vocabulary.fromTrie
     let toTrie = Vocabulary.toTrie
-    let classes = ByteClasses()
+    let classes = ByteClassTable()
+    /// `CommandLineStateMachine.parameterMask` for RCPT (first 128) and MAIL (last 128), by the
+    /// advertised extensions that parameters need (their bits are all below 7).
+    private let parameterMasks: [UInt32] = [false, true].flatMap { onMail in
+        (0..<UInt32(128)).map { CommandLineStateMachine.parameterMask(onMail: onMail, advertised: $0) }
+    }
+    // Whole tokens compared eight bytes at a time by the one-pass reader
+    // (CommandLineStateMachine+OnePass.swift), derived from the tries above.
+    /// The allowed verbs that fit one compare, the commonest first.
+    let verbWords: [TokenTrie.Word]
+    let fromWord = Vocabulary.fromTrie.words(followedBy: "<")[0]
+    let toWord = Vocabulary.toTrie.words(followedBy: "<")[0]
+    /// "KEYWORD=" of every parameter.
+    let parameterWords = Vocabulary.parameterTrie.words(followedBy: "=")
     /// Parameters of MAIL/RCPT are checked (esmtp) or not (smtp: verbs only, as IOS does).
     var inspectsParameters: Bool { kind == .esmtp }
 
@@ -61,6 +74,10 @@ public final class SMTPPolicy: Sendable {
         if allowSTARTTLS && kind == .esmtp { verbs.append(.starttls) }
         allowedVerbs = verbs
         verbTrie = TokenTrie(tokens: verbs.map(\.text))
+        let common: [SMTPVerb] = [.rcpt, .mail, .data, .rset, .quit, .ehlo, .helo, .noop]
+        verbWords = verbTrie.words().sorted { a, b in
+            (common.firstIndex(of: verbs[a.id]) ?? common.count) < (common.firstIndex(of: verbs[b.id]) ?? common.count)
+        }
 
         // Only an extension whose commands and parameters pass may be offered (BEHAVIOR.md §3).
         var kept: [SMTPExtension] = []
@@ -79,4 +96,10 @@ public final class SMTPPolicy: Sendable {
 
     @inline(__always)
     func extensionFor(token id: Int) -> SMTPExtension { keptExtensions[id] }
+
+    /// Parameters legal on MAIL (or RCPT) given the advertised extensions, as SMTPParameter bits.
+    @inline(__always)
+    func parameters(onMail: Bool, advertised: UInt32) -> UInt32 {
+        parameterMasks[(onMail ? 128 : 0) | Int(advertised & 0x7F)]
+    }
 }

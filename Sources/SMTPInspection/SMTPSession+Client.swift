@@ -9,7 +9,25 @@ extension SMTPSession {
         var traceFrom = start
         let tracing = out.traceEnabled
         while i < end {
-            if line.isEmpty { beginLine(into: &out) }
+            if line.isEmpty {
+                beginLine(into: &out)
+                // The verb, path and parameters in one pass, where `judge` would pass them all;
+                // the trace wants its per-verb records, so it reads byte by byte.
+                if !tracing, case .verb = line.phase {
+                    i = line.takeLeadingWords(bytes, from: i, to: end, policy: policy, advertised: advertised)
+                    if i == end { break }  // it ended on the SP before an argument
+                }
+            }
+            if !tracing && !line.masking {
+                // What passes, in runs and single steps; the trace wants its records byte by byte.
+                i = line.pass(bytes, from: i, to: end, policy: policy, advertised: advertised)
+                if line.masking {
+                    if maskStart < 0 { maskStart = i }  // the byte `pass` refused, and the rest
+                    i += 1
+                    continue
+                }
+                if i == end { break }
+            }
             let byte = bytes[i]
             if byte == 0x0A {
                 if maskStart >= 0 { out.mask(maskStart..<i, with: UInt8(ascii: "x")); maskStart = -1 }

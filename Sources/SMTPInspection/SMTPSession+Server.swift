@@ -10,10 +10,11 @@ extension SMTPSession {
         var maskByte: UInt8 = 0
         var traceFrom = 0
         while i < end {
-            if reply.inPlainText {
-                let next = LineBreakSearch.next(in: bytes, from: i, to: end)
-                reply.skipText(next - i)
-                i = next
+            if bytes[i] != 0x0A {
+                if reply.isFresh { beginReplyLine(into: &out) }
+                // The code, separator and plain text in one call; `judge` below takes CR and
+                // the bytes it may mask.
+                i = reply.pass(bytes, from: i, to: end, policy: policy)
                 if i == end { break }
             }
             let byte = bytes[i]
@@ -29,7 +30,6 @@ extension SMTPSession {
                 if verdict.resumeClient { return stopped(verdict, at: i) }
                 continue
             }
-            if reply.isFresh { beginReplyLine(into: &out) }
             let mask = reply.judge(byte, policy: policy)
             if mask != 0 && maskStart >= 0 && mask == maskByte {
                 // continuing the current run
