@@ -22,6 +22,24 @@ enum ByteWords {
         zeroBytes(word ^ splat(byte))
     }
 
+    /// Flags the bytes of `word` equal to the byte `splat` holds in every position.
+    @inline(__always)
+    static func bytes(_ word: UInt64, equalToSplat splat: UInt64) -> UInt64 {
+        zeroBytes(word ^ splat)
+    }
+
+    /// Flags the bytes of `word` below `bound` (at most 0x80).
+    @inline(__always)
+    static func bytes(_ word: UInt64, below bound: UInt8) -> UInt64 {
+        (word &- splat(bound)) & ~word & highs
+    }
+
+    /// Flags the bytes of `word` that are `bound` or above (`bound` at most 0x80); exact.
+    @inline(__always)
+    static func bytes(_ word: UInt64, from bound: UInt8) -> UInt64 {
+        (((word & ~highs) &+ splat(0x80 &- bound)) | word) & highs
+    }
+
     /// The index (0-7) of the lowest flagged byte of a non-zero mask.
     @inline(__always)
     static func firstFlagged(_ mask: UInt64) -> Int {

@@ -37,9 +37,9 @@ extension CommandLineStateMachine {
         }
 
         // "FROM:<" or "TO:<", the path (pathAngle), ">".
-        let (trie, word) = verb == .mail ? (policy.fromTrie, policy.fromWord) : (policy.toTrie, policy.toWord)
-        guard let (_, pathStart) = Self.token(bytes, from: i, to: stop, end: end, trie, words: [word],
-                                              then: UInt8(ascii: "<"))
+        let onMail = verb == .mail
+        guard let (_, pathStart) = Self.token(bytes, from: i, to: stop, end: end, onMail ? policy.fromTrie : policy.toTrie,
+                                              words: onMail ? policy.fromWords : policy.toWords, then: UInt8(ascii: "<"))
         else { return start }
         i = policy.classes.run(of: .pathAngle, in: bytes, from: pathStart, to: stop)
         guard i < stop, bytes[i] == UInt8(ascii: ">") else { return start }
@@ -115,13 +115,12 @@ extension CommandLineStateMachine {
     @inline(__always)
     private static func scanValue(_ p: SMTPParameter, _ bytes: Span<UInt8>, from start: Int, to stop: Int,
                                   policy: SMTPPolicy) -> (Value, end: Int, count: Int)? {
-        let classes = policy.classes
         switch p {
         case .size:
             // RFC 1870: 1*20DIGIT, not above max-data.
             var number: UInt64 = 0
             var j = start
-            while j < stop, classes.contains(.digit, bytes[j]) {
+            while j < stop, policy.classes.contains(.digit, bytes[j]) {
                 guard j &- start < Limits.sizeDigits else { return nil }
                 let (times10, overflow1) = number.multipliedReportingOverflow(by: 10)
                 let (next, overflow2) = times10.addingReportingOverflow(UInt64(bytes[j] &- 0x30))
@@ -152,28 +151,28 @@ extension CommandLineStateMachine {
                 j &+= 1
             }
         case .envid:
-            return xtext(bytes, from: start, to: stop, limit: Limits.envid, classes)  // RFC 3461 §4.4
+            return xtext(bytes, from: start, to: stop, limit: Limits.envid, policy)  // RFC 3461 §4.4
         case .auth:
             // RFC 4954 §5: "<>" is left to `judge`.
             guard start < stop, bytes[start] != UInt8(ascii: "<") else { return nil }
-            return xtext(bytes, from: start, to: stop, limit: Limits.xtext, classes)
+            return xtext(bytes, from: start, to: stop, limit: Limits.xtext, policy)
         case .orcpt:
             // RFC 3461 §4.2: addr-type ";" xtext; `judge` counts the xtext from the ";".
-            let j = classes.run(of: .addrType, in: bytes, from: start, to: stop)
+            let j = policy.classes.run(of: .addrType, in: bytes, from: start, to: stop)
             guard j > start, j < stop, bytes[j] == UInt8(ascii: ";") else { return nil }
-            return xtext(bytes, from: j &+ 1, to: stop, limit: Limits.xtext, classes)
+            return xtext(bytes, from: j &+ 1, to: stop, limit: Limits.xtext, policy)
         }
     }
 
     /// RFC 3461 §4: 1 to `limit` bytes of xtext (xchar, or "+" and two upper-case hex digits).
     @inline(__always)
     private static func xtext(_ bytes: Span<UInt8>, from start: Int, to stop: Int, limit: Int,
-                              _ classes: ByteClassTable) -> (Value, end: Int, count: Int)? {
+                              _ policy: SMTPPolicy) -> (Value, end: Int, count: Int)? {
         var j = start
         while true {
-            j = classes.run(of: .xchar, in: bytes, from: j, to: stop)
+            j = policy.classes.run(of: .xchar, in: bytes, from: j, to: stop)
             guard j < stop, bytes[j] == UInt8(ascii: "+") else { break }
-            guard j &+ 2 < stop, classes.contains(.upperHex, bytes[j &+ 1]), classes.contains(.upperHex, bytes[j &+ 2])
+            guard j &+ 2 < stop, policy.classes.contains(.upperHex, bytes[j &+ 1]), policy.classes.contains(.upperHex, bytes[j &+ 2])
             else { return nil }
             j &+= 3
         }

@@ -75,6 +75,17 @@ struct ReplyLineStateMachine: Equatable {
     @inline(__always)
     mutating func pass(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy) -> Int {
         var i = start
+        if phase == .code0 && length == 0 && !sawCR && start &+ 4 <= end {
+            // Code and separator at once, when `judge` would take them as they are.
+            let (c0, c1, c2, separator) = (bytes[start], bytes[start &+ 1], bytes[start &+ 2], bytes[start &+ 3])
+            if policy.classes.contains(.replyCode0, c0) && policy.classes.contains(.replyCode1, c1)
+                && policy.classes.contains(.replyCode2, c2)
+                && (separator == 0x20 || separator == UInt8(ascii: "-")) {
+                code = UInt16(c0 &- 0x30) &* 100 &+ UInt16(c1 &- 0x30) &* 10 &+ UInt16(c2 &- 0x30)
+                (phase, isLast, length) = (.text, separator == 0x20, 4)
+                i = start &+ 4
+            }
+        }
         while i < end && !sawCR {
             if phase == .text {
                 guard textKind == .plain || keywordDone else { break }

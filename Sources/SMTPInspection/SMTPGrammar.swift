@@ -167,6 +167,8 @@ enum ByteClass: UInt8, CaseIterable, Sendable {
 struct ByteClassTable: Sendable {
     /// An array, not inline storage: the loops index it in place and never copy it.
     private let rows: [UInt32]
+    /// Per class, by raw value: its eight-bytes-at-a-time test, when it has one.
+    private let scans: [WordScan?]
 
     init() {
         precondition(ByteClass.allCases.count <= 32)
@@ -177,6 +179,7 @@ struct ByteClassTable: Sendable {
             }
         }
         self.rows = rows
+        scans = ByteClass.allCases.map { WordScan($0.members) }
     }
 
     @inline(__always)
@@ -187,10 +190,51 @@ struct ByteClassTable: Sendable {
     /// The first index from `start` below `limit` whose byte is not in `byteClass`.
     @inline(__always)
     func run(of byteClass: ByteClass, in bytes: Span<UInt8>, from start: Int, to limit: Int) -> Int {
-        let bit = byteClass.bit
         var i = start
+        if let scan = scans[Int(byteClass.rawValue)] {
+            while i &+ 8 <= limit {
+                let outside = scan.outside(ByteWords.load(bytes, at: i))
+                if outside != 0 { return i &+ ByteWords.firstFlagged(outside) }
+                i &+= 8
+            }
+        }
+        let bit = byteClass.bit
         while i < limit, rows[Int(bytes[i])] & bit != 0 { i &+= 1 }
         return i
+    }
+
+    /// Whether `byteClass` is tested eight bytes at a time (for the tests).
+    func hasWordScan(_ byteClass: ByteClass) -> Bool { scans[Int(byteClass.rawValue)] != nil }
+
+    /// The eight-bytes-at-a-time test of `byteClass` on `word` (for the tests).
+    func outside(_ byteClass: ByteClass, _ word: UInt64) -> UInt64? { scans[Int(byteClass.rawValue)]?.outside(word) }
+}
+
+/// A class that is one range of ASCII bytes but for at most three, tested eight bytes at a time
+/// (ByteWords): a byte is outside when it is below the range, above it, or one of the three.
+/// Built from the class's members, so it follows the class; the tests compare it with the class
+/// for every byte value in every position.
+struct WordScan: Sendable {
+    private let low: UInt8
+    private let aboveHigh: UInt8
+    private let except: (UInt64, UInt64, UInt64)
+
+    init?(_ members: ByteSet) {
+        let all = (UInt8.min...UInt8.max).filter(members.contains)
+        guard let low = all.first, let high = all.last, low >= 1, high < 0x80 else { return nil }
+        let holes = (low...high).filter { !members.contains($0) }
+        guard holes.count <= 3 else { return nil }
+        // A missing hole repeats NUL, which is below the range anyway.
+        let splats = (holes + [0, 0, 0]).prefix(3).map(ByteWords.splat)
+        (self.low, aboveHigh, except) = (low, high &+ 1, (splats[0], splats[1], splats[2]))
+    }
+
+    /// Flags (high bit) the bytes of `word` outside the class; the lowest flag is exact.
+    @inline(__always)
+    func outside(_ word: UInt64) -> UInt64 {
+        ByteWords.bytes(word, below: low) | ByteWords.bytes(word, from: aboveHigh)
+            | ByteWords.bytes(word, equalToSplat: except.0) | ByteWords.bytes(word, equalToSplat: except.1)
+            | ByteWords.bytes(word, equalToSplat: except.2)
     }
 }
 

@@ -47,8 +47,8 @@ public final class SMTPPolicy: Sendable {
     // (CommandLineStateMachine+OnePass.swift), derived from the tries above.
     /// The allowed verbs that fit one compare, the commonest first.
     let verbWords: [TokenTrie.Word]
-    let fromWord = Vocabulary.fromTrie.words(followedBy: "<")[0]
-    let toWord = Vocabulary.toTrie.words(followedBy: "<")[0]
+    let fromWords = Vocabulary.fromTrie.words(followedBy: "<")
+    let toWords = Vocabulary.toTrie.words(followedBy: "<")
     /// "KEYWORD=" of every parameter.
     let parameterWords = Vocabulary.parameterTrie.words(followedBy: "=")
     /// Parameters of MAIL/RCPT are checked (esmtp) or not (smtp: verbs only, as IOS does).

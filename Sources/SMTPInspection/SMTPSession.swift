@@ -135,14 +135,12 @@ public struct SMTPSession: Sendable {
     /// The one place the session's state changes: queues or matches the reply `input` calls
     /// for and moves as the table at the top of the file says. Returns whether held client bytes
     /// are decided (a reply to DATA or AUTH).
-    @discardableResult
+    @discardableResult @inline(__always)
     mutating func transition(_ input: Input, into out: inout SMTPOutput) -> Bool {
         var resumeClient = false
         switch (state, input) {
         case let (_, .violation(event)):
-            out.events.append(event)
-            state = .tornDown
-            return false
+            return violated(event, into: &out)
         case (.tornDown, _), (.tls, _):
             return false  // nothing more is SMTP
         case let (.starttlsSent(reported), .lineAfterSTARTTLS):
@@ -151,7 +149,7 @@ public struct SMTPSession: Sendable {
             state = .starttlsSent(injectionReported: true)
         case let (.commands, .commandLine(verb)), let (.starttlsSent, .commandLine(verb)):
             guard pending.push(verb?.replyKind ?? .other, endingGroup: verb?.endsPipelinedGroup ?? false) else {
-                return transition(.violation(.tooManyPendingCommands), into: &out)
+                return violated(.tooManyPendingCommands, into: &out)
             }
             switch verb {
             case .data?: state = .awaitingDataReply  // RFC 5321 §4.1.1.4: its reply decides
@@ -163,21 +161,21 @@ public struct SMTPSession: Sendable {
         case (.data, .endOfMessage):
             state = .commands  // RFC 5321 §4.1.1.4; the end of data is answered too
             if out.traceEnabled { out.trace.append(.modeChange(modeDescription)) }
-            guard pending.push(.message) else { return transition(.violation(.tooManyPendingCommands), into: &out) }
+            guard pending.push(.message) else { return violated(.tooManyPendingCommands, into: &out) }
         case (.saslResponse, .saslLine):
-            guard pending.push(.auth) else { return transition(.violation(.tooManyPendingCommands), into: &out) }
+            guard pending.push(.auth) else { return violated(.tooManyPendingCommands, into: &out) }
             state = .awaitingAuthReply  // RFC 4954 §4: the server answers each SASL line
         case let (_, .reply(code)):
             if code == 421 { closing = true }  // RFC 5321 §3.8: the server closes
             guard let kind = pending.front else {
-                if code != 421 { return transition(.violation(.invalidReply(code: code, problem: .unsolicited)), into: &out) }
+                if code != 421 { return violated(.invalidReply(code: code, problem: .unsolicited), into: &out) }
                 return false
             }
             pending.popFront()
             switch replied(to: kind, code: code) {
             case .nothing: break
             case .resumeClient: resumeClient = true
-            case let .violation(event): return transition(.violation(event), into: &out)
+            case let .violation(event): return violated(event, into: &out)
             }
             if out.traceEnabled && (resumeClient || state == .tls) { out.trace.append(.modeChange(modeDescription)) }
         case (.awaitingDataReply, .commandLine), (.awaitingAuthReply, .commandLine), (.data, .commandLine),
@@ -185,6 +183,13 @@ public struct SMTPSession: Sendable {
             preconditionFailure("\(input) in \(state)")  // the client side reads nothing else there
         }
         return resumeClient
+    }
+
+    /// Any state, a violation → tornDown.
+    private mutating func violated(_ event: SMTPEvent, into out: inout SMTPOutput) -> Bool {
+        out.events.append(event)
+        state = .tornDown
+        return false
     }
 
     /// What a reply decides beyond the FIFO.

@@ -195,3 +195,39 @@ struct ShortTextTests {
         }
     }
 }
+
+@Suite("WordPattern")
+struct WordPatternTests {
+    /// Letters match in either case; every other byte exactly.
+    static func reference(_ pattern: String, _ bytes: [UInt8]) -> Bool {
+        zip(pattern.utf8, bytes).allSatisfy { p, b in
+            let isLetter = (p | 0x20) >= UInt8(ascii: "a") && (p | 0x20) <= UInt8(ascii: "z")
+            return isLetter ? (b | 0x20) == (p | 0x20) : b == p
+        }
+    }
+
+    @Test("A pattern matches exactly the bytes a case-insensitive compare of its letters accepts",
+          arguments: ["RCPT", "TO:<", "FROM:<", "NOTIFY=", "SUCCESS", "RET="])
+    func exact(pattern: String) {
+        let word = WordPattern(pattern)
+        let base = Array(pattern.utf8)
+        var rng = SplitMix64(seed: 11)
+        var matched = 0
+        for _ in 0..<20_000 {
+            var bytes = base + [UInt8](repeating: 0x20, count: 8 - base.count)
+            for k in 0..<8 {
+                switch rng.next() % 12 {
+                case 0: bytes[k] ^= 0x20                                  // case flip, or a control byte
+                case 1: bytes[k] = UInt8(truncatingIfNeeded: rng.next())  // anything
+                case 2: bytes[k] ^= 0x80
+                default: break
+                }
+            }
+            let loaded = bytes.span.withUnsafeBytes { unsafe $0.loadUnaligned(as: UInt64.self) }
+            let expected = Self.reference(pattern, bytes)
+            if expected { matched += 1 }
+            #expect(word.matches(loaded) == expected, "\(pattern) \(bytes)")
+        }
+        #expect(matched > 100 && matched < 19_900)  // both outcomes were tried
+    }
+}

@@ -14,12 +14,14 @@ struct GrammarLines {
 
     /// A length near `limit`: far below, or within two bytes of it on either side.
     mutating func length(near limit: Int) -> Int {
-        chance(40) ? 1 + below(max(1, min(limit, 12))) : max(0, limit - 2 + below(5))
+        chance(30) ? 1 + below(max(1, min(limit, 12))) : max(0, limit - 2 + below(5))
     }
 
-    /// `count` bytes of `alphabet`; now and then one byte from `noise` instead.
+    /// `count` bytes of `alphabet`; in one of four, one of them from `noise` instead.
     mutating func text(_ alphabet: [UInt8], _ count: Int, noise: [UInt8] = GrammarLines.noise) -> [UInt8] {
-        (0..<count).map { _ in chance(3) ? pick(noise) : pick(alphabet) }
+        var bytes = (0..<count).map { _ in pick(alphabet) }
+        if count > 0 && chance(25) { bytes[below(count)] = pick(noise) }
+        return bytes
     }
 
     /// Bytes at the edges of the classes: controls, SP, DEL, 8-bit, the delimiters.
@@ -43,14 +45,19 @@ struct GrammarLines {
         return bytes
     }
 
+    /// xtext about `limit` long; in most, every "+" escape is well formed.
     mutating func xtext(near limit: Int) -> [UInt8] {
         var out: [UInt8] = []
         let n = length(near: limit)
+        let clean = chance(70)
         while out.count < n {
-            if chance(8) {
-                out += [UInt8(ascii: "+")] + text(Self.ascii("0123456789ABCDEFabg"), below(3))
+            if chance(4) {
+                // "+" and two upper-case hex digits, or fewer, or not hex.
+                let digits = clean || chance(70) ? 2 : below(3)
+                let hex = Self.ascii("0123456789ABCDEF")
+                out += [UInt8(ascii: "+")] + (0..<digits).map { _ in pick(clean || chance(80) ? hex : Self.ascii("abg")) }
             } else {
-                out += text(Self.xchars, 1)
+                out.append(pick(Self.xchars))
             }
         }
         return out
@@ -86,18 +93,22 @@ struct GrammarLines {
 
     /// One command line, terminator included.
     mutating func commandLine() -> [UInt8] {
-        let verb = word(Self.verbs)
+        // MAIL and RCPT have the most grammar: half the lines.
+        let verb = chance(50) ? word(chance(50) ? ["MAIL"] : ["RCPT"]) : word(Self.verbs)
         var line = verb
         let upper = String(decoding: verb, as: UTF8.self).uppercased()
         if chance(90) { line += Self.ascii(chance(95) ? " " : "\t") }
         switch upper {
         case "MAIL", "RCPT", "SAML", "SEND", "SOML":
-            line += word(upper == "RCPT" ? ["TO:", "FROM:"] : ["FROM:", "TO:"])
+            let prefix = upper == "RCPT" ? "TO:" : "FROM:"
+            line += word(chance(90) ? [prefix] : ["FROM:", "TO:", "FROM"])
             if chance(10) { line += Self.ascii(" ") }
             line += path()
             for _ in 0..<below(4) {
                 line += Self.ascii(chance(90) ? " " : "  ")
-                let keyword = word(Self.keywords)
+                let onMail = upper != "RCPT"
+                let keyword = word(chance(80) ? SMTPParameter.allCases.filter { $0.onMail == onMail }.map(\.keyword)
+                                              : Self.keywords)
                 line += keyword
                 if chance(95) { line += Self.ascii("=") + value(for: String(decoding: keyword, as: UTF8.self)) }
             }
@@ -124,7 +135,8 @@ struct GrammarLines {
     /// One reply line, terminator included.
     mutating func replyLine(last: Bool) -> [UInt8] {
         var line = text(Self.ascii("0123456789"), 3, noise: Self.ascii("x -\r"))
-        line.append(last ? (chance(95) ? 0x20 : pick(Self.ascii("x-\r"))) : UInt8(ascii: "-"))
+        // A last line ends the reply whatever its separator but "-"; a bad one is reported.
+        line.append(last ? (chance(95) ? 0x20 : pick(Self.ascii("x\r"))) : UInt8(ascii: "-"))
         line += text(Self.pathText + Self.ascii(" "), chance(5) ? Limits.replyLine - 8 + below(6) : below(30))
         line += chance(10) ? [0x0A] : [0x0D, 0x0A]
         return line
