@@ -70,8 +70,8 @@ struct ReplyLineStateMachine: Equatable {
     }
 
     /// Takes the bytes from `start` as `judge` would one at a time: the code and separator, and
-    /// text that is neither a keyword nor masked, found by a line-break search (`lineText`).
-    /// Stops at the end, at CR or LF, or at a byte `judge` may mask.
+    /// text that is neither a keyword nor masked, found by a line-break search (`lineText`), and
+    /// the CR of a CR LF. Stops at the end, at LF, at another CR, or at a byte `judge` may mask.
     @inline(__always)
     mutating func pass(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy) -> Int {
         var i = start
@@ -91,6 +91,10 @@ struct ReplyLineStateMachine: Equatable {
                 guard textKind == .plain || keywordDone else { break }
                 let next = LineBreakSearch.next(in: bytes, from: i, to: end)
                 length &+= next &- i
+                if next &+ 1 < end && bytes[next] == 0x0D && bytes[next &+ 1] == 0x0A {
+                    sawCR = true  // as `judge` takes the CR of CR LF
+                    return next &+ 1
+                }
                 return next
             }
             let byte = bytes[i]

@@ -57,6 +57,8 @@ extension SMTPSession {
     /// What the text of the line starting now is: an EHLO keyword line (after the first line of a
     /// positive EHLO reply), the greeting to mask, or plain text.
     private mutating func beginReplyLine(into out: inout SMTPOutput) {
+        // A reply's first line is plain text unless it is the greeting and the banner is masked.
+        guard replyLines > 0 || policy.maskBanner || out.traceEnabled else { return }
         let kind = pending.front
         if kind == .ehlo && replyLines > 0 && replyCode / 100 == 2 {
             reply.textKind = .ehloKeyword
@@ -66,6 +68,7 @@ extension SMTPSession {
         if out.traceEnabled { out.trace.append(.replyType(Self.traceName(kind, plural: true))) }
     }
 
+    @inline(__always)
     private mutating func endReplyLine(verdict: inout ServerVerdict, into out: inout SMTPOutput) {
         let total = reply.length + (reply.sawCR ? 2 : 1)
         if total > policy.replyLineLimit {
@@ -98,6 +101,7 @@ extension SMTPSession {
 
     /// A whole reply has arrived: report it, then `transition` matches it to the oldest pending
     /// command and acts on its code.
+    @inline(__always)
     private mutating func completeReply(verdict: inout ServerVerdict, into out: inout SMTPOutput) {
         let code = replyCode
         out.counters.replies += 1
