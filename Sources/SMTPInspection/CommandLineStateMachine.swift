@@ -153,7 +153,7 @@ struct CommandLineStateMachine {
         if byte == 0x20 { verbTextDone = true } else { verbText.append(byte) }
     }
 
-    /// Takes the bytes from `start` that pass: runs of a phase's class (`skipRun`) and single
+    /// Takes the bytes from `start` that pass: runs of a phase's class (`run`, +Runs) and single
     /// bytes that move the phase on, exactly as `judge` would take them one by one. Stops at the
     /// end, at CR or LF, at the line's length limit (all left to `judge`), or at a byte that makes
     /// the line illegal: that byte is taken, and `masking` says so.
