@@ -17,7 +17,7 @@ extension CommandLineStateMachine {
                                    advertised: UInt32) -> Int {
         // Content bytes (all but CR LF) stay below the line limit, so `tooLong` cannot apply.
         let stop = min(end, start &+ policy.commandLineLimit &- 2)
-        guard let (id, verbEnd) = Self.token(bytes, from: start, to: stop, end: end, policy.verbTrie,
+        guard let (id, _, verbEnd) = Self.token(bytes, from: start, to: stop, end: end, policy.verbTrie,
                                              words: policy.verbWords)
         else { return start }
         let verb = policy.verb(forToken: id)
@@ -38,7 +38,7 @@ extension CommandLineStateMachine {
 
         // "FROM:<" or "TO:<", the path (pathAngle), ">".
         let onMail = verb == .mail
-        guard let (_, pathStart) = Self.token(bytes, from: i, to: stop, end: end, onMail ? policy.fromTrie : policy.toTrie,
+        guard let (_, _, pathStart) = Self.token(bytes, from: i, to: stop, end: end, onMail ? policy.fromTrie : policy.toTrie,
                                               words: onMail ? policy.fromWords : policy.toWords, then: UInt8(ascii: "<"))
         else { return start }
         i = policy.classes.run(of: .pathAngle, in: bytes, from: pathStart, to: stop)
@@ -81,7 +81,7 @@ extension CommandLineStateMachine {
             // KEYWORD "=", of a parameter still allowed here.
             let keywordStart = i
             let allowed = forVerb & ~seenParameters
-            guard let (id, valueStart) = Self.token(bytes, from: i, to: stop, end: end, policy.parameterTrie,
+            guard let (id, _, valueStart) = Self.token(bytes, from: i, to: stop, end: end, policy.parameterTrie,
                                                     words: policy.parameterWords, then: UInt8(ascii: "=")),
                   let p = SMTPParameter(rawValue: UInt8(id)), allowed & p.bit != 0
             else { return keywordStart }
@@ -139,8 +139,8 @@ extension CommandLineStateMachine {
             var given: UInt8 = 0
             var j = start
             while true {
-                let (state, wordEnd) = run(trie, bytes, from: j, to: stop)
-                guard let id = trie.accepted(state),
+                guard let (id, state, wordEnd) = token(bytes, from: j, to: stop, end: bytes.count, trie,
+                                                       words: policy.notifyWords),
                       !(id == Vocabulary.notifyNever && given != 0), given & (1 << UInt8(id)) == 0
                 else { return nil }
                 j = wordEnd
@@ -180,17 +180,18 @@ extension CommandLineStateMachine {
         return (.xtext(.char), j, j &- start)
     }
 
-    /// A whole token of `trie` at `start`, and the byte `then` after it if given: the token's id
-    /// and where what was matched ends. One compare when one of `words` (built with `then`)
-    /// matches and eight bytes are there, else the trie byte by byte; nil when no token is whole
-    /// there before `stop`.
+    /// A whole token of `trie` at `start`, and the byte `then` after it if given: the token's id,
+    /// the trie's state after it, and where what was matched ends. One compare when one of
+    /// `words` (built with `then`) matches and eight bytes are there, else the trie byte by byte;
+    /// nil when no token is whole there before `stop`.
     @inline(__always)
     private static func token(_ bytes: Span<UInt8>, from start: Int, to stop: Int, end: Int, _ trie: TokenTrie,
-                              words: [TokenTrie.Word], then: UInt8? = nil) -> (id: Int, end: Int)? {
+                              words: [TokenTrie.Word], then: UInt8? = nil)
+        -> (id: Int, state: TokenTrie.State, end: Int)? {
         if start &+ 8 <= end {
             let loaded = ByteWords.load(bytes, at: start)
             for word in words where word.pattern.matches(loaded) {
-                return start &+ word.count <= stop ? (word.id, start &+ word.count) : nil
+                return start &+ word.count <= stop ? (word.id, word.state, start &+ word.count) : nil
             }
         }
         var state = TokenTrie.start
@@ -200,8 +201,8 @@ extension CommandLineStateMachine {
             if state == TokenTrie.dead { return nil }
             i &+= 1
             guard let id = trie.accepted(state) else { continue }
-            guard let then else { return (id, i) }
-            return i < stop && bytes[i] == then ? (id, i &+ 1) : nil
+            guard let then else { return (id, state, i) }
+            return i < stop && bytes[i] == then ? (id, state, i &+ 1) : nil
         }
         return nil
     }

@@ -51,6 +51,8 @@ public final class SMTPPolicy: Sendable {
     let toWords = Vocabulary.toTrie.words(followedBy: "<")
     /// "KEYWORD=" of every parameter.
     let parameterWords = Vocabulary.parameterTrie.words(followedBy: "=")
+    /// NOTIFY's words.
+    let notifyWords = Vocabulary.notifyValueTrie.words()
     /// Parameters of MAIL/RCPT are checked (esmtp) or not (smtp: verbs only, as IOS does).
     var inspectsParameters: Bool { kind == .esmtp }
 
