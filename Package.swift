@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: pure),
 
         .testTarget(name: "PacketWireTests", dependencies: ["PacketWire", "TestSupport"]),
-        .testTarget(name: "SMTPInspectionTests", dependencies: ["SMTPInspection"]),
+        .testTarget(name: "SMTPInspectionTests", dependencies: ["SMTPInspection", "TestSupport"]),
         .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine", "PacketWire", "SMTPInspection", "TestSupport"]),
         .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig", "TestSupport"]),
         // The executable's own parts (log rate limit and writer, control protocol, replay's

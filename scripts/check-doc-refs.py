@@ -36,22 +36,7 @@ STALE = re.compile("|".join([
 # Files another branch is rewriting while this list exists (issue 12, points 1-2: the SMTP core
 # and its tests). Their old citations are reported, not failed; once a file's citations point
 # into docs/ (or the file is gone), the check fails until its line here is deleted.
-PENDING = {
-    "Sources/SMTPInspection/CommandLineStateMachine+Values.swift",
-    "Sources/SMTPInspection/CommandLineStateMachine.swift",
-    "Sources/SMTPInspection/MessageDataStateMachine.swift",
-    "Sources/SMTPInspection/ReplyLineStateMachine.swift",
-    "Sources/SMTPInspection/SMTPEvent.swift",
-    "Sources/SMTPInspection/SMTPPolicy.swift",
-    "Sources/SMTPInspection/SMTPSession+Client.swift",
-    "Sources/SMTPInspection/SMTPSession+Server.swift",
-    "Sources/SMTPInspection/SMTPSession.swift",
-    "Sources/SMTPInspection/SMTPTraceRecord.swift",
-    "Tests/SMTPInspectionTests/BuildingBlockTests.swift",
-    "Tests/SMTPInspectionTests/SMTPSessionParameterTests.swift",
-    "Tests/SMTPInspectionTests/SMTPSessionReplyTests.swift",
-    "Tests/SMTPInspectionTests/Support/Scripts.swift",
-}
+PENDING: set[str] = set()
 
 PATH = r"(?<![\w./-])(?P<path>(?:[\w.-]+/)*[\w.+-]+\.md)"
 NUMBER = r"\d+(?:\.\d+)*"

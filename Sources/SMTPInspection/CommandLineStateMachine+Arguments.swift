@@ -94,7 +94,7 @@ extension CommandLineStateMachine {
         count += 1
         switch value {
         case let .size(number):
-            // RFC 1870: size-value ::= 1*20DIGIT; above max-data is refused (BEHAVIOR.md §4).
+            // RFC 1870: size-value ::= 1*20DIGIT; above max-data is refused (docs/behaviour.md §4).
             guard policy.classes.contains(.digit, byte), count <= Limits.sizeDigits else {
                 return fail(.parameter(.malformed))
             }

@@ -1,5 +1,5 @@
 // Reads one client command line, one byte at a time, and says for each byte whether it may reach
-// the server unchanged (BEHAVIOR.md §2, §4). The byte classes and limits named here are in
+// the server unchanged (docs/behaviour.md §2, §4). The byte classes and limits named here are in
 // SMTPGrammar.swift; the argument phases are in +Arguments, the run skipping in +Runs.
 //
 // Transitions (phase, byte) → phase; in each phase a byte of its class stays (counted against

@@ -18,7 +18,7 @@ struct ReplyLineStateMachine: Equatable {
         case plain
         /// An EHLO keyword line: the keyword is checked against the policy's kept extensions.
         case ehloKeyword
-        /// The greeting, masked with `*` (BEHAVIOR.md §3 banner option).
+        /// The greeting, masked with `*` (docs/behaviour.md §3 banner option).
         case maskedBanner
     }
 

@@ -70,7 +70,7 @@ public enum CommandProblem: String, Sendable {
     case incompleteVerb = "incomplete verb"
 }
 
-/// Why a command's parameter was refused (BEHAVIOR.md §4).
+/// Why a command's parameter was refused (docs/behaviour.md §4).
 public enum ParameterProblem: String, Sendable {
     case malformed = "malformed"
     case unknownParameter = "unknown parameter"
@@ -83,7 +83,7 @@ public enum ParameterProblem: String, Sendable {
     case extraArgument = "extra argument"
 }
 
-/// Why a reply was found malformed (BEHAVIOR.md §3).
+/// Why a reply was found malformed (docs/behaviour.md §3).
 public enum ReplyProblem: String, Sendable {
     case badCode = "bad reply code"
     case badSeparator = "bad separator after reply code"
@@ -92,7 +92,7 @@ public enum ReplyProblem: String, Sendable {
     case unexpectedIntermediate = "intermediate reply to a command that takes none"
 }
 
-/// The bare-newline end-of-data variants of SMTP smuggling (BEHAVIOR.md §6).
+/// The bare-newline end-of-data variants of SMTP smuggling (docs/behaviour.md §6).
 public enum SmugglingForm: String, Sendable {
     case bareLineFeed = "end of data with bare LF"
     case bareCarriageReturn = "end of data with bare CR"

@@ -2,7 +2,7 @@
 public enum SMTPInspectionKind: String, Sendable, CaseIterable {
     /// `ip inspect name N smtp`: the 12 RFC 821 verbs, verbs only.
     case smtp
-    /// `ip inspect name N esmtp`: 15 verbs and the parameter checks of BEHAVIOR.md §4.
+    /// `ip inspect name N esmtp`: 15 verbs and the parameter checks of docs/behaviour.md §4.
     case esmtp
 }
 
@@ -18,9 +18,9 @@ public final class SMTPPolicy: Sendable {
     public let commandLineLimit: Int
     /// Longest reply line in octets including CRLF (RFC 5321 §4.5.3.1.5).
     public let replyLineLimit: Int
-    /// Mask the greeting banner's text with `*`, as PIX MailGuard did (BEHAVIOR.md §3).
+    /// Mask the greeting banner's text with `*`, as PIX MailGuard did (docs/behaviour.md §3).
     public let maskBanner: Bool
-    /// Let STARTTLS through; after the server's 220 the session is opaque TLS (BEHAVIOR.md §6).
+    /// Let STARTTLS through; after the server's 220 the session is opaque TLS (docs/behaviour.md §6).
     public let allowSTARTTLS: Bool
 
     /// The allowed verbs in trie-id order.
@@ -81,7 +81,7 @@ public final class SMTPPolicy: Sendable {
             (common.firstIndex(of: verbs[a.id]) ?? common.count) < (common.firstIndex(of: verbs[b.id]) ?? common.count)
         }
 
-        // Only an extension whose commands and parameters pass may be offered (BEHAVIOR.md §3).
+        // Only an extension whose commands and parameters pass may be offered (docs/behaviour.md §3).
         var kept: [SMTPExtension] = []
         if kind == .esmtp {
             kept = [.pipelining, .size, .etrn, .dsn, .enhancedStatusCodes, .eightBitMIME, .auth]

@@ -161,7 +161,7 @@ extension SMTPSession {
     }
 
     /// One SASL response line after a 334 (RFC 4954 §4): passed as is, never judged as a
-    /// command (DESIGN.md invariant 4); its reply decides what follows.
+    /// command (docs/design.md invariant 5); its reply decides what follows.
     mutating func saslResponse(_ bytes: Span<UInt8>, from start: Int, into out: inout SMTPOutput) -> Int {
         let end = bytes.count
         var i = start

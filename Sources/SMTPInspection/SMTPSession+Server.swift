@@ -1,5 +1,5 @@
 // The server side of SMTPSession: reply lines and the replies they make up; each whole reply goes
-// to `transition` (SMTPSession.swift), which acts on it (BEHAVIOR.md §3).
+// to `transition` (SMTPSession.swift), which acts on it (docs/behaviour.md §3).
 
 extension SMTPSession {
     mutating func replies(_ bytes: Span<UInt8>, into out: inout SMTPOutput) -> ServerVerdict {

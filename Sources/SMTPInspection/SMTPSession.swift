@@ -1,11 +1,11 @@
 // One SMTP session as the inspector sees it: both directions' bytes go in, in order and in any
 // split; masks, hold points, tear-downs and events come out. No I/O, no clock, no buffers: the
-// caller keeps the bytes (BEHAVIOR.md §1–§6, DESIGN.md invariants 1–5). +Client reads command
+// caller keeps the bytes (docs/behaviour.md §1–§6, docs/design.md invariants 3–6). +Client reads command
 // lines, message data and SASL lines, +Server reads replies; both only report what they read
 // to `transition`, the one place the session's state changes.
 //
 // Transitions (state, input) → state. Mode changes come from replies, never from the client
-// alone (BEHAVIOR.md §3):
+// alone (docs/behaviour.md §3):
 //   commands           a passed DATA line          → awaitingDataReply (later bytes are held)
 //                      a passed AUTH line          → awaitingAuthReply (later bytes are held)
 //                      a passed STARTTLS line      → starttlsSent      (RFC 3207 §4: nothing may
@@ -21,8 +21,8 @@
 //   saslResponse       its LF                      → awaitingAuthReply
 //   data               CRLF.CRLF                   → commands (the end of data gets a reply too)
 //   any                a violation                 → tornDown          (our view and the server's
-//                                                                       could differ: DESIGN.md
-//                                                                       invariant 5)
+//                                                                       could differ: docs/design.md
+//                                                                       invariant 6)
 // Violations: too many unanswered lines, a 354/334 to a command that takes none, a reply with
 // nothing pending, a bare LF/CR end-of-data (smuggling), max-data passed.
 // Every client line, masked or not, gets one reply; `PendingReplies` matches them in order and a

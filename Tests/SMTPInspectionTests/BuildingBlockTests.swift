@@ -1,5 +1,6 @@
 import Testing
 @testable import SMTPInspection
+import TestSupport
 
 @Suite("TokenTrie")
 struct TokenTrieTests {
@@ -97,7 +98,7 @@ struct PendingRepliesTests {
 
 @Suite("Session size and reload")
 struct SessionPropertiesTests {
-    @Test("A session's state is small (≤ 256 bytes, DESIGN.md invariant 6)")
+    @Test("A session's state is small (≤ 256 bytes, docs/design.md invariant 7)")
     func stateSize() {
         #expect(MemoryLayout<SMTPSession>.size <= 256)
     }

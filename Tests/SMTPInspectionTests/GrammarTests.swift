@@ -1,5 +1,6 @@
 import Testing
 @testable import SMTPInspection
+import TestSupport
 
 /// The grammar's byte classes (SMTPGrammar.swift) against the RFC rules written out here once
 /// more, byte value by byte value; and every reader that does not test one byte at a time against

@@ -1,4 +1,5 @@
 @testable import SMTPInspection
+import TestSupport
 
 /// Random command lines and replies drawn from the grammar's own alphabets, with lengths around
 /// every limit, so that a seeded run reaches each phase's edges: a run that stops one byte short
