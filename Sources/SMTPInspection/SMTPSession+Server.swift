@@ -26,7 +26,13 @@ extension SMTPSession {
                 endReplyLine(verdict: &verdict, into: &out)
                 i += 1
                 traceFrom = i
-                if state == .tls || state == .tornDown { return verdict }  // the rest is not SMTP
+                if mode == .tornDown { return verdict }  // the rest is not SMTP
+                if mode == .tls {
+                    // After the 220 to STARTTLS the rest of the chunk is the server's first TLS bytes.
+                    let read = tlsBytes(bytes, from: i, fromClient: false, into: &out)
+                    if mode == .tornDown { (verdict.consumed, verdict.teardown) = (read, true) }
+                    return verdict
+                }
                 if verdict.resumeClient { return stopped(verdict, at: i) }
                 continue
             }

@@ -12,8 +12,11 @@
 //                                                                       follow it; every later
 //                                                                       line is masked)
 //   starttlsSent       a line begins               → starttlsSent      (masked; reported once)
-//                      220 to STARTTLS             → tls               (both directions opaque)
+//                      220 to STARTTLS             → tls               (each side must show TLS)
 //                      any other reply to it       → commands
+//   tls                each side's first bytes: the start of a TLS handshake (TLSRecordCheck);
+//                      once both have shown it the session is opaque (`isTLSEstablished`)
+//                      anything else               → tornDown (the switch did not happen)
 //   awaitingDataReply  354                         → data              (held bytes are content)
 //                      any other reply to DATA     → commands          (held bytes are commands)
 //   awaitingAuthReply  334                         → saslResponse      (one SASL line, not a command)
@@ -46,7 +49,8 @@ public struct SMTPSession: Sendable {
         /// Message content (`data` looks for its end).
         case data
         case saslResponse
-        case tls
+        /// After the 220 to STARTTLS: how far each side has shown the start of TLS.
+        case tls(client: TLSRecordCheck, server: TLSRecordCheck)
         case tornDown
     }
 
@@ -142,7 +146,7 @@ public struct SMTPSession: Sendable {
         case let (_, .violation(event)):
             return violated(event, into: &out)
         case (.tornDown, _), (.tls, _):
-            return false  // nothing more is SMTP
+            return false  // nothing more is SMTP (the TLS records are TLSRecordCheck's)
         case let (.starttlsSent(reported), .lineAfterSTARTTLS):
             // RFC 3207 §4: nothing may follow STARTTLS before its reply; reported once per STARTTLS.
             if !reported { out.events.append(.starttlsInjection) }
@@ -177,7 +181,7 @@ public struct SMTPSession: Sendable {
             case .resumeClient: resumeClient = true
             case let .violation(event): return violated(event, into: &out)
             }
-            if out.traceEnabled && (resumeClient || state == .tls) { out.trace.append(.modeChange(modeDescription)) }
+            if out.traceEnabled && (resumeClient || mode == .tls) { out.trace.append(.modeChange(modeDescription)) }
         case (.awaitingDataReply, .commandLine), (.awaitingAuthReply, .commandLine), (.data, .commandLine),
              (.saslResponse, .commandLine), (_, .endOfMessage), (_, .saslLine), (_, .lineAfterSTARTTLS):
             preconditionFailure("\(input) in \(state)")  // the client side reads nothing else there
@@ -221,7 +225,8 @@ public struct SMTPSession: Sendable {
             if code == 235 { authenticated = true }
             return .resumeClient
         case .starttls:
-            state = code == 220 ? .tls : .commands  // RFC 3207 §4: TLS starts right after the 220
+            // RFC 3207 §4: TLS starts right after the 220, and both sides must show it.
+            state = code == 220 ? .tls(client: TLSRecordCheck(), server: TLSRecordCheck()) : .commands
         case .quit:
             if code == 221 { closing = true }
         case .message, .other:
@@ -244,7 +249,7 @@ public struct SMTPSession: Sendable {
             case .commands, .starttlsSent: i = commands(bytes, from: i, into: &output)
             case .data: i = messageData(bytes, from: i, into: &output)
             case .saslResponse: i = saslResponse(bytes, from: i, into: &output)
-            case .tls: i = end
+            case .tls: i = tlsBytes(bytes, from: i, fromClient: true, into: &output)
             case .awaitingDataReply, .awaitingAuthReply:
                 // RFC 2920 §3.1, RFC 4954 §4: nothing may follow DATA, AUTH or a SASL line
                 // before its reply. These bytes wait; their meaning depends on the reply.
@@ -267,12 +272,41 @@ public struct SMTPSession: Sendable {
     public mutating func receiveServer(_ bytes: Span<UInt8>, into output: inout SMTPOutput) -> ServerVerdict {
         let verdict: ServerVerdict
         switch state {
-        case .tls: verdict = ServerVerdict(consumed: bytes.count)
+        case .tls:
+            // Torn down: `consumed` is where the bytes stopped being TLS (the packet is reset).
+            let read = tlsBytes(bytes, from: 0, fromClient: false, into: &output)
+            verdict = ServerVerdict(consumed: read, teardown: mode == .tornDown)
         case .tornDown: verdict = ServerVerdict(consumed: bytes.count, teardown: true)
         default: verdict = replies(bytes, into: &output)
         }
         serverOffset += UInt64(verdict.consumed)
         return verdict
+    }
+
+    /// In TLS: checks one side's first bytes until it has shown the start of a TLS handshake
+    /// (then every byte is opaque); returns where reading stopped: the end, or the first byte
+    /// that is not TLS (the session is then torn down).
+    mutating func tlsBytes(_ bytes: Span<UInt8>, from start: Int, fromClient: Bool,
+                                   into out: inout SMTPOutput) -> Int {
+        guard case .tls(var client, var server) = state else { preconditionFailure("TLS bytes in \(state)") }
+        var i = start
+        while i < bytes.count, !(fromClient ? client.shown : server.shown) {
+            let outcome = fromClient ? client.check(bytes[i], fromClient: true) : server.check(bytes[i], fromClient: false)
+            if outcome == .notTLS {
+                _ = transition(.violation(.starttlsNotTLS(fromServer: !fromClient)), into: &out)
+                return i
+            }
+            i += 1
+        }
+        state = .tls(client: client, server: server)
+        return bytes.count
+    }
+
+    /// Both sides have shown the start of a TLS handshake after a 220 to STARTTLS: nothing
+    /// they send from now on can be read, and nothing needs to be (docs/behaviour.md §6).
+    public var isTLSEstablished: Bool {
+        if case let .tls(client, server) = state { return client.handshakeShown && server.handshakeShown }
+        return false
     }
 
     /// Commands still waiting for a reply.
