@@ -294,7 +294,7 @@ extension FlowEngine {
                     if packet.flags.contains(.fin) { fin = packet }
                     switch Self.finish(judged, packet: packet, edited: held.edited, partial: held.checksumNotReady, &span) {
                     case .hold: return  // held again (a reply is awaited): it keeps its token
-                    case .accept: verdict = .accept
+                    case .accept, .acceptBypassing: verdict = .accept  // a held packet never bypasses
                     case let .acceptModified(length): verdict = .acceptModified(length: length)
                     case .drop: verdict = .drop
                     case .reset: verdict = .reset

@@ -50,6 +50,9 @@ public struct FlowEngine {
     var retainedBytes = 0
     var sessionCounter: UInt32 = 0
     var halfOpen = HalfOpenGuard()
+    /// Sessions that left the queue (FlowEngine+Bypass.swift), and when they were last swept.
+    var bypassed: [ConnectionKey: BypassedSession] = [:]
+    var bypassedSwept = Moment(nanoseconds: 0)
 
     /// A segment starting this far or farther beyond the stream's next byte is in no receive
     /// window (TCP's largest is 2^30 bytes, RFC 7323 §2.3): dropped, not held.
@@ -111,6 +114,8 @@ public struct FlowEngine {
             } else {
                 verdict = existing(i, &packet, &bytes, meta, edited: edited, at: now, into: &out)
             }
+        } else if let passed = bypassed.isEmpty ? nil : bypassedPacket(key, packet, at: now) {
+            verdict = passed
         } else {
             verdict = newFlow(packet, key: key, meta, at: now, into: &out)
         }
@@ -328,7 +333,7 @@ public struct FlowEngine {
             fin = packet.flags.contains(.fin)  // cutting the payload's tail cuts its FIN too
         }
         switch verdict {
-        case .accept, .acceptModified:
+        case .accept, .acceptModified, .acceptBypassing:
             if fin && flows[i].state != .reset { finSeen(i, packet, from: direction, at: now, into: &out) }
         case .drop, .reset, .hold:
             break  // a held packet's FIN counts when it is released
@@ -341,6 +346,10 @@ public struct FlowEngine {
         // Torn down while its held packets were judged: this one is reset too (unless it was
         // held itself: then the tear-down released it already).
         if flows[i].state == .reset && verdict != .hold { return .reset }
+        if verdict == .accept && !edited && mayBypass(i) {
+            bypass(i, at: now, into: &out)
+            return .acceptBypassing
+        }
         return verdict
     }
 

@@ -59,6 +59,10 @@ public struct FlowEngineConfiguration: Sendable {
     /// sessions that keep much (bulk DATA to a slow server) cannot starve those that keep little.
     public var retainGuaranteedPerStream = 64 << 10
     public var midstream: MidstreamTreatment = .reset
+    /// A session whose both sides switched to TLS after STARTTLS (allowed by its policy, and
+    /// checked: SMTPSession.isTLSEstablished) leaves the queue: the verdict is
+    /// `acceptBypassing`, the engine keeps only the session's key (FlowEngine+Bypass.swift).
+    public var bypassTLS = false
     /// max-incomplete, one-minute and per-host thresholds (FlowEngine+HalfOpen.swift).
     public var halfOpen = HalfOpenLimits()
 
