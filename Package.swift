@@ -55,6 +55,6 @@ let package = Package(
         .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig", "TestSupport"]),
         // The executable's own parts (log rate limit and writer, control protocol, replay's
         // conversions) and NFQueue's file and socket wrappers; no root, no network.
-        .testTarget(name: "SMTPInspectCommandTests", dependencies: ["smtp-inspect", "NFQueue", "FlowEngine", "PacketWire"]),
+        .testTarget(name: "SMTPInspectCommandTests", dependencies: ["smtp-inspect", "NFQueue", "FlowEngine", "PacketWire", "IOSConfig"]),
     ]
 )
