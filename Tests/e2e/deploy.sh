@@ -630,6 +630,7 @@ PY
             --body "through smtp-inspect.service" >"$T/unit-swaks.out" 2>&1 || rc=$?
         r=$(smtp illegal "$LAB_SERVER_NAT_IP" 5)
         sleep 1.2
+        lab_wait_until 5 sh -c "nsenter -t $SD -m -p -n -r -w -- journalctl -o cat -u smtp-inspect.service | grep -c SMTP_INVALID_COMMAND | grep -qv '^[012]$'" || true
         alerts=$(journal -u smtp-inspect.service | grep -c 'SMTP_INVALID_COMMAND' || true)
         verdict unit-inspects "$( ((rc == 0)) && mailbox_wait 1 10 2>/dev/null && [[ "$r" == "EXPN 500 STARTTLS 500" ]] && ((alerts >= 3)) && echo 1)" \
             "swaks to 172.22.1.110 delivered (EHLO masked); $r; $alerts alerts in the journal" \
@@ -660,7 +661,7 @@ PY
         sleep 1.2
         c=$(counters_line)
         verdict unit-reload-and-resets "$([[ "$r" == reset* && "$(main_pid)" == "$PID" ]] && (($(resets_sent "$c") > 0)) &&
-            journal -u smtp-inspect.service | grep -q 'SMTP_MAX_DATA' && echo 1)" \
+            lab_wait_until 5 sh -c "nsenter -t $SD -m -p -n -r -w -- journalctl -o cat -u smtp-inspect.service | grep -q SMTP_MAX_DATA" && echo 1)" \
             "systemctl reload: '$(journal -u smtp-inspect.service | grep -m1 -o 'reloaded.*')'; a 7 kB message: client '$r', resets sent $(resets_sent "$c")" \
             "client: $r; counters: $c; MainPID $(main_pid) (was $PID); $(journal -u smtp-inspect.service | grep -i -m2 -e reload -e max_data | tr '\n' '|')"
 
