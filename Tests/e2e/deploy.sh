@@ -257,12 +257,13 @@ st=$(grep -E '^(Uid|CapEff|CapBnd|CapAmb|NoNewPrivs):' "/proc/$SP_PID/status" 2>
 verdict setpriv-credentials "$([[ "$st" == *"Uid: 65534 "*"CapEff: 0000000000003000"*"CapBnd: 0000000000003000"*"CapAmb: 0000000000003000"*"NoNewPrivs: 1"* ]] && echo 1)" \
     "$st" "${st:-no such process}: $(tail -n 3 "$SP_LOG" | tr '\n' '|')"
 r=$(smtp illegal "$LAB_SERVER_IP" 5)
+# Alerts are written by the daemon's alert-log thread, a moment after the packet's verdict.
 verdict setpriv-binds-and-masks "$([[ "$r" == "EXPN 500 STARTTLS 500" ]] && grep -q 'inspecting queue 0' "$SP_LOG" &&
-    grep -q 'SMTP_INVALID_COMMAND: Invalid SMTP command (STARTTLS)' "$SP_LOG" && echo 1)" \
+    lab_wait_until 3 grep -q 'SMTP_INVALID_COMMAND: Invalid SMTP command (STARTTLS)' "$SP_LOG" && echo 1)" \
     "bound queue 0 as nobody; $r (an unmasked STARTTLS gets 502 from Postfix); alerts logged" "client: $r; daemon: $(tail -n 3 "$SP_LOG" | tr '\n' '|')"
 r=$(smtp big "$LAB_SERVER_IP" 5)
 c=$(counters_now)
-verdict setpriv-net-raw-resets "$([[ "$r" == reset* ]] && (($(resets_sent "$c") > 0)) && grep -q SMTP_MAX_DATA "$SP_LOG" && echo 1)" \
+verdict setpriv-net-raw-resets "$([[ "$r" == reset* ]] && (($(resets_sent "$c") > 0)) && lab_wait_until 3 grep -q SMTP_MAX_DATA "$SP_LOG" && echo 1)" \
     "7 kB over max-data 1000: client saw '$r', resets sent $(resets_sent "$c") (raw sockets, CAP_NET_RAW)" \
     "client: $r; counters: $c; $(grep -m1 MAX_DATA "$SP_LOG")"
 lab_kill "$SP_PID" 5 >/dev/null 2>&1
@@ -270,7 +271,7 @@ lab_kill "$SP_PID" 5 >/dev/null 2>&1
 sp_start no-raw ",+net_admin"
 r=$(smtp big "$LAB_SERVER_IP" 3)
 c=$(counters_now)
-verdict setpriv-without-net-raw "$([[ "$r" != reset* ]] && [[ "$(resets_sent "$c")" == 0 ]] && grep -q SMTP_MAX_DATA "$SP_LOG" && echo 1)" \
+verdict setpriv-without-net-raw "$([[ "$r" != reset* ]] && [[ "$(resets_sent "$c")" == 0 ]] && lab_wait_until 3 grep -q SMTP_MAX_DATA "$SP_LOG" && echo 1)" \
     "without CAP_NET_RAW the session is cut but no reset can be sent (client: '$r', resets sent 0): the capability is needed" \
     "client: $r; counters: $c"
 lab_kill "$SP_PID" 5 >/dev/null 2>&1
@@ -629,6 +630,7 @@ PY
             --body "through smtp-inspect.service" >"$T/unit-swaks.out" 2>&1 || rc=$?
         r=$(smtp illegal "$LAB_SERVER_NAT_IP" 5)
         sleep 1.2
+        lab_wait_until 5 sh -c "nsenter -t $SD -m -p -n -r -w -- journalctl -o cat -u smtp-inspect.service | grep -c SMTP_INVALID_COMMAND | grep -qv '^[012]$'" || true
         alerts=$(journal -u smtp-inspect.service | grep -c 'SMTP_INVALID_COMMAND' || true)
         verdict unit-inspects "$( ((rc == 0)) && mailbox_wait 1 10 2>/dev/null && [[ "$r" == "EXPN 500 STARTTLS 500" ]] && ((alerts >= 3)) && echo 1)" \
             "swaks to 172.22.1.110 delivered (EHLO masked); $r; $alerts alerts in the journal" \
@@ -649,7 +651,7 @@ PY
         restarts=$(IN systemctl show -p NRestarts --value smtp-inspect.service)
         verdict unit-load "$( ((rc == 0 && $(mailbox_count) - n0 == 300)) && [[ "$(main_pid)" == "$PID" && "$restarts" == 0 ]] && echo 1)" \
             "300 messages under the syscall filter and MemoryDenyWriteExecute: all delivered, same PID, 0 restarts" \
-            "smtp-source exit $rc, $(($(mailbox_count) - n0)) delivered, MainPID $(main_pid) (was $PID), NRestarts $restarts"
+            "smtp-source exit $rc ($(tail -n 3 "$T/unit-load.out" | tr '\n' '|')), $(($(mailbox_count) - n0)) delivered, MainPID $(main_pid) (was $PID), NRestarts $restarts; counters: $(journal -u smtp-inspect.service | grep '^packets' | tail -n 1)"
 
         # ----- reload (SIGHUP) with a smaller max-data; the over-long message gets reset (raw sockets)
         IN sed -i 's/^ip inspect name OUT-IN smtp$/ip inspect name OUT-IN smtp max-data 1000/' /etc/smtp-inspect/running-config
@@ -659,7 +661,7 @@ PY
         sleep 1.2
         c=$(counters_line)
         verdict unit-reload-and-resets "$([[ "$r" == reset* && "$(main_pid)" == "$PID" ]] && (($(resets_sent "$c") > 0)) &&
-            journal -u smtp-inspect.service | grep -q 'SMTP_MAX_DATA' && echo 1)" \
+            lab_wait_until 5 sh -c "nsenter -t $SD -m -p -n -r -w -- journalctl -o cat -u smtp-inspect.service | grep -q SMTP_MAX_DATA" && echo 1)" \
             "systemctl reload: '$(journal -u smtp-inspect.service | grep -m1 -o 'reloaded.*')'; a 7 kB message: client '$r', resets sent $(resets_sent "$c")" \
             "client: $r; counters: $c; MainPID $(main_pid) (was $PID); $(journal -u smtp-inspect.service | grep -i -m2 -e reload -e max_data | tr '\n' '|')"
 
