@@ -12,6 +12,8 @@ import SMTPInspection
 //                                   marked, or rules without the bypass: all of them)
 //   a new SYN from its initiator    a new session on the same ports
 //   its rule's idle time passes     forgotten (with its audit trail's stop line)
+//   maxSessions are remembered      the oldest is forgotten (only its stray packets needed it:
+//                                   with the generated rules, a few already in the queue)
 
 /// What is kept of a session that left the queue.
 struct BypassedSession {
@@ -22,6 +24,8 @@ struct BypassedSession {
     var initiatorBytes: UInt64
     var responderBytes: UInt64
     var audited: Bool
+    /// Which bypass this is (FlowEngine.bypassOrder may still name an earlier one of the key).
+    var serial: UInt64
 }
 
 extension FlowEngine {
@@ -34,10 +38,15 @@ extension FlowEngine {
     /// still pass.
     mutating func bypass(_ i: Int, at now: Moment, into out: inout FlowOutput) {
         let flow = flows[i]
+        if bypassed.count >= configuration.maxSessions { forgetOldestBypassed(at: now, into: &out) }
+        statistics.bypassed += 1
+        bypassSerial += 1
         bypassed[flow.key] = BypassedSession(initiator: flow.initiator, responder: flow.responder, rule: flow.rule,
                                              lastHeard: now, initiatorBytes: flow.initiatorStream.bytes,
-                                             responderBytes: flow.responderStream.bytes, audited: flow.life.audited)
-        statistics.bypassed += 1
+                                             responderBytes: flow.responderStream.bytes, audited: flow.life.audited,
+                                             serial: bypassSerial)
+        bypassOrder.append((flow.key, bypassSerial))
+        if bypassOrder.count > 2 * max(bypassed.count, 64) { compactBypassOrder() }
         statistics.bypassedNow = bypassed.count
         remove(i, at: now, auditStop: false, into: &out)
     }
@@ -63,14 +72,38 @@ extension FlowEngine {
         bypassedSwept = now
         for (key, session) in bypassed where now.seconds(since: session.lastHeard) > session.rule.idleTimeout {
             bypassed[key] = nil
-            if session.audited {
-                out.events.append(FlowEvent(time: now, initiator: session.initiator, responder: session.responder,
-                                            kind: .sessionStop(initiatorBytes: session.initiatorBytes,
-                                                               responderBytes: session.responderBytes),
-                                            alertOn: session.rule.alert, auditOn: session.rule.auditTrail))
-            }
+            auditStop(session, at: now, into: &out)
         }
         statistics.bypassedNow = bypassed.count
+    }
+
+    /// Forgets the session that left the queue first and is still remembered.
+    private mutating func forgetOldestBypassed(at now: Moment, into out: inout FlowOutput) {
+        while bypassOrderHead < bypassOrder.count {
+            let (key, serial) = bypassOrder[bypassOrderHead]
+            bypassOrderHead += 1
+            if let session = bypassed[key], session.serial == serial {
+                bypassed[key] = nil
+                auditStop(session, at: now, into: &out)
+                return
+            }
+        }
+    }
+
+    /// Drops the order's entries for sessions no longer remembered.
+    private mutating func compactBypassOrder() {
+        bypassOrder = bypassOrder[bypassOrderHead...].filter { bypassed[$0.0]?.serial == $0.1 }
+        bypassOrderHead = 0
+    }
+
+    /// The audit trail's stop line of a session that left the queue, with the bytes counted
+    /// until it left (what passed after it, the engine never saw).
+    private func auditStop(_ session: BypassedSession, at now: Moment, into out: inout FlowOutput) {
+        guard session.audited else { return }
+        out.events.append(FlowEvent(time: now, initiator: session.initiator, responder: session.responder,
+                                    kind: .sessionStop(initiatorBytes: session.initiatorBytes,
+                                                       responderBytes: session.responderBytes),
+                                    alertOn: session.rule.alert, auditOn: session.rule.auditTrail))
     }
 
     static let bypassSweepSeconds = 10.0

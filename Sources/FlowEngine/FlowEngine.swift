@@ -53,6 +53,11 @@ public struct FlowEngine {
     /// Sessions that left the queue (FlowEngine+Bypass.swift), and when they were last swept.
     var bypassed: [ConnectionKey: BypassedSession] = [:]
     var bypassedSwept = Moment(nanoseconds: 0)
+    /// The order in which sessions left the queue (key and serial), oldest from `bypassOrderHead`:
+    /// at maxSessions the oldest is forgotten.
+    var bypassOrder: [(ConnectionKey, UInt64)] = []
+    var bypassOrderHead = 0
+    var bypassSerial: UInt64 = 0
 
     /// A segment starting this far or farther beyond the stream's next byte is in no receive
     /// window (TCP's largest is 2^30 bytes, RFC 7323 §2.3): dropped, not held.

@@ -81,4 +81,29 @@ struct FlowEngineBypassTests {
         #expect(again.serverText.hasSuffix("Exxxxx\r\n"))
         #expect(again.engine.statistics.bypassedNow == 0)
     }
+
+    @Test("At most maxSessions bypassed sessions are remembered: the oldest is forgotten, with its audit stop")
+    func bypassedSessionsAreBounded() {
+        var configuration = FlowEngineConfiguration()
+        configuration.bypassTLS = true
+        configuration.maxSessions = 3
+        let rule = InspectionRuleBinding(name: "OUT-IN", policy: SMTPPolicy(kind: .esmtp, allowSTARTTLS: true),
+                                         idleTimeout: 60, auditTrail: true)
+        var engine = FlowEngine(configuration: configuration)
+        var stops: [UInt16] = []
+        for port in UInt16(40_000)..<40_005 {
+            var net = Network(rule: rule, configuration: configuration)
+            net.engine = engine
+            net.client = Endpoint(net.client.address, port)
+            Self.handshake(&net)
+            #expect(net.verdicts.last == .acceptBypassing, "port \(port)")
+            for event in net.events {
+                if case .sessionStop = event.kind { stops.append(event.initiator.port) }
+            }
+            engine = net.engine
+        }
+        #expect(engine.statistics.bypassed == 5)
+        #expect(engine.statistics.bypassedNow == 3)
+        #expect(stops == [40_000, 40_001])  // the two oldest, in order
+    }
 }
