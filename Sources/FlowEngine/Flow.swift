@@ -48,6 +48,15 @@ struct StreamState {
     /// FIN once it passed (RFC 9293 §3.4: a FIN occupies one sequence number).
     var expected: SequenceNumber? { next.map { finSeen ? $0 + 1 : $0 } }
 
+    /// Forgets the bytes kept for retransmissions and frees their buffer (the session will pass
+    /// no data again); returns how many there were.
+    mutating func forgetKept() -> Int {
+        let count = window.count
+        window.reset(to: window.start)
+        window.releaseStorageIfEmpty()
+        return count
+    }
+
     /// The next bytes of the stream were judged and go to the receiver: kept (with the core's
     /// masks, relative to `bytes`) until it acknowledges them. The caller checked the room.
     mutating func release(_ bytes: Span<UInt8>, masks: [ByteMask], limit: Int) {
@@ -111,6 +120,64 @@ struct HeldPacket {
     var since: Moment
 }
 
+/// A session's held packets, in arrival order, and their bytes (bounded per session by
+/// FlowEngineConfiguration; the engine counts them across sessions).
+struct HeldPackets {
+    private(set) var packets: [HeldPacket] = []
+    private(set) var bytes = 0
+
+    var isEmpty: Bool { packets.isEmpty }
+    var count: Int { packets.count }
+
+    mutating func append(_ packet: HeldPacket) {
+        packets.append(packet)
+        bytes += packet.bytes.count
+    }
+
+    /// Whether a packet of `direction` with this sequence number and length is held already.
+    func contains(_ direction: Direction, sequence: SequenceNumber, length: Int) -> Bool {
+        packets.contains { $0.direction == direction && $0.sequence == sequence && $0.length == length }
+    }
+
+    /// Removes and returns the held packet of `direction` whose turn came (it starts at or before
+    /// `next`): the lowest sequence number, the first held among equals.
+    mutating func takeNext(_ direction: Direction, next: SequenceNumber) -> HeldPacket? {
+        var best: Int?
+        for (k, h) in packets.enumerated() where h.direction == direction && next.distance(to: h.sequence) <= 0 {
+            if let b = best, packets[b].sequence.distance(to: h.sequence) >= 0 { continue }
+            best = k
+        }
+        guard let best else { return nil }
+        return take(best)
+    }
+
+    /// Removes and returns the packets held longer than `timeout` seconds at `now`.
+    mutating func takeExpired(at now: Moment, timeout: Double) -> [HeldPacket] {
+        var expired: [HeldPacket] = []
+        var k = 0
+        while k < packets.count {
+            if now.seconds(since: packets[k].since) > timeout { expired.append(take(k)) } else { k += 1 }
+        }
+        return expired
+    }
+
+    /// Removes and returns every held packet.
+    mutating func takeAll() -> [HeldPacket] {
+        defer { (packets, bytes) = ([], 0) }
+        return packets
+    }
+
+    mutating func releaseStorageIfEmpty() {
+        if packets.isEmpty && packets.capacity > 0 { packets = [] }
+    }
+
+    private mutating func take(_ k: Int) -> HeldPacket {
+        let packet = packets.remove(at: k)
+        bytes -= packet.bytes.count
+        return packet
+    }
+}
+
 /// One inspected TCP connection: both directions, and the SMTP session inside.
 struct Flow {
     let key: ConnectionKey
@@ -123,17 +190,12 @@ struct Flow {
     var initiatorStream = StreamState()
     var responderStream = StreamState()
     var smtp: SMTPSession
-    /// Held packets, in arrival order.
-    var held: [HeldPacket] = []
-    var heldBytes = 0
+    var held = HeldPackets()
     let created: Moment
     var lastHeard: Moment
     var binding: InterfaceBinding
-    /// Alerts this session may still print now, refilled over time, and those it could not
-    /// (summarised later): one session cannot flood the log (FlowEngine.collect).
-    var alertTokens = FlowEngine.alertBurst
-    var alertsRefilled: Moment
-    var alertsSuppressed = 0
+    /// Its share of alerts: one session cannot flood the log (FlowEngine.emit).
+    var alerts: AlertBudget
 
     init(key: ConnectionKey, initiator: Endpoint, responder: Endpoint, id: UInt32, rule: InspectionRuleBinding,
          binding: InterfaceBinding, at now: Moment) {
@@ -146,7 +208,7 @@ struct Flow {
         smtp = SMTPSession(policy: rule.policy)
         created = now
         lastHeard = now
-        alertsRefilled = now
+        alerts = AlertBudget(at: now)
     }
 
     /// One direction's stream, mutated in place (a getter/setter pair would copy the window's
@@ -163,5 +225,61 @@ struct Flow {
 
     func direction(of packet: TCPPacket) -> Direction {
         packet.flowKey.source == initiator ? .fromInitiator : .fromResponder
+    }
+
+    /// `ack`, from `direction`: the other direction's bytes before it need not be kept any more.
+    /// Returns how many kept bytes that frees.
+    mutating func acknowledge(_ ack: SequenceNumber, from direction: Direction) -> Int {
+        let before = self[direction.reversed].window.count
+        self[direction.reversed].window.acknowledge(ack)
+        return before - self[direction.reversed].window.count
+    }
+
+    /// A passed packet carried a FIN: it counts only where the stream has reached it (RFC 9293
+    /// §3.10.7.4: a FIN is processed in sequence; one beyond what was released, after a gap or
+    /// forged, would make the engine think a side finished that has not). Returns whether both
+    /// sides have now finished.
+    mutating func finish(_ packet: TCPPacket, from direction: Direction) -> Bool {
+        guard self[direction].next == packet.sequenceNumber + packet.payloadLength else { return false }
+        self[direction].finSeen = true
+        return initiatorStream.finSeen && responderStream.finSeen
+    }
+
+    /// A quiet session gives back the memory of its empty buffers.
+    mutating func releaseIdleStorage() {
+        initiatorStream.window.releaseStorageIfEmpty()
+        responderStream.window.releaseStorageIfEmpty()
+        held.releaseStorageIfEmpty()
+    }
+}
+
+/// The alerts a session may still print now, refilled over time, and those it could not
+/// (summarised later): a token bucket of `FlowEngine.alertBurst`, one token a
+/// `FlowEngine.alertRefillSeconds`.
+struct AlertBudget {
+    private var tokens = FlowEngine.alertBurst
+    private var refilled: Moment
+    /// Alerts not printed since the last summary.
+    var suppressed = 0
+
+    init(at now: Moment) { refilled = now }
+
+    /// Whether an alert may be printed now (it takes a token); if not, it is counted as suppressed.
+    mutating func take(at now: Moment) -> Bool {
+        if tokens < FlowEngine.alertBurst {
+            let earned = Int(now.seconds(since: refilled) / FlowEngine.alertRefillSeconds)
+            if earned > 0 {
+                tokens = min(FlowEngine.alertBurst, tokens + earned)
+                refilled = tokens == FlowEngine.alertBurst ? now : refilled + Double(earned) * FlowEngine.alertRefillSeconds
+            }
+        } else {
+            refilled = now
+        }
+        guard tokens > 0 else {
+            suppressed += 1
+            return false
+        }
+        tokens -= 1
+        return true
     }
 }

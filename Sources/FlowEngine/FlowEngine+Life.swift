@@ -143,10 +143,6 @@ extension FlowEngine {
 
     /// Forgets a session's released bytes and frees their buffers (it will pass no data again).
     private mutating func discardRetained(_ i: Int) {
-        for direction in [Direction.fromInitiator, .fromResponder] {
-            retainedBytes -= flows[i][direction].window.count
-            flows[i][direction].window.reset(to: flows[i][direction].window.start)
-            flows[i][direction].window.releaseStorageIfEmpty()
-        }
+        retainedBytes -= flows[i].initiatorStream.forgetKept() + flows[i].responderStream.forgetKept()
     }
 }

@@ -220,13 +220,13 @@ extension FlowEngine {
     mutating func hold(_ i: Int, _ d: Direction, _ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>,
                        _ context: SegmentContext, at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
         let seq = packet.sequenceNumber, length = packet.payloadLength
-        if flows[i].held.contains(where: { $0.direction == d && $0.sequence == seq && $0.length == length }) {
+        if flows[i].held.contains(d, sequence: seq, length: length) {
             statistics.duplicatesDropped += 1  // a retransmission of a packet already held
             return .drop
         }
         let size = packet.totalLength
         guard flows[i].held.count < configuration.maxHeldPacketsPerSession,
-              flows[i].heldBytes + size <= configuration.maxHeldBytesPerSession,
+              flows[i].held.bytes + size <= configuration.maxHeldBytesPerSession,
               heldPackets < configuration.maxHeldPackets
         else {
             statistics.holdRefused += 1
@@ -238,7 +238,6 @@ extension FlowEngine {
         flows[i].held.append(HeldPacket(token: context.token, bytes: copy, direction: d, sequence: seq, length: length,
                                         checksumNotReady: context.partial, edited: context.edited || overlaid,
                                         since: now))
-        flows[i].heldBytes += size
         heldPackets += 1
         statistics.held += 1
         return .hold
@@ -250,7 +249,7 @@ extension FlowEngine {
                                      partial: Bool, at now: Moment, into out: inout FlowOutput) -> Bool {
         let seq = packet.sequenceNumber, length = packet.payloadLength
         var conflicts = 0
-        for held in flows[i].held where held.direction == d {
+        for held in flows[i].held.packets where held.direction == d {
             let from = max(0, seq.distance(to: held.sequence))                       // in this payload
             let to = min(length, seq.distance(to: held.sequence + held.length))
             guard from < to else { continue }
@@ -274,14 +273,7 @@ extension FlowEngine {
     mutating func drain(_ i: Int, _ d: Direction, at now: Moment, into out: inout FlowOutput) {
         while flows[i].state != .reset, let next = flows[i][d].next {
             if d == .fromInitiator && isAwaitingReply(i) { return }
-            var best: Int?
-            for (k, h) in flows[i].held.enumerated() where h.direction == d && next.distance(to: h.sequence) <= 0 {
-                if let b = best, flows[i].held[b].sequence.distance(to: h.sequence) >= 0 { continue }
-                best = k
-            }
-            guard let k = best else { return }
-            let held = flows[i].held.remove(at: k)
-            flows[i].heldBytes -= held.bytes.count
+            guard let held = flows[i].held.takeNext(d, next: next) else { return }
             heldPackets -= 1
             var copy = held.bytes
             var verdict = ReleaseVerdict.drop
@@ -310,12 +302,10 @@ extension FlowEngine {
 
     /// Releases every held packet of the session with one verdict (tear-down, removal, timeout).
     mutating func releaseAllHeld(_ i: Int, verdict: ReleaseVerdict, into out: inout FlowOutput) {
-        for held in flows[i].held {
+        for held in flows[i].held.takeAll() {
             out.releases.append(HeldRelease(token: held.token, verdict: verdict, bytes: held.bytes))
             statistics.count(verdict.packetVerdict)
+            heldPackets -= 1
         }
-        heldPackets -= flows[i].held.count
-        flows[i].held.removeAll()
-        flows[i].heldBytes = 0
     }
 }

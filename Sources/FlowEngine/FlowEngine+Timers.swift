@@ -15,9 +15,7 @@ extension FlowEngine {
                 continue
             }
             if now.seconds(since: flows[i].lastHeard) > 2 {
-                flows[i].initiatorStream.window.releaseStorageIfEmpty()
-                flows[i].responderStream.window.releaseStorageIfEmpty()
-                if flows[i].held.isEmpty && flows[i].held.capacity > 0 { flows[i].held = [] }
+                flows[i].releaseIdleStorage()
             }
             i += 1
         }
@@ -35,19 +33,11 @@ extension FlowEngine {
     }
 
     private mutating func expireHeld(_ i: Int, at now: Moment, into out: inout FlowOutput) {
-        var k = 0
-        while k < flows[i].held.count {
-            let held = flows[i].held[k]
-            if now.seconds(since: held.since) > configuration.holdTimeout {
-                flows[i].held.remove(at: k)
-                flows[i].heldBytes -= held.bytes.count
-                heldPackets -= 1
-                statistics.holdExpired += 1
-                statistics.count(PacketVerdict.drop)
-                out.releases.append(HeldRelease(token: held.token, verdict: .drop, bytes: held.bytes))
-            } else {
-                k += 1
-            }
+        for held in flows[i].held.takeExpired(at: now, timeout: configuration.holdTimeout) {
+            heldPackets -= 1
+            statistics.holdExpired += 1
+            statistics.count(PacketVerdict.drop)
+            out.releases.append(HeldRelease(token: held.token, verdict: .drop, bytes: held.bytes))
         }
     }
 

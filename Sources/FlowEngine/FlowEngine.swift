@@ -216,22 +216,10 @@ public struct FlowEngine {
 
     /// Reports an alert of session `i`, within its share.
     mutating func emit(_ i: Int, _ kind: FlowEvent.Kind, at now: Moment, into out: inout FlowOutput) {
-        if flows[i].alertTokens < Self.alertBurst {
-            let earned = Int(now.seconds(since: flows[i].alertsRefilled) / Self.alertRefillSeconds)
-            if earned > 0 {
-                flows[i].alertTokens = min(Self.alertBurst, flows[i].alertTokens + earned)
-                flows[i].alertsRefilled = flows[i].alertTokens == Self.alertBurst
-                    ? now : flows[i].alertsRefilled + Double(earned) * Self.alertRefillSeconds
-            }
-        } else {
-            flows[i].alertsRefilled = now
-        }
-        guard flows[i].alertTokens > 0 else {
-            flows[i].alertsSuppressed += 1
+        guard flows[i].alerts.take(at: now) else {
             statistics.alertsSuppressed += 1
             return
         }
-        flows[i].alertTokens -= 1
         let flow = flows[i]
         out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder, kind: kind,
                                     alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
@@ -239,12 +227,12 @@ public struct FlowEngine {
 
     /// Reports how many of session `i`'s alerts were not printed since the last such report.
     mutating func summariseSuppressedAlerts(_ i: Int, at now: Moment, into out: inout FlowOutput) {
-        guard flows[i].alertsSuppressed > 0 else { return }
         let flow = flows[i]
+        guard flow.alerts.suppressed > 0 else { return }
         out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
-                                    kind: .alertsSuppressed(count: flow.alertsSuppressed),
+                                    kind: .alertsSuppressed(count: flow.alerts.suppressed),
                                     alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
-        flows[i].alertsSuppressed = 0
+        flows[i].alerts.suppressed = 0
     }
 
     /// A packet that failed a check before it could touch a session: dropped and reported.
@@ -401,21 +389,13 @@ public struct FlowEngine {
            let serverNext = flows[i].responderStream.next, ack == serverNext {
             advance(i, .handshakeCompleted, at: now, into: &out)
         }
-        let before = flows[i][direction.reversed].window.count
-        flows[i][direction.reversed].window.acknowledge(ack)
-        retainedBytes -= before - flows[i][direction.reversed].window.count
+        retainedBytes -= flows[i].acknowledge(ack, from: direction)
     }
 
-    /// A passed packet carried a FIN. It counts only where the stream has reached it (RFC 9293
-    /// §3.10.7.4: a FIN is processed in sequence): one beyond what was released (after a gap, or
-    /// a forged one) would make the engine think a side finished that has not.
+    /// A passed packet carried a FIN (Flow.finish says when it counts).
     mutating func finSeen(_ i: Int, _ packet: TCPPacket, from direction: Direction, at now: Moment,
                           into out: inout FlowOutput) {
-        guard flows[i][direction].next == packet.sequenceNumber + packet.payloadLength else { return }
-        flows[i][direction].finSeen = true
-        if flows[i].initiatorStream.finSeen && flows[i].responderStream.finSeen {
-            advance(i, .finishedBothWays, at: now, into: &out)
-        }
+        if flows[i].finish(packet, from: direction) { advance(i, .finishedBothWays, at: now, into: &out) }
     }
 
     /// Tears the session down: its packets are reset from now on, held ones dropped.
