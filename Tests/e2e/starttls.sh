@@ -71,6 +71,9 @@ bypass_bit() { [[ -n "$1" ]] && (($1 & BYPASS)); }
 queued() { lab_nfq_stats "$Q" | awk '{ print $8 }'; }
 # packets_in: the daemon's "Packets in" (show ip inspect statistics).
 packets_in() { ctl show ip inspect statistics; sed -n 's/^Packets in \([0-9]*\) .*/\1/p' <<<"$CTL_OUT"; }
+# settled: the daemon's published statistics (every 200 ms) have caught up with what the kernel
+# queued; then read queued and packets_in.
+settled() { [[ "$(packets_in)" == "$(queued)" ]]; }
 stat_bypassed() { ctl show ip inspect statistics; sed -n 's/^TLS sessions bypassed \([0-9]*\) .*/\1/p' <<<"$CTL_OUT"; }
 # listed PORT: `show ip inspect sessions` lists the session of client port PORT.
 listed() { ctl show ip inspect sessions; grep -qE "(\]|[0-9]):$1\)=>" <<<"$CTL_OUT"; }
@@ -160,9 +163,13 @@ if ((rc == 0)) && [[ -n "$started" ]]; then
     if delivered_same s1@example.test "$BODY1"; then ok=1; else why="not delivered, or the body differs"; fi
 fi
 verdict s1-delivered-identical "$ok" "$(wc -c <"$BODY1") bytes delivered byte-identical; swaks: ${started#=== }" "$why"
-verdict s1-postfix-read-tls "$(received_tls s1@example.test && maillog_since "$mark" | grep -q "TLS connection established from unknown\[$LAB_CLIENT_IP\]" && echo 1)" \
+# (postlogd writes what smtpd logs a moment later)
+tls_logged() { maillog_since "$1" | grep -q "TLS connection established from unknown\[$2\]"; }
+ok=0
+received_tls s1@example.test && lab_wait_until 5 tls_logged "$mark" "$LAB_CLIENT_IP" && ok=1
+verdict s1-postfix-read-tls "$ok" \
     "Postfix: $(maillog_since "$mark" | grep -m1 -o "TLS connection established from .*"); Received: $(tls_line s1@example.test)" \
-    "no TLS in Postfix's log or Received header"
+    "Postfix logged: '$(maillog_since "$mark" | grep -m1 -o "TLS connection established from .*")'; Received: '$(tls_line s1@example.test)' in $(delivered_file s1@example.test)"
 marks=$(lab_exec router conntrack -L -p tcp -s "$LAB_CLIENT_IP" -d "$LAB_SERVER_NAT_IP" --dport 25 2>/dev/null | sed -n 's/.* mark=\([0-9]*\).*/\1/p')
 ok=0
 [[ $(wc -l <<<"$marks") == 1 ]] && bypass_bit "$marks" && ok=1
@@ -188,10 +195,12 @@ ok=0
 verdict s2-leaves-after-handshake "$ok" \
     "port $port: before STARTTLS listed, conntrack mark $(hex "$m_plain"); after the handshake ($(sed -n 's/^TLS port=[0-9]* //p' "$TS_OUT")) not listed, mark $(hex "$m_tls")" \
     "before STARTTLS listed=$l_plain mark $(hex "$m_plain"); after the handshake listed=$l_tls mark $(hex "$m_tls")"
+lab_wait_until 3 settled
 q0=$(queued) p0=$(packets_in) a0=$(accepted_by_bypass iptables-save)
 mark=$(maillog_mark)
 touch "$LAB_DIR/s2.go2"
 r=$(ts_result)
+lab_wait_until 3 settled
 q1=$(queued) p1=$(packets_in) a1=$(accepted_by_bypass iptables-save)
 ok=0
 [[ "$r" == "RESULT ok"* ]] && ((q1 == q0 && p1 == p0 && a1 - a0 >= $(wc -c <"$BODY2"))) && ok=1
@@ -288,9 +297,11 @@ touch "$LAB_DIR/s5.go1"
 ts_wait TLS || abort s5-session "no TLS over IPv6: $(tail -n 3 "$TS_OUT" | tr '\n' '|')"
 m_tls=$(ct_mark "$port" ipv6)
 l_tls=0; listed "$port" && l_tls=1
+lab_wait_until 3 settled
 q0=$(queued) p0=$(packets_in) a0=$(accepted_by_bypass ip6tables-save)
 touch "$LAB_DIR/s5.go2"
 r=$(ts_result)
+lab_wait_until 3 settled
 q1=$(queued) p1=$(packets_in) a1=$(accepted_by_bypass ip6tables-save)
 ok=0
 ((l_plain == 1 && l_tls == 0)) && ! bypass_bit "$m_plain" && bypass_bit "$m_tls" && ok=1
