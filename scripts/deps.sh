@@ -25,6 +25,8 @@ PACKAGES=(
     # lab: namespaces, routing, firewall, a mail server and clients, captures
     iproute2 iptables nfct postfix swaks tcpdump tshark conntrack kmod procps psmisc python3
     iputils-ping util-linux
+    # Tests/e2e/starttls.sh: a certificate for Postfix, and swaks --tls (its TLS needs Net::SSLeay)
+    openssl libnet-ssleay-perl libio-socket-ssl-perl
     # Tests/e2e/attacks.sh: raw packets (for Debian's /usr/bin/python3, which the tests use: a
     # python3 earlier on PATH, e.g. pyenv's, does not see Debian's dist-packages)
     python3-scapy

@@ -587,6 +587,37 @@ EOF
     lab_log "postfix up in $(lab_since "$t0") s: $LAB_SERVER_IP:25, maildir $POSTFIX_MAILDIR, log $POSTFIX_MAILLOG"
 }
 
+# lab_tls_cert [CN=mail.lab.test]: a self-signed certificate (EC P-256, 2 days) and its key,
+# made with openssl in $LAB_DIR/tls: LAB_TLS_CERT, LAB_TLS_KEY. Made once per lab run; the key
+# is readable by root only (Postfix's smtpd loads it before it drops its privileges).
+LAB_TLS_CERT="" LAB_TLS_KEY=""
+lab_tls_cert() {
+    local cn=${1:-mail.lab.test} d
+    ((LAB_IS_UP)) || { lab_err "lab_tls_cert: lab is not up"; return 1; }
+    [[ -n "$LAB_TLS_CERT" && -f "$LAB_TLS_CERT" ]] && return 0
+    _lab_require openssl || return 1
+    d=$LAB_DIR/tls
+    mkdir -p "$d"
+    if ! openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=$cn" -addext "subjectAltName=DNS:$cn" \
+        -keyout "$d/key.pem" -out "$d/cert.pem" >"$d/openssl.log" 2>&1; then
+        lab_err "lab_tls_cert: openssl req failed:"; sed 's/^/  | /' "$d/openssl.log" >&2; return 1
+    fi
+    chmod 0600 "$d/key.pem"
+    chmod 0644 "$d/cert.pem"
+    LAB_TLS_CERT=$d/cert.pem LAB_TLS_KEY=$d/key.pem
+}
+
+# postfix_up_tls [PARAM=VALUE ...]: postfix_up with STARTTLS offered (smtpd_tls_security_level =
+# may) on lab_tls_cert's certificate; it logs each TLS connection (smtpd_tls_loglevel = 1) and
+# writes the protocol and cipher into each message's Received header. Later arguments override
+# these (e.g. smtpd_tls_security_level=none). Other suites call postfix_up, which offers no TLS.
+postfix_up_tls() {
+    lab_tls_cert mail.lab.test || return 1   # the name postfix_up gives Postfix (myhostname)
+    postfix_up "smtpd_tls_security_level = may" "smtpd_tls_cert_file = $LAB_TLS_CERT" \
+        "smtpd_tls_key_file = $LAB_TLS_KEY" "smtpd_tls_loglevel = 1" "smtpd_tls_received_header = yes" "$@"
+}
+
 # postfix_down: stop the instance (stop, then abort, then kill what is left) and unregister it.
 postfix_down() {
     ((POSTFIX_IS_UP)) || return 0
