@@ -106,9 +106,9 @@ extension ConfigParser {
     }
 
     private mutating func accessListIndex(name: String, kind: AccessList.Kind, at cursor: TokenCursor) -> Int {
-        if let index = model.accessLists.firstIndex(where: { $0.name == name }) { return index }
-        model.accessLists.append(AccessList(name: name, kind: kind, location: cursor.lineLocation))
-        return model.accessLists.count - 1
+        ConfigParser.index(named: name, in: &model.accessLists, \.name) {
+            AccessList(name: name, kind: kind, location: cursor.lineLocation)
+        }
     }
 
     private mutating func disposition(of entry: AccessListEntry) -> Disposition {

@@ -84,27 +84,30 @@ extension ConfigParser {
             model.interfaces[index].ipv6Enable = cursor.lineLocation
             return .appliedAs("IPv6 on the interface (link-local address only)")
         case "traffic-filter":
-            _ = cursor.next()
-            _ = cursor.next()
-            let name = try cursor.take("IPv6 access list", expected: "the name of an `ipv6 access-list`")
-            let direction = try ConfigParser.direction(&cursor)
-            try cursor.end(after: "the direction")
-            attach(.accessList, name, direction, family: .ipv6, interface: index, cursor: cursor)
-            return .applied
+            return try ipv6Reference(.accessList, &cursor, index: index)
         case "inspect" where words.count >= 4 && ["in", "out"].contains(words[3]):
-            _ = cursor.next()
-            _ = cursor.next()
-            let name = try cursor.take("IPv6 inspection rule name", expected: "the name of an `ipv6 inspect name` rule")
-            let direction = try ConfigParser.direction(&cursor)
-            try cursor.end(after: "the direction")
-            attach(.inspection, name, direction, family: .ipv6, interface: index, cursor: cursor)
-            return .applied
+            return try ipv6Reference(.inspection, &cursor, index: index)
         case "virtual-reassembly":
             return .ignored("conntrack reassembles IPv6 fragments before any rule (see the rules' header)")
         default:
             return ConfigParser.isIPv6InterfaceCommand(words) || cursor.line.isIndented
                 ? .ignored("interface sub-command smtp-inspect does not use") : nil
         }
+    }
+
+    /// `ipv6 traffic-filter NAME in|out`, `ipv6 inspect NAME in|out`
+    private mutating func ipv6Reference(
+        _ reference: Interface.Reference, _ cursor: inout TokenCursor, index: Int
+    ) throws(Diagnostic) -> Disposition {
+        _ = cursor.next()
+        _ = cursor.next()
+        let name = reference == .accessList
+            ? try cursor.take("IPv6 access list", expected: "the name of an `ipv6 access-list`")
+            : try cursor.take("IPv6 inspection rule name", expected: "the name of an `ipv6 inspect name` rule")
+        let direction = try ConfigParser.direction(&cursor)
+        try cursor.end(after: "the direction")
+        attach(reference, name, direction, family: .ipv6, interface: index, cursor: cursor)
+        return .applied
     }
 
     /// `ipv6 address A/LEN [eui-64|anycast]`, `ipv6 address A link-local`, `ipv6 address
@@ -200,14 +203,9 @@ extension ConfigParser {
         }
         let name = try cursor.take("IPv6 access-list name", expected: "a name")
         try cursor.end(after: "the access-list name")
-        let index: Int
-        if let existing = model.ipv6AccessLists.firstIndex(where: { $0.name == name.text }) {
-            index = existing
-        } else {
-            model.ipv6AccessLists.append(IPv6AccessList(name: name.text, location: cursor.location(of: name)))
-            index = model.ipv6AccessLists.count - 1
-        }
-        mode = .ipv6AccessList(index)
+        mode = .ipv6AccessList(ConfigParser.index(named: name.text, in: &model.ipv6AccessLists, \.name) {
+            IPv6AccessList(name: name.text, location: cursor.location(of: name))
+        })
         return .applied
     }
 
