@@ -43,8 +43,18 @@ public struct AccessList: Hashable, Sendable {
         !text.isEmpty && text.count <= 5 && text.allSatisfy(\.isASCIIDigit)
     }
 
+}
+
+/// What an IPv4 and an IPv6 access list have alike: a name and entries in sequence-number order.
+protocol SequencedAccessList {
+    associatedtype Entry: AccessListEntryProtocol
+    var name: String { get }
+    var entries: [Entry] { get set }
+}
+
+extension SequencedAccessList {
     /// Inserts `entry` at its sequence number's place (IOS keeps entries sorted by it).
-    mutating func insert(_ entry: AccessListEntry) {
+    mutating func insert(_ entry: Entry) {
         let index = entries.firstIndex { $0.sequence > entry.sequence } ?? entries.count
         entries.insert(entry, at: index)
     }
@@ -52,6 +62,19 @@ public struct AccessList: Hashable, Sendable {
     /// The sequence number IOS gives an entry written without one: 10 past the last.
     var nextSequence: Int { (entries.last?.sequence ?? 0) + 10 }
 }
+
+extension AccessList: SequencedAccessList {}
+
+/// What an IPv4 and an IPv6 access-list entry have alike besides their match: the action, `log`,
+/// the sequence number and `reflect`/`evaluate`.
+protocol AccessListEntryProtocol {
+    var action: AccessListEntry.Action { get }
+    var log: Bool { get }
+    var sequence: Int { get }
+    var reflexive: ReflexiveList? { get }
+}
+
+extension AccessListEntry: AccessListEntryProtocol {}
 
 /// One entry of an access list: `permit|deny …`, or `evaluate NAME` (a reflexive list's place).
 public struct AccessListEntry: Hashable, Sendable {
@@ -171,6 +194,21 @@ public struct TCPFlags: OptionSet, Hashable, Sendable {
         ("ack", .ack), ("fin", .fin), ("psh", .psh), ("rst", .rst), ("syn", .syn), ("urg", .urg),
     ]
 }
+
+/// What the matches of IPv4 and IPv6 entries have alike: the protocol, ports, TCP flags and
+/// `established`, ICMP type, DSCP and `fragments`.
+protocol EntryMatch {
+    var protocolNumber: UInt8? { get }
+    var sourcePort: PortMatch? { get }
+    var destinationPort: PortMatch? { get }
+    var established: Bool { get set }
+    var tcpFlags: TCPFlags { get set }
+    var icmp: ICMPMatch? { get }
+    var dscp: UInt8? { get set }
+    var fragments: Bool { get set }
+}
+
+extension PacketMatch: EntryMatch {}
 
 /// What an access-list entry matches.
 public struct PacketMatch: Hashable, Sendable {

@@ -106,9 +106,9 @@ extension ConfigParser {
     }
 
     private mutating func accessListIndex(name: String, kind: AccessList.Kind, at cursor: TokenCursor) -> Int {
-        if let index = model.accessLists.firstIndex(where: { $0.name == name }) { return index }
-        model.accessLists.append(AccessList(name: name, kind: kind, location: cursor.lineLocation))
-        return model.accessLists.count - 1
+        ConfigParser.index(named: name, in: &model.accessLists, \.name) {
+            AccessList(name: name, kind: kind, location: cursor.lineLocation)
+        }
     }
 
     private mutating func disposition(of entry: AccessListEntry) -> Disposition {
@@ -145,8 +145,10 @@ extension ConfigParser {
                                reflexive: reflexive, location: cursor.lineLocation)
     }
 
-    static func protocolNumber(_ keyword: String) -> UInt8? {
-        if let named = IOSNames.ipProtocols.first(where: { $0.name == keyword }) { return named.number }
+    /// The number of an IOS protocol name (`ip access-list`'s or `ipv6 access-list`'s), or of digits.
+    static func protocolNumber(_ keyword: String, family: AddressFamily = .ipv4) -> UInt8? {
+        let names = family == .ipv4 ? IOSNames.ipProtocols : IOSNames.ipv6Protocols
+        if let named = names.first(where: { $0.name == keyword }) { return named.number }
         return keyword.allSatisfy(\.isASCIIDigit) ? UInt8(keyword) : nil
     }
 
@@ -289,19 +291,22 @@ extension ConfigParser {
         throw cursor.error(.badPort, at: token, "unknown \(tcp ? "tcp" : "udp") port name", expected: expected)
     }
 
-    func icmpMatch(_ cursor: inout TokenCursor) throws(Diagnostic) -> ICMPMatch? {
+    /// An ICMP (ICMPv6 for `.ipv6`) message: IOS's name, or `TYPE [CODE]`; nil when none follows.
+    func icmpMatch(_ cursor: inout TokenCursor, family: AddressFamily = .ipv4) throws(Diagnostic) -> ICMPMatch? {
         guard let token = cursor.peek() else { return nil }
-        if let named = IOSNames.icmpMessages.first(where: { $0.name == token.keyword }) {
+        let names = family == .ipv4 ? IOSNames.icmpMessages : IOSNames.icmpv6Messages
+        let what = family == .ipv4 ? "ICMP" : "ICMPv6"
+        if let named = names.first(where: { $0.name == token.keyword }) {
             _ = cursor.next()
             return ICMPMatch(type: named.type, code: named.code)
         }
         guard token.text.allSatisfy(\.isASCIIDigit) else { return nil }
         _ = cursor.next()
-        let type = UInt8(try TokenCursor.number(token, 0...255, cursor: cursor, what: "ICMP type"))
+        let type = UInt8(try TokenCursor.number(token, 0...255, cursor: cursor, what: "\(what) type"))
         var code: UInt8?
         if let next = cursor.peek(), next.text.allSatisfy(\.isASCIIDigit) {
             _ = cursor.next()
-            code = UInt8(try TokenCursor.number(next, 0...255, cursor: cursor, what: "ICMP code"))
+            code = UInt8(try TokenCursor.number(next, 0...255, cursor: cursor, what: "\(what) code"))
         }
         return ICMPMatch(type: type, code: code)
     }

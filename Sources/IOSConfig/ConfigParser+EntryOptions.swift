@@ -13,16 +13,46 @@ extension ConfigParser {
         return names
     }()
 
-    /// What may follow an entry's addresses: `established`, `log`, `log-input`, `fragments`,
-    /// `dscp`, `precedence`, `tos`, `ttl`, TCP flags, `reflect NAME [timeout S]`. Others IOS has
-    /// (`time-range`, `option`) are refused rather than ignored: ignoring them would change what
-    /// the entry matches.
+    /// What may follow an IPv4 entry's addresses: the options of both families (`entryOptions`),
+    /// and `precedence`, `tos`, `ttl`. Others IOS has (`time-range`, `option`) are refused rather
+    /// than ignored: ignoring them would change what the entry matches.
     func trailingOptions(
         _ cursor: inout TokenCursor, match: inout PacketMatch, reflexive: inout ReflexiveList?, permit: Bool
     ) throws(Diagnostic) -> Bool {
+        let log = try entryOptions(
+            &cursor, match: &match, reflexive: &reflexive, permit: permit, family: .ipv4,
+            words: ["log", "log-input", "fragments", "dscp", "precedence", "tos", "ttl"],
+            unsupported: ["time-range", "option", "match-all", "match-any", "evaluate"]
+        ) { (word, cursor, match) throws(Diagnostic) -> Bool in
+            switch word {
+            case "precedence":
+                match.precedence = try ConfigParser.namedNumber(&cursor, ConfigParser.precedenceNames, 0...7, what: "precedence")
+            case "tos": match.tos = try ConfigParser.namedNumber(&cursor, ConfigParser.tosNames, 0...15, what: "type of service")
+            case "ttl": match.ttl = try ttlMatch(&cursor)
+            default: return false
+            }
+            return true
+        }
+        if match.dscp != nil && (match.precedence != nil || match.tos != nil) {
+            throw cursor.error(.malformed, at: nil, "`dscp` with `precedence` or `tos`",
+                               expected: "either `dscp`, or `precedence`/`tos`", hint: "IOS refuses both in one entry")
+        }
+        return log
+    }
+
+    /// The options of an entry of either family, after its addresses: `log`/`log-input`,
+    /// `fragments`, `dscp`, `established` and the TCP flags on tcp entries, `reflect NAME
+    /// [timeout S]` on permits; `familyOption` reads the family's own (given each word once, it
+    /// says whether the word was one). `words` lists the family's options in the order an error
+    /// names them; `unsupported` those IOS has that smtp-inspect refuses. Returns whether it logs.
+    func entryOptions<Match: EntryMatch>(
+        _ cursor: inout TokenCursor, match: inout Match, reflexive: inout ReflexiveList?, permit: Bool, family: AddressFamily,
+        words: [String], unsupported: [String],
+        familyOption: (_ word: String, _ cursor: inout TokenCursor, _ match: inout Match) throws(Diagnostic) -> Bool
+    ) throws(Diagnostic) -> Bool {
         var log = false
         let isTCP = match.protocolNumber == PacketMatch.tcp
-        var allowed = ["log", "log-input", "fragments", "dscp", "precedence", "tos", "ttl"]
+        var allowed = words
         if isTCP { allowed = ["established", "ack", "fin", "psh", "rst", "syn", "urg"] + allowed }
         if permit { allowed.append("reflect") }
         var seen: Set<String> = []
@@ -35,11 +65,6 @@ extension ConfigParser {
             case "fragments" where !repeated: match.fragments = true
             case "dscp" where !repeated:
                 match.dscp = try ConfigParser.namedNumber(&cursor, ConfigParser.dscpNames, 0...63, what: "DSCP value")
-            case "precedence" where !repeated:
-                match.precedence = try ConfigParser.namedNumber(&cursor, ConfigParser.precedenceNames, 0...7, what: "precedence")
-            case "tos" where !repeated:
-                match.tos = try ConfigParser.namedNumber(&cursor, ConfigParser.tosNames, 0...15, what: "type of service")
-            case "ttl" where !repeated: match.ttl = try ttlMatch(&cursor)
             case "reflect" where permit && !repeated:
                 let name = try cursor.take("reflexive list name", expected: "a name for the reflexive list")
                 var timeout: UInt32?
@@ -49,23 +74,20 @@ extension ConfigParser {
                 }
                 reflexive = ReflexiveList(name: name.text, timeout: timeout)
             default:
+                if !repeated, try familyOption(word, &cursor, &match) { continue }
                 if isTCP, let flag = TCPFlags.names.first(where: { $0.name == word }), !match.tcpFlags.contains(flag.flag) {
                     match.tcpFlags.insert(flag.flag)
                     continue
                 }
-                let unsupported = ["time-range", "option", "match-all", "match-any", "evaluate"]
                 throw cursor.error(
                     unsupported.contains(word) && !repeated ? .unsupported : repeated ? .duplicateOption : .unknownOption,
-                    at: option, repeated ? "access-list option given twice" : "unexpected access-list option",
+                    at: option, repeated ? "access-list option given twice" : "unexpected \(family == .ipv6 ? "IPv6 " : "")access-list option",
                     expected: TokenCursor.oneOf(allowed) + " or end of line",
                     hint: word == "established" ? "`established` applies to tcp entries only"
                         : word == "time-range" ? "smtp-inspect cannot follow IOS's clock; remove the time-range or the entry"
+                        : family == .ipv6 && unsupported.contains(word) ? "ip6tables cannot match `\(option.text)`; remove it (or the entry)"
                         : "")
             }
-        }
-        if match.dscp != nil && (match.precedence != nil || match.tos != nil) {
-            throw cursor.error(.malformed, at: nil, "`dscp` with `precedence` or `tos`",
-                               expected: "either `dscp`, or `precedence`/`tos`", hint: "IOS refuses both in one entry")
         }
         return log
     }

@@ -14,19 +14,13 @@ extension ConfigParser {
                                expected: "a name not used by another object group", hint: "IOS keeps one group per name")
         }
         if kind.keyword == "network" {
-            if let index = model.networkGroups.firstIndex(where: { $0.name == name.text }) {
-                mode = .networkGroup(index)
-            } else {
-                model.networkGroups.append(NetworkObjectGroup(name: name.text, location: location))
-                mode = .networkGroup(model.networkGroups.count - 1)
-            }
+            mode = .networkGroup(ConfigParser.index(named: name.text, in: &model.networkGroups, \.name) {
+                NetworkObjectGroup(name: name.text, location: location)
+            })
         } else {
-            if let index = model.serviceGroups.firstIndex(where: { $0.name == name.text }) {
-                mode = .serviceGroup(index)
-            } else {
-                model.serviceGroups.append(ServiceObjectGroup(name: name.text, location: location))
-                mode = .serviceGroup(model.serviceGroups.count - 1)
-            }
+            mode = .serviceGroup(ConfigParser.index(named: name.text, in: &model.serviceGroups, \.name) {
+                ServiceObjectGroup(name: name.text, location: location)
+            })
         }
         return .applied
     }
@@ -149,12 +143,8 @@ extension ConfigParser {
             _ = token
         }
         try cursor.end(after: "the sequence number")
-        let mapIndex: Int
-        if let existing = model.routeMaps.firstIndex(where: { $0.name == name.text }) {
-            mapIndex = existing
-        } else {
-            model.routeMaps.append(RouteMap(name: name.text, location: cursor.location(of: name)))
-            mapIndex = model.routeMaps.count - 1
+        let mapIndex = ConfigParser.index(named: name.text, in: &model.routeMaps, \.name) {
+            RouteMap(name: name.text, location: cursor.location(of: name))
         }
         var entries = model.routeMaps[mapIndex].entries
         if let existing = entries.firstIndex(where: { $0.sequence == sequence }) {

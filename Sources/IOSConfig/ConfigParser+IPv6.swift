@@ -84,35 +84,30 @@ extension ConfigParser {
             model.interfaces[index].ipv6Enable = cursor.lineLocation
             return .appliedAs("IPv6 on the interface (link-local address only)")
         case "traffic-filter":
-            _ = cursor.next()
-            _ = cursor.next()
-            let name = try cursor.take("IPv6 access list", expected: "the name of an `ipv6 access-list`")
-            let direction = try ConfigParser.direction(&cursor)
-            try cursor.end(after: "the direction")
-            let value = Located(name.text, at: cursor.location(of: name))
-            if let previous = model.interfaces[index].accessGroup(direction, family: .ipv6) {
-                replaced("ipv6 traffic-filter … \(direction.rawValue)", previous: previous.location, at: value.location)
-            }
-            if direction == .in { model.interfaces[index].trafficFilterIn = value } else { model.interfaces[index].trafficFilterOut = value }
-            return .applied
+            return try ipv6Reference(.accessList, &cursor, index: index)
         case "inspect" where words.count >= 4 && ["in", "out"].contains(words[3]):
-            _ = cursor.next()
-            _ = cursor.next()
-            let name = try cursor.take("IPv6 inspection rule name", expected: "the name of an `ipv6 inspect name` rule")
-            let direction = try ConfigParser.direction(&cursor)
-            try cursor.end(after: "the direction")
-            let value = Located(name.text, at: cursor.location(of: name))
-            if let previous = model.interfaces[index].inspection(direction, family: .ipv6) {
-                replaced("ipv6 inspect … \(direction.rawValue)", previous: previous.location, at: value.location)
-            }
-            if direction == .in { model.interfaces[index].ipv6InspectIn = value } else { model.interfaces[index].ipv6InspectOut = value }
-            return .applied
+            return try ipv6Reference(.inspection, &cursor, index: index)
         case "virtual-reassembly":
             return .ignored("conntrack reassembles IPv6 fragments before any rule (see the rules' header)")
         default:
             return ConfigParser.isIPv6InterfaceCommand(words) || cursor.line.isIndented
                 ? .ignored("interface sub-command smtp-inspect does not use") : nil
         }
+    }
+
+    /// `ipv6 traffic-filter NAME in|out`, `ipv6 inspect NAME in|out`
+    private mutating func ipv6Reference(
+        _ reference: Interface.Reference, _ cursor: inout TokenCursor, index: Int
+    ) throws(Diagnostic) -> Disposition {
+        _ = cursor.next()
+        _ = cursor.next()
+        let name = reference == .accessList
+            ? try cursor.take("IPv6 access list", expected: "the name of an `ipv6 access-list`")
+            : try cursor.take("IPv6 inspection rule name", expected: "the name of an `ipv6 inspect name` rule")
+        let direction = try ConfigParser.direction(&cursor)
+        try cursor.end(after: "the direction")
+        attach(reference, name, direction, family: .ipv6, interface: index, cursor: cursor)
+        return .applied
     }
 
     /// `ipv6 address A/LEN [eui-64|anycast]`, `ipv6 address A link-local`, `ipv6 address
@@ -208,14 +203,9 @@ extension ConfigParser {
         }
         let name = try cursor.take("IPv6 access-list name", expected: "a name")
         try cursor.end(after: "the access-list name")
-        let index: Int
-        if let existing = model.ipv6AccessLists.firstIndex(where: { $0.name == name.text }) {
-            index = existing
-        } else {
-            model.ipv6AccessLists.append(IPv6AccessList(name: name.text, location: cursor.location(of: name)))
-            index = model.ipv6AccessLists.count - 1
-        }
-        mode = .ipv6AccessList(index)
+        mode = .ipv6AccessList(ConfigParser.index(named: name.text, in: &model.ipv6AccessLists, \.name) {
+            IPv6AccessList(name: name.text, location: cursor.location(of: name))
+        })
         return .applied
     }
 
@@ -296,17 +286,12 @@ extension ConfigParser {
         return value
     }
 
-    static func ipv6ProtocolNumber(_ keyword: String) -> UInt8? {
-        if let named = IOSNames.ipv6Protocols.first(where: { $0.name == keyword }) { return named.number }
-        return keyword.allSatisfy(\.isASCIIDigit) ? UInt8(keyword) : nil
-    }
-
     private mutating func ipv6Match(_ cursor: inout TokenCursor) throws(Diagnostic) -> IPv6PacketMatch {
         let expected = "`ipv6`, `tcp`, `udp`, `icmp`, `esp`, `ahp`, `sctp`, `pcp` or a number 0-255"
         let token = try cursor.take("protocol", expected: expected)
         var match = IPv6PacketMatch()
         if token.keyword != "ipv6" {
-            guard let number = ConfigParser.ipv6ProtocolNumber(token.keyword) else {
+            guard let number = ConfigParser.protocolNumber(token.keyword, family: .ipv6) else {
                 throw cursor.error(.badProtocol, at: token, "unknown protocol in an IPv6 access list", expected: expected,
                                    hint: token.keyword == "ip" ? "IPv6 lists say `ipv6` for any protocol" : "")
             }
@@ -316,7 +301,7 @@ extension ConfigParser {
         match.sourcePort = try portMatch(&cursor, protocolNumber: match.protocolNumber)
         match.destination = try ipv6AddressMatch(&cursor, role: "destination")
         match.destinationPort = try portMatch(&cursor, protocolNumber: match.protocolNumber)
-        if match.protocolNumber == IPv6PacketMatch.icmpv6 { match.icmp = try icmpv6Match(&cursor) }
+        if match.protocolNumber == IPv6PacketMatch.icmpv6 { match.icmp = try icmpMatch(&cursor, family: .ipv6) }
         return match
     }
 
@@ -355,76 +340,29 @@ extension ConfigParser {
         return length == 128 ? .host(address) : .prefix(prefix)
     }
 
-    private func icmpv6Match(_ cursor: inout TokenCursor) throws(Diagnostic) -> ICMPMatch? {
-        guard let token = cursor.peek() else { return nil }
-        if let named = IOSNames.icmpv6Messages.first(where: { $0.name == token.keyword }) {
-            _ = cursor.next()
-            return ICMPMatch(type: named.type, code: named.code)
-        }
-        guard token.text.allSatisfy(\.isASCIIDigit) else { return nil }
-        _ = cursor.next()
-        let type = UInt8(try TokenCursor.number(token, 0...255, cursor: cursor, what: "ICMPv6 type"))
-        var code: UInt8?
-        if let next = cursor.peek(), next.text.allSatisfy(\.isASCIIDigit) {
-            _ = cursor.next()
-            code = UInt8(try TokenCursor.number(next, 0...255, cursor: cursor, what: "ICMPv6 code"))
-        }
-        return ICMPMatch(type: type, code: code)
-    }
-
-    /// What may follow an IPv6 entry's addresses. Options that would change what the entry
-    /// matches and that the rules cannot follow (`time-range`, `flow-label`, `dest-option-type`,
-    /// `mobility`, `undetermined-transport`) are refused rather than ignored.
+    /// What may follow an IPv6 entry's addresses: the options of both families (`entryOptions`),
+    /// and `routing`, `routing-type N`, `hbh`, `sequence N`. Options that would change what the
+    /// entry matches and that the rules cannot follow (`time-range`, `flow-label`,
+    /// `dest-option-type`, `mobility`, `undetermined-transport`) are refused rather than ignored.
     private func ipv6Options(
         _ cursor: inout TokenCursor, match: inout IPv6PacketMatch, reflexive: inout ReflexiveList?, permit: Bool,
         sequence: inout Int?
     ) throws(Diagnostic) -> Bool {
-        var log = false
-        let isTCP = match.protocolNumber == PacketMatch.tcp
-        var allowed = ["log", "log-input", "dscp", "fragments", "routing", "routing-type", "hbh", "sequence"]
-        if isTCP { allowed = ["established", "ack", "fin", "psh", "rst", "syn", "urg"] + allowed }
-        if permit { allowed.append("reflect") }
-        var seen: Set<String> = []
-        while let option = cursor.next() {
-            let word = option.keyword
-            let repeated = !seen.insert(word == "log-input" ? "log" : word).inserted
+        try entryOptions(
+            &cursor, match: &match, reflexive: &reflexive, permit: permit, family: .ipv6,
+            words: ["log", "log-input", "dscp", "fragments", "routing", "routing-type", "hbh", "sequence"],
+            unsupported: ["time-range", "flow-label", "dest-option-type", "mobility", "mobility-type", "undetermined-transport", "option"]
+        ) { (word, cursor, match) throws(Diagnostic) -> Bool in
             switch word {
-            case "log" where !repeated, "log-input" where !repeated: log = true
-            case "established" where isTCP && !repeated: match.established = true
-            case "fragments" where !repeated: match.fragments = true
-            case "routing" where !repeated: match.routing = true
-            case "routing-type" where !repeated:
+            case "routing": match.routing = true
+            case "routing-type":
                 match.routing = true
                 match.routingType = UInt8(try cursor.number(0...255, what: "routing header type"))
-            case "hbh" where !repeated: match.hopByHop = true
-            case "dscp" where !repeated:
-                match.dscp = try ConfigParser.namedNumber(&cursor, ConfigParser.dscpNames, 0...63, what: "DSCP value")
-            case "sequence" where !repeated:
-                sequence = Int(try cursor.number(1...4_294_967, what: "sequence number"))
-            case "reflect" where permit && !repeated:
-                let name = try cursor.take("reflexive list name", expected: "a name for the reflexive list")
-                var timeout: UInt32?
-                if cursor.peek()?.keyword == "timeout" {
-                    _ = cursor.next()
-                    timeout = try cursor.number(1...2_147_483, what: "reflexive timeout seconds")
-                }
-                reflexive = ReflexiveList(name: name.text, timeout: timeout)
-            default:
-                if isTCP, let flag = TCPFlags.names.first(where: { $0.name == word }), !match.tcpFlags.contains(flag.flag) {
-                    match.tcpFlags.insert(flag.flag)
-                    continue
-                }
-                let unsupported = ["time-range", "flow-label", "dest-option-type", "mobility", "mobility-type",
-                                   "undetermined-transport", "option"]
-                throw cursor.error(
-                    unsupported.contains(word) && !repeated ? .unsupported : repeated ? .duplicateOption : .unknownOption,
-                    at: option, repeated ? "access-list option given twice" : "unexpected IPv6 access-list option",
-                    expected: TokenCursor.oneOf(allowed) + " or end of line",
-                    hint: word == "established" ? "`established` applies to tcp entries only"
-                        : word == "time-range" ? "smtp-inspect cannot follow IOS's clock; remove the time-range or the entry"
-                        : unsupported.contains(word) ? "ip6tables cannot match `\(option.text)`; remove it (or the entry)" : "")
+            case "hbh": match.hopByHop = true
+            case "sequence": sequence = Int(try cursor.number(1...4_294_967, what: "sequence number"))
+            default: return false
             }
+            return true
         }
-        return log
     }
 }

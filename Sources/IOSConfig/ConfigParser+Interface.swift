@@ -138,10 +138,7 @@ extension ConfigParser {
         }
         let direction = try ConfigParser.direction(&cursor)
         try cursor.end(after: "the direction")
-        let value = Located(token.text, at: cursor.location(of: token))
-        let previous = model.interfaces[index].accessGroup(direction)
-        if let previous { replaced("ip access-group … \(direction.rawValue)", previous: previous.location, at: value.location) }
-        if direction == .in { model.interfaces[index].accessGroupIn = value } else { model.interfaces[index].accessGroupOut = value }
+        attach(.accessList, token, direction, family: .ipv4, interface: index, cursor: cursor)
         return .applied
     }
 
@@ -159,12 +156,22 @@ extension ConfigParser {
             while cursor.next() != nil {}
         }
         try cursor.end(after: "the direction")
-        let value = Located(name.text, at: cursor.location(of: name))
-        if let previous = model.interfaces[index].inspection(direction) {
-            replaced("ip inspect … \(direction.rawValue)", previous: previous.location, at: value.location)
-        }
-        if direction == .in { model.interfaces[index].inspectIn = value } else { model.interfaces[index].inspectOut = value }
+        attach(.inspection, name, direction, family: .ipv4, interface: index, cursor: cursor)
         return .applied
+    }
+
+    /// Sets the access list or inspection rule `token` names on the interface in `direction`,
+    /// saying what it replaces.
+    mutating func attach(
+        _ reference: Interface.Reference, _ token: Token, _ direction: Direction, family: AddressFamily, interface index: Int,
+        cursor: TokenCursor
+    ) {
+        let value = Located(token.text, at: cursor.location(of: token))
+        if let previous = model.interfaces[index][reference, direction, family] {
+            let command = reference == .inspection ? "\(family.keyword) inspect" : family == .ipv4 ? "ip access-group" : "ipv6 traffic-filter"
+            replaced("\(command) … \(direction.rawValue)", previous: previous.location, at: value.location)
+        }
+        model.interfaces[index][reference, direction, family] = value
     }
 
     /// `ip nat inside|outside`

@@ -13,8 +13,7 @@ extension ConfigParser {
                 .warning, .defaultsAssumed, at: version.location, "half-open defaults assumed: \(choice.reason)",
                 hint: "IOS before 12.4(11)T used max-incomplete and one-minute 400/500; write the `ip inspect` thresholds to be sure"))
         }
-        validateInterfaces()
-        validateIPv6Interfaces()
+        for family in AddressFamily.allCases { validateInterfaces(family) }
         validateAccessLists()
         validateNAT()
         for family in AddressFamily.allCases {
@@ -32,44 +31,73 @@ extension ConfigParser {
     }
 
     /// `… which does not exist`, or, when its lines were refused, where.
-    private func missing(_ key: String, _ what: String) -> String {
+    func missing(_ key: String, _ what: String) -> String {
         refusedNames[key].map { "\(what), whose lines were refused (the first on line \($0.line))" }
             ?? "\(what), which does not exist"
     }
 
-    private mutating func validateInterfaces() {
+    /// The lists and inspection rules the interfaces name in `family` (`ip access-group`,
+    /// `ip inspect`; `ipv6 traffic-filter`, `ipv6 inspect`) exist in that family, and every
+    /// inspection rule of the family is applied somewhere.
+    private mutating func validateInterfaces(_ family: AddressFamily) {
         for interface in model.interfaces {
             for direction in Direction.allCases {
-                if let group = interface.accessGroup(direction), model.accessList(named: group.value) == nil {
-                    errors.append(Diagnostic(
-                        .error, .undefinedAccessList, at: group.location,
-                        "interface \(interface.name) uses " + missing("acl \(group.value)", "access list \(group.value)"),
-                        found: group.value,
-                        expected: "the number or name of an access list in this configuration"
-                            + ConfigParser.existing(model.accessLists.map(\.name)),
-                        hint: refusedNames["acl \(group.value)"] != nil ? "fix the errors above"
-                            : model.ipv6AccessList(named: group.value) != nil
-                            ? "\(group.value) is an IPv6 list: `ip access-group` takes an IPv4 list; an IPv6 list goes in `ipv6 traffic-filter \(group.value) \(direction.rawValue)`"
-                            : "IOS would permit everything through a missing list; add the list or fix its name"))
+                if let group = interface.accessGroup(direction, family: family), !hasAccessList(group.value, family) {
+                    undefinedAccessList(group, on: interface, direction, family)
                 }
-                if let rule = interface.inspection(direction), model.inspectionRule(named: rule.value) == nil {
-                    errors.append(Diagnostic(
-                        .error, .undefinedInspectionRule, at: rule.location,
-                        "interface \(interface.name) uses " + missing("inspect \(rule.value)", "inspection rule \(rule.value)"),
-                        found: rule.value,
-                        expected: "the name of an `ip inspect name` rule"
-                            + ConfigParser.existing(model.inspectionRules.map(\.name)),
-                        hint: refusedNames["inspect \(rule.value)"] != nil ? "fix the errors above"
-                            : "names are case-sensitive; add `ip inspect name \(rule.value) …` or fix the name"))
+                if let rule = interface.inspection(direction, family: family), model.inspectionRule(named: rule.value, family: family) == nil {
+                    undefinedInspectionRule(rule, on: interface, family)
                 }
             }
         }
-        let attached = Set(model.interfaces.flatMap { [$0.inspectIn?.value, $0.inspectOut?.value].compactMap { $0 } })
-        for rule in model.inspectionRules where !attached.contains(rule.name) {
-            warnings.append(Diagnostic(
-                .warning, .ruleNotApplied, at: rule.location, "inspection rule \(rule.name) is applied to no interface",
-                hint: "IOS inspects nothing with it either; add `ip inspect \(rule.name) in|out` under an interface"))
+        if family == .ipv6 {
+            let inbound = Set(model.interfaces.compactMap { $0.trafficFilterIn?.value })
+            for list in model.ipv6AccessLists where inbound.contains(list.name) { warnAboutNeighborDiscovery(list) }
         }
+        let attached = Set(model.interfaces.flatMap { interface in Direction.allCases.compactMap { interface.inspection($0, family: family)?.value } })
+        for rule in model.inspectionRules(family) where !attached.contains(rule.name) {
+            warnings.append(Diagnostic(
+                .warning, .ruleNotApplied, at: rule.location,
+                "\(family == .ipv6 ? "IPv6 " : "")inspection rule \(rule.name) is applied to no interface",
+                hint: "IOS inspects nothing with it either; add `\(family.keyword) inspect \(rule.name) in|out` under an interface"))
+        }
+    }
+
+    private func hasAccessList(_ name: String, _ family: AddressFamily) -> Bool {
+        family == .ipv4 ? model.accessList(named: name) != nil : model.ipv6AccessList(named: name) != nil
+    }
+
+    private mutating func undefinedAccessList(_ group: Located<String>, on interface: Interface, _ direction: Direction, _ family: AddressFamily) {
+        let name = group.value
+        let key = (family == .ipv4 ? "acl " : "acl6 ") + name
+        let names = family == .ipv4 ? model.accessLists.map(\.name) : model.ipv6AccessLists.map(\.name)
+        let otherFamily: String? = !hasAccessList(name, family.other) ? nil : family == .ipv4
+            ? "\(name) is an IPv6 list: `ip access-group` takes an IPv4 list; an IPv6 list goes in `ipv6 traffic-filter \(name) \(direction.rawValue)`"
+            : "\(name) is an IPv4 list: `ipv6 traffic-filter` takes an `ipv6 access-list`"
+        let refused = refusedNames[key] != nil
+        errors.append(Diagnostic(
+            .error, .undefinedAccessList, at: group.location,
+            "interface \(interface.name) uses " + missing(key, (family == .ipv4 ? "access list " : "IPv6 access list ") + name),
+            found: name,
+            expected: (family == .ipv4 ? "the number or name of an access list" : "the name of an `ipv6 access-list`")
+                + " in this configuration" + ConfigParser.existing(names),
+            // A refused IPv4 list is named before an IPv6 list of that name; an IPv4 list before a refused IPv6 one.
+            hint: family == .ipv4 && refused ? "fix the errors above"
+                : otherFamily ?? (refused ? "fix the errors above" : "IOS would permit everything through a missing list; add the list or fix its name")))
+    }
+
+    private mutating func undefinedInspectionRule(_ rule: Located<String>, on interface: Interface, _ family: AddressFamily) {
+        let name = rule.value
+        let key = (family == .ipv4 ? "inspect " : "inspect6 ") + name
+        let otherFamily: String? = family == .ipv6 && model.inspectionRule(named: name) != nil
+            ? "\(name) is an `ip inspect name` rule; IPv6 rules are defined with `ipv6 inspect name`" : nil
+        errors.append(Diagnostic(
+            .error, .undefinedInspectionRule, at: rule.location,
+            "interface \(interface.name) uses " + missing(key, (family == .ipv4 ? "inspection rule " : "IPv6 inspection rule ") + name),
+            found: name,
+            expected: "the name of an `\(family.keyword) inspect name` rule" + ConfigParser.existing(model.inspectionRules(family).map(\.name)),
+            hint: otherFamily ?? (refusedNames[key] != nil ? "fix the errors above"
+                : "names are case-sensitive; add `\(family.keyword) inspect name \(name) …` or fix the name")))
     }
 
     private mutating func validateAccessLists() {

@@ -1,49 +1,8 @@
 extension ConfigParser {
-    /// `ipv6 traffic-filter` and `ipv6 inspect` name lists and rules of their own family.
-    mutating func validateIPv6Interfaces() {
-        for interface in model.interfaces {
-            for direction in Direction.allCases {
-                if let filter = interface.accessGroup(direction, family: .ipv6), model.ipv6AccessList(named: filter.value) == nil {
-                    let isIPv4 = model.accessList(named: filter.value) != nil
-                    errors.append(Diagnostic(
-                        .error, .undefinedAccessList, at: filter.location,
-                        "interface \(interface.name) uses " + missing("acl6 \(filter.value)", "IPv6 access list \(filter.value)"),
-                        found: filter.value,
-                        expected: "the name of an `ipv6 access-list` in this configuration"
-                            + ConfigParser.existing(model.ipv6AccessLists.map(\.name)),
-                        hint: isIPv4 ? "\(filter.value) is an IPv4 list: `ipv6 traffic-filter` takes an `ipv6 access-list`"
-                            : refusedNames["acl6 \(filter.value)"] != nil ? "fix the errors above"
-                            : "IOS would permit everything through a missing list; add the list or fix its name"))
-                }
-                if let rule = interface.inspection(direction, family: .ipv6),
-                   model.inspectionRule(named: rule.value, family: .ipv6) == nil {
-                    let isIPv4 = model.inspectionRule(named: rule.value) != nil
-                    errors.append(Diagnostic(
-                        .error, .undefinedInspectionRule, at: rule.location,
-                        "interface \(interface.name) uses " + missing("inspect6 \(rule.value)", "IPv6 inspection rule \(rule.value)"),
-                        found: rule.value,
-                        expected: "the name of an `ipv6 inspect name` rule"
-                            + ConfigParser.existing(model.ipv6InspectionRules.map(\.name)),
-                        hint: isIPv4 ? "\(rule.value) is an `ip inspect name` rule; IPv6 rules are defined with `ipv6 inspect name`"
-                            : refusedNames["inspect6 \(rule.value)"] != nil ? "fix the errors above"
-                            : "names are case-sensitive; add `ipv6 inspect name \(rule.value) …` or fix the name"))
-                }
-            }
-        }
-        let inbound = Set(model.interfaces.compactMap { $0.trafficFilterIn?.value })
-        for list in model.ipv6AccessLists where inbound.contains(list.name) { warnAboutNeighborDiscovery(list) }
-        let attached = Set(model.interfaces.flatMap { [$0.ipv6InspectIn?.value, $0.ipv6InspectOut?.value].compactMap { $0 } })
-        for rule in model.ipv6InspectionRules where !attached.contains(rule.name) {
-            warnings.append(Diagnostic(
-                .warning, .ruleNotApplied, at: rule.location, "IPv6 inspection rule \(rule.name) is applied to no interface",
-                hint: "IOS inspects nothing with it either; add `ipv6 inspect \(rule.name) in|out` under an interface"))
-        }
-    }
-
     /// IOS adds its neighbour-discovery permits after the last entry: an entry that denies
     /// neighbour solicitations or advertisements before any entry permits them denies neighbour
     /// discovery on the interface, as it does in IOS. Worth a warning: the interface goes dark.
-    private mutating func warnAboutNeighborDiscovery(_ list: IPv6AccessList) {
+    mutating func warnAboutNeighborDiscovery(_ list: IPv6AccessList) {
         var permitted: Set<UInt8> = []
         func covers(_ match: IPv6PacketMatch, _ type: UInt8) -> Bool {
             guard match.protocolNumber == nil || match.protocolNumber == IPv6PacketMatch.icmpv6,
@@ -65,12 +24,6 @@ extension ConfigParser {
                 hint: "as in IOS, hosts on the interface can no longer resolve the router; put "
                     + denied.map { "`permit icmp any any \($0)`" }.joined(separator: " and ") + " before it"))
         }
-    }
-
-    /// `… which does not exist`, or, when its lines were refused, where.
-    private func missing(_ key: String, _ what: String) -> String {
-        refusedNames[key].map { "\(what), whose lines were refused (the first on line \($0.line))" }
-            ?? "\(what), which does not exist"
     }
 
     /// Where an interface inspects SMTP in one family and says nothing of the other: a warning

@@ -182,6 +182,16 @@ struct ConfigParser {
         return version
     }
 
+    /// The index of the element called `name` in `list`, where `make()` is appended when there
+    /// is none: IOS opens a list, group or route map again by its name.
+    static func index<Element>(
+        named name: String, in list: inout [Element], _ key: KeyPath<Element, String>, orAppend make: () -> Element
+    ) -> Int {
+        if let index = list.firstIndex(where: { $0[keyPath: key] == name }) { return index }
+        list.append(make())
+        return list.count - 1
+    }
+
     func location(_ line: Int, _ column: Int) -> SourceLocation {
         SourceLocation(file: file, line: line, column: column)
     }

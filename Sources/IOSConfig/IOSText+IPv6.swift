@@ -22,9 +22,12 @@ extension IOSText {
 
     /// `permit tcp any host 2001:DB8::25 eq smtp log`: an entry of an `ipv6 access-list`.
     public static func ipv6Entry(_ entry: IPv6AccessListEntry) -> String {
-        if entry.action == .evaluate { return "evaluate \(entry.reflexive?.name ?? "")" }
-        let match = entry.match
-        var words = [entry.action.rawValue, ipv6ProtocolName(match.protocolNumber), address(match.source)]
+        entryText(entry, match: matchWords(entry.match))
+    }
+
+    /// The words of an IPv6 entry's match as IOS prints them.
+    public static func matchWords(_ match: IPv6PacketMatch) -> [String] {
+        var words = [ipv6ProtocolName(match.protocolNumber), address(match.source)]
         if let port = match.sourcePort { words.append(self.port(port, protocolNumber: match.protocolNumber)) }
         words.append(address(match.destination))
         if let port = match.destinationPort { words.append(self.port(port, protocolNumber: match.protocolNumber)) }
@@ -35,11 +38,7 @@ extension IOSText {
         if match.fragments { words.append("fragments") }
         if match.hopByHop { words.append("hbh") }
         if let type = match.routingType { words.append("routing-type \(type)") } else if match.routing { words.append("routing") }
-        if entry.log { words.append("log") }
-        if let reflexive = entry.reflexive {
-            words += ["reflect", reflexive.name] + (reflexive.timeout.map { ["timeout", "\($0)"] } ?? [])
-        }
-        return words.joined(separator: " ")
+        return words
     }
 
     /// `ipv6 address 2001:DB8:10:10::1/64 [eui-64|anycast]`, `ipv6 address FE80::1 link-local`.

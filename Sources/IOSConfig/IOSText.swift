@@ -51,8 +51,14 @@ public enum IOSText {
 
     /// `permit tcp any host 192.0.2.25 eq smtp`: an entry without its list.
     public static func entryBody(_ entry: AccessListEntry, kind: AccessList.Kind) -> String {
+        entryText(entry, match: matchWords(entry.match, kind: kind))
+    }
+
+    /// `permit|deny MATCH [log] [reflect NAME [timeout S]]`, or `evaluate NAME`: an entry of
+    /// either family, with the words of its match.
+    static func entryText(_ entry: some AccessListEntryProtocol, match: [String]) -> String {
         if entry.action == .evaluate { return "evaluate \(entry.reflexive?.name ?? "")" }
-        var words = [entry.action.rawValue] + matchWords(entry.match, kind: kind)
+        var words = [entry.action.rawValue] + match
         if entry.log { words.append("log") }
         if let reflexive = entry.reflexive {
             words += ["reflect", reflexive.name] + (reflexive.timeout.map { ["timeout", "\($0)"] } ?? [])

@@ -82,10 +82,14 @@ public struct IPv6AccessListEntry: Hashable, Sendable {
     }
 }
 
+extension IPv6PacketMatch: EntryMatch {}
+
+extension IPv6AccessListEntry: AccessListEntryProtocol {}
+
 /// `ipv6 access-list NAME` with its entries. IOS ends every IPv6 list with
 /// `permit icmp any any nd-na`, `permit icmp any any nd-ns` and `deny ipv6 any any`, so that
 /// neighbour discovery works under any list that does not deny it explicitly.
-public struct IPv6AccessList: Hashable, Sendable {
+public struct IPv6AccessList: Hashable, Sendable, SequencedAccessList {
     /// Case-sensitive, as in IOS.
     public var name: String
     public var location: SourceLocation
@@ -96,14 +100,6 @@ public struct IPv6AccessList: Hashable, Sendable {
         self.name = name
         self.location = location
     }
-
-    mutating func insert(_ entry: IPv6AccessListEntry) {
-        let index = entries.firstIndex { $0.sequence > entry.sequence } ?? entries.count
-        entries.insert(entry, at: index)
-    }
-
-    /// 10 past the last entry, as IOS numbers an entry written without `sequence`.
-    var nextSequence: Int { (entries.last?.sequence ?? 0) + 10 }
 
     /// ICMPv6 neighbour advertisement (136) and solicitation (135).
     public static let neighborAdvertisement = ICMPMatch(type: 136, code: nil)

@@ -89,6 +89,31 @@ public struct Interface: Hashable, Sendable {
         family == .ipv4 ? inspection(direction) : direction == .in ? ipv6InspectIn : ipv6InspectOut
     }
 
+    /// What an interface names in a direction: an access list or an inspection rule.
+    enum Reference {
+        /// `ip access-group`, `ipv6 traffic-filter`
+        case accessList
+        /// `ip inspect`, `ipv6 inspect`
+        case inspection
+    }
+
+    /// The access list or inspection rule the interface names in `direction` and `family`.
+    subscript(reference: Reference, direction: Direction, family: AddressFamily) -> Located<String>? {
+        get { reference == .accessList ? accessGroup(direction, family: family) : inspection(direction, family: family) }
+        set {
+            switch (reference, family, direction) {
+            case (.accessList, .ipv4, .in): accessGroupIn = newValue
+            case (.accessList, .ipv4, .out): accessGroupOut = newValue
+            case (.accessList, .ipv6, .in): trafficFilterIn = newValue
+            case (.accessList, .ipv6, .out): trafficFilterOut = newValue
+            case (.inspection, .ipv4, .in): inspectIn = newValue
+            case (.inspection, .ipv4, .out): inspectOut = newValue
+            case (.inspection, .ipv6, .in): ipv6InspectIn = newValue
+            case (.inspection, .ipv6, .out): ipv6InspectOut = newValue
+            }
+        }
+    }
+
     /// Whether the configuration turns IPv6 on for the interface (an address, autoconfig, `ipv6 enable`).
     public var hasIPv6: Bool { !ipv6Addresses.isEmpty || ipv6DynamicAddress != nil || ipv6Enable != nil }
 

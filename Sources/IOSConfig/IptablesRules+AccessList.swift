@@ -10,8 +10,42 @@ extension RuleGenerator {
     /// The chain base name of a list: `SI-ACL-101`, `SI-ACL-OUTSIDE`, or numbered when the name
     /// is long or has characters a chain name cannot carry.
     func accessListChainName(_ list: AccessList) -> String {
-        let index = (configuration.accessLists.firstIndex(of: list) ?? 0) + 1
+        RuleGenerator.listChainName(list, among: configuration.accessLists)
+    }
+
+    /// `SI-ACL-NAME`, or `SI-ACL-L<n>` (`n`: the list's place among its family's lists).
+    static func listChainName<List: SequencedAccessList & Equatable>(_ list: List, among lists: [List]) -> String {
+        let index = (lists.firstIndex(of: list) ?? 0) + 1
         return "SI-ACL-" + (RuleGenerator.chainSafe(list.name, limit: 13) ?? "L\(index)")
+    }
+
+    /// Whether this family has an access list `name` (`access-list`/`ip access-list`, or
+    /// `ipv6 access-list`).
+    func hasAccessList(named name: String) -> Bool {
+        family == .ipv4 ? configuration.accessList(named: name) != nil : configuration.ipv6AccessList(named: name) != nil
+    }
+
+    /// The chain of this family's access list `name`, built once (`hasAccessList` said it exists).
+    func accessListChain(named name: String, table: inout IptablesTable) -> String {
+        if family == .ipv4, let list = configuration.accessList(named: name) { return accessListChain(list, table: &table) }
+        if family == .ipv6, let list = configuration.ipv6AccessList(named: name) { return ipv6AccessListChain(list, table: &table) }
+        preconditionFailure("no \(family) access list \(name): hasAccessList(named:) comes first")
+    }
+
+    /// The jump from `top` to an interface's list chain (`SI-IN-…`, `SI-OUT-…`), explained by
+    /// `note`, and the CBAC bypass that heads that chain. The caller adds the list itself.
+    func listJump(
+        _ table: inout IptablesTable, from top: String, _ entry: (interface: Interface, linux: String), _ direction: Direction,
+        _ group: Located<String>, note: [String]
+    ) -> String {
+        let chain = table.chain("SI-\(direction == .in ? "IN" : "OUT")-\(entry.linux)")
+        table.note(top, lines: note)
+        let command = family == .ipv4 ? "ip access-group" : "ipv6 traffic-filter"
+        table.rule(top, [RuleGenerator.interfaceMatch(entry.linux, direction)],
+                   comment: "\(entry.interface.name): \(command) \(group.value) \(direction.rawValue)\(RuleGenerator.line(group.location))",
+                   "-j \(chain)")
+        bypassRule(&table, chain: chain, list: group.value)
+        return chain
     }
 
     /// The chain of access list `list` in `table`, built once: its entries in order (object groups
@@ -42,8 +76,7 @@ extension RuleGenerator {
                 + RuleGenerator.line(entry.location)
             if entry.action == .evaluate {
                 guard case .filter = use else { continue }
-                table.rule(name, [RuleGenerator.markMatch(IptablesRules.reflexiveMark), "-m conntrack --ctstate ESTABLISHED,RELATED --ctdir REPLY"],
-                           comment: text, "-j RETURN")
+                RuleGenerator.evaluateRule(&table, chain: name, comment: text)
                 continue
             }
             for var match in configuration.expand(entry.match) {
@@ -59,16 +92,7 @@ extension RuleGenerator {
                 case .select(_, let target):
                     table.rule(name, words, comment: text, entry.action == .permit ? target : "-j RETURN")
                 case .filter:
-                    if entry.log {
-                        let verb = entry.action == .permit ? "permitted" : "denied"
-                        table.rule(name, words + ["-m limit --limit 1/sec --limit-burst 5"], comment: text,
-                                   "-j LOG --log-prefix \"\(RuleGenerator.logPrefix(list: list.name, verb: verb))\"")
-                    }
-                    if entry.action == .permit, entry.reflexive != nil {
-                        table.rule(name, words + ["-m conntrack --ctstate NEW"], comment: text,
-                                   "-j CONNMARK --set-xmark \(RuleGenerator.hex(IptablesRules.reflexiveMark))/\(RuleGenerator.hex(IptablesRules.reflexiveMark))")
-                    }
-                    table.rule(name, words, comment: text, entry.action == .permit ? "-j RETURN" : "-j DROP")
+                    RuleGenerator.filterRules(&table, chain: name, words, comment: text, entry: entry, list: list.name)
                 }
             }
         }
@@ -76,6 +100,30 @@ extension RuleGenerator {
             table.rule(name, [], comment: "\(list.isNamed ? list.name : "access-list \(list.name)"): implicit deny", "-j DROP")
         }
         return name
+    }
+
+    /// `evaluate NAME`: the replies of the sessions a `reflect` entry marked return (pass).
+    static func evaluateRule(_ table: inout IptablesTable, chain: String, comment: String) {
+        table.rule(chain, [markMatch(IptablesRules.reflexiveMark), "-m conntrack --ctstate ESTABLISHED,RELATED --ctdir REPLY"],
+                   comment: comment, "-j RETURN")
+    }
+
+    /// A filtering entry's rules for one set of matches: a rate-limited LOG when it says `log`,
+    /// the reflexive mark on the new sessions of a `reflect` permit, then RETURN or DROP.
+    static func filterRules(
+        _ table: inout IptablesTable, chain: String, _ words: [String], comment: String, entry: some AccessListEntryProtocol,
+        list: String
+    ) {
+        if entry.log {
+            let verb = entry.action == .permit ? "permitted" : "denied"
+            table.rule(chain, words + ["-m limit --limit 1/sec --limit-burst 5"], comment: comment,
+                       "-j LOG --log-prefix \"\(logPrefix(list: list, verb: verb))\"")
+        }
+        if entry.action == .permit, entry.reflexive != nil {
+            table.rule(chain, words + ["-m conntrack --ctstate NEW"], comment: comment,
+                       "-j CONNMARK --set-xmark \(hex(IptablesRules.reflexiveMark))/\(hex(IptablesRules.reflexiveMark))")
+        }
+        table.rule(chain, words, comment: comment, entry.action == .permit ? "-j RETURN" : "-j DROP")
     }
 
     /// `list NAME permitted `: at most 29 bytes (the kernel's limit), nothing a word cannot hold.
@@ -100,23 +148,7 @@ extension RuleGenerator {
         if case .range(let first, let last) = match.source { ranges.append("--src-range \(first)-\(last)") }
         if case .range(let first, let last) = match.destination { ranges.append("--dst-range \(first)-\(last)") }
         if !ranges.isEmpty { words.append((["-m iprange"] + ranges).joined(separator: " ")) }
-        var module: [String] = []
-        var multiport: [String] = []
-        for (port, option) in [(match.sourcePort, "--sport"), (match.destinationPort, "--dport")] {
-            guard let port else { continue }
-            switch port {
-            case .eqAny(let ports): multiport.append("\(option)s " + ports.map(String.init).joined(separator: ","))
-            case .neqAll(let ports): multiport.append("! \(option)s " + ports.map(String.init).joined(separator: ","))
-            default: module.append(ports(port, option: option))
-            }
-        }
-        if match.established { module.append("! --tcp-flags ACK,RST NONE") }
-        if !match.tcpFlags.isEmpty {
-            let names = TCPFlags.names.filter { match.tcpFlags.contains($0.flag) }.map { $0.name.uppercased() }.joined(separator: ",")
-            module.append("--tcp-flags \(names) \(names)")
-        }
-        if !module.isEmpty, let protoName { words.append((["-m \(protoName)"] + module).joined(separator: " ")) }
-        for part in multiport { words.append("-m multiport \(part)") }
+        words += transportWords(match, protoName: protoName)
         if let icmp = match.icmp {
             words.append("-m icmp --icmp-type \(icmp.type)" + (icmp.code.map { "/\($0)" } ?? ""))
         }
@@ -136,6 +168,28 @@ extension RuleGenerator {
             words.append(text)
         }
         return words
+    }
+
+    /// Ports, `established` and TCP flags (`-m tcp …`, `-m multiport …`), as both families write them.
+    static func transportWords(_ match: some EntryMatch, protoName: String?) -> [String] {
+        var module: [String] = []
+        var multiport: [String] = []
+        for (port, option) in [(match.sourcePort, "--sport"), (match.destinationPort, "--dport")] {
+            guard let port else { continue }
+            switch port {
+            case .eqAny(let ports): multiport.append("\(option)s " + ports.map(String.init).joined(separator: ","))
+            case .neqAll(let ports): multiport.append("! \(option)s " + ports.map(String.init).joined(separator: ","))
+            default: module.append(ports(port, option: option))
+            }
+        }
+        if match.established { module.append("! --tcp-flags ACK,RST NONE") }
+        if !match.tcpFlags.isEmpty {
+            let names = TCPFlags.names.filter { match.tcpFlags.contains($0.flag) }.map { $0.name.uppercased() }.joined(separator: ",")
+            module.append("--tcp-flags \(names) \(names)")
+        }
+        var words: [String] = []
+        if !module.isEmpty, let protoName { words.append((["-m \(protoName)"] + module).joined(separator: " ")) }
+        return words + multiport.map { "-m multiport \($0)" }
     }
 
     /// `a.b.c.d/len`, or `a.b.c.d/mask` for a wildcard that is not contiguous; nil for any (and

@@ -173,32 +173,20 @@ extension RuleGenerator {
         return addresses.isEmpty && interface.dynamicAddress == nil || addresses.contains { $0.contains(global) }
     }
 
-    func filterTable() -> IptablesTable {
-        var filter = IptablesTable("filter")
-        let forward = filter.top("FORWARD")
-        for entry in active {
-            guard let group = entry.interface.accessGroupOut, let list = configuration.accessList(named: group.value) else { continue }
-            let chain = filter.chain("SI-OUT-\(entry.linux)")
-            filter.note(forward, "\(entry.interface.name) outbound: access list \(list.name), after NAT (IOS order of operations).")
-            filter.rule(forward, ["-o \(entry.linux)"],
-                        comment: "\(entry.interface.name): ip access-group \(list.name) out\(RuleGenerator.line(group.location))",
-                        "-j \(chain)")
-            bypassRule(&filter, chain: chain, list: list.name)
-            if entry.interface.nat?.value == .outside && natApplies {
-                filter.note(chain, "Static NAT changes the source only after this hook: a packet from an inside local",
-                            "address is matched as the global address it will leave with.")
-                if !configuration.dynamicNAT.isEmpty {
-                    filter.note(chain, "Dynamic NAT and PAT: their sources are matched with their inside address (IOS matches the",
-                                "translated one): an entry that names the outside address of PAT does not match here.")
-                }
-                for (index, nat) in configuration.staticNAT.enumerated() {
-                    let specialised = accessListChain(list, table: &filter, leavingAs: (index + 1, nat))
-                    filter.rule(chain, ["-s \(nat.local)/32"],
-                                comment: "leaves as \(nat.global)\(RuleGenerator.line(nat.location))", "-g \(specialised)")
-                }
-            }
-            filter.rule(chain, [], comment: nil, "-g \(accessListChain(list, table: &filter))")
+    /// An outbound list on an `ip nat outside` interface: static NAT changes the source only after
+    /// filter FORWARD, so a packet from an inside local address goes to a variant of the list
+    /// decided on the global address it will leave with.
+    func staticNATVariants(_ filter: inout IptablesTable, chain: String, list: AccessList) {
+        filter.note(chain, "Static NAT changes the source only after this hook: a packet from an inside local",
+                    "address is matched as the global address it will leave with.")
+        if !configuration.dynamicNAT.isEmpty {
+            filter.note(chain, "Dynamic NAT and PAT: their sources are matched with their inside address (IOS matches the",
+                        "translated one): an entry that names the outside address of PAT does not match here.")
         }
-        return filter
+        for (index, nat) in configuration.staticNAT.enumerated() {
+            let specialised = accessListChain(list, table: &filter, leavingAs: (index + 1, nat))
+            filter.rule(chain, ["-s \(nat.local)/32"],
+                        comment: "leaves as \(nat.global)\(RuleGenerator.line(nat.location))", "-g \(specialised)")
+        }
     }
 }

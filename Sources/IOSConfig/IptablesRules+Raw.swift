@@ -3,7 +3,7 @@ extension RuleGenerator {
     func rawTable(_ setup: inout [SetupAction]) -> IptablesTable {
         var raw = IptablesTable("raw")
         let pre = raw.top("PREROUTING")
-        fragmentGuard(&raw, pre: pre)
+        if family == .ipv4 { fragmentGuard(&raw, pre: pre) } else { fragmentGuard6(&raw, pre: pre) }
         antiSpoofing(&raw, pre: pre)
         helpersAndTimeouts(&raw, pre: pre, setup: &setup)
         return raw
@@ -23,12 +23,10 @@ extension RuleGenerator {
     }
 
     /// A source address that cannot legitimately arrive on an interface, dropped before
-    /// conntrack: the networks connected to the other mapped interfaces (their `ip address`
-    /// lines), static NAT and pool global addresses (the router's own), and, on an `ip nat
-    /// outside` interface, the inside addresses of static NAT.
+    /// conntrack (`spoofedSources`, `spoofedSources6`).
     private func antiSpoofing(_ raw: inout IptablesTable, pre: String) {
         for entry in active {
-            let drops = spoofedSources(arrivingOn: entry.interface)
+            let drops = family == .ipv4 ? spoofedSources(arrivingOn: entry.interface) : spoofedSources6(arrivingOn: entry.interface)
             guard !drops.isEmpty else { continue }
             let chain = raw.chain("SI-SPOOF-\(entry.linux)")
             raw.note(pre, "\(entry.interface.name): anti-spoofing, sources that cannot arrive on it (explicit checks, not rp_filter:",
@@ -40,7 +38,9 @@ extension RuleGenerator {
         }
     }
 
-    /// The source matches to drop on `interface`, each with why.
+    /// The source matches to drop on `interface`, each with why: the networks connected to the
+    /// other mapped interfaces (their `ip address` lines), static NAT and pool global addresses
+    /// (the router's own), and, on an `ip nat outside` interface, the inside addresses of static NAT.
     func spoofedSources(arrivingOn interface: Interface) -> [(match: [String], why: String)] {
         let own = interface.allAddresses
         func ownOverlaps(_ base: IPv4Address, _ length: Int) -> Bool {

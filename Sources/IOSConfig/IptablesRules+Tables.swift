@@ -6,20 +6,41 @@ extension RuleGenerator {
         let post = mangle.top("POSTROUTING")
         shutdownRules(&mangle, pre: pre, post: post)
         for entry in active {
-            guard let group = entry.interface.accessGroupIn, let list = configuration.accessList(named: group.value) else { continue }
-            let chain = mangle.chain("SI-IN-\(entry.linux)")
-            mangle.note(pre, "\(entry.interface.name) inbound: access list \(list.name) on packets as they arrive, before NAT,",
-                        "including packets to the router itself (IOS filters those too).")
-            mangle.rule(pre, ["-i \(entry.linux)"],
-                        comment: "\(entry.interface.name): ip access-group \(list.name) in\(RuleGenerator.line(group.location))",
-                        "-j \(chain)")
-            bypassRule(&mangle, chain: chain, list: list.name)
-            mangle.rule(chain, [], comment: nil, "-g \(accessListChain(list, table: &mangle))")
+            guard let group = entry.interface.accessGroup(.in, family: family), hasAccessList(named: group.value) else { continue }
+            let name = entry.interface.name
+            let note = family == .ipv4
+                ? ["\(name) inbound: access list \(group.value) on packets as they arrive, before NAT,",
+                   "including packets to the router itself (IOS filters those too)."]
+                : ["\(name) inbound: IPv6 access list \(group.value) on packets as they arrive, including",
+                   "packets to the router itself (IOS filters those too: its neighbour discovery passes the implicit permits)."]
+            let chain = listJump(&mangle, from: pre, entry, .in, group, note: note)
+            mangle.rule(chain, [], comment: nil, "-g \(accessListChain(named: group.value, table: &mangle))")
         }
         inspectionRules(&mangle, forward: forward)
         routerTraffic(&mangle)
         queueRules(&mangle, post: post)
         return mangle
+    }
+
+    /// filter FORWARD: outbound lists. IPv4 lists meet packets before NAT POSTROUTING changes
+    /// their source (see `staticNATVariants`).
+    func filterTable() -> IptablesTable {
+        var filter = IptablesTable("filter")
+        let forward = filter.top("FORWARD")
+        for entry in active {
+            guard let group = entry.interface.accessGroup(.out, family: family), hasAccessList(named: group.value) else { continue }
+            let name = entry.interface.name
+            let note = family == .ipv4
+                ? ["\(name) outbound: access list \(group.value), after NAT (IOS order of operations)."]
+                : ["\(name) outbound: IPv6 access list \(group.value) on forwarded packets (the router's own",
+                   "packets are not filtered on the way out, as in IOS)."]
+            let chain = listJump(&filter, from: forward, entry, .out, group, note: note)
+            if family == .ipv4, entry.interface.nat?.value == .outside && natApplies, let list = configuration.accessList(named: group.value) {
+                staticNATVariants(&filter, chain: chain, list: list)
+            }
+            filter.rule(chain, [], comment: nil, "-g \(accessListChain(named: group.value, table: &filter))")
+        }
+        return filter
     }
 
     private func shutdownRules(_ mangle: inout IptablesTable, pre: String, post: String) {

@@ -59,7 +59,7 @@ public enum IptablesRules {
         errors += generator.checkNATInterfaces()
         errors += generator.checkExpansion()
         guard errors.isEmpty else { return .failure(RuleGenerationErrors(errors: errors)) }
-        return .success(family == .ipv4 ? generator.build() : generator.buildIPv6())
+        return .success(generator.build())
     }
 }
 
@@ -138,15 +138,20 @@ struct RuleGenerator {
         }
     }
 
+    /// The rule set of `family`. The ip6tables one has no nat table (IOS's `ip nat` is IPv4 only)
+    /// and turns forwarding on only for `ipv6 unicast-routing`.
     func build() -> GeneratedRules {
-        var setup: [SetupAction] = [.sysctl(name: "net.ipv4.ip_forward", value: "1")]
+        var setup: [SetupAction] = switch family {
+        case .ipv4: [.sysctl(name: "net.ipv4.ip_forward", value: "1")]
+        case .ipv6: configuration.ipv6UnicastRouting == nil ? [] : [.sysctl(name: "net.ipv6.conf.all.forwarding", value: "1")]
+        }
         let raw = rawTable(&setup)
         let mangle = mangleTable()
-        let nat = natTable(&setup)
+        let nat = family == .ipv4 ? natTable(&setup) : nil
         let filter = filterTable()
         var text = header()
         text += setup.map { "# SETUP \($0)\n" }.joined()
-        text += [raw, mangle, nat, filter].map(\.text).joined()
+        text += [raw, mangle, nat, filter].compactMap { $0?.text }.joined()
         return GeneratedRules(text: text, setup: setup)
     }
 

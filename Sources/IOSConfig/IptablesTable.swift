@@ -30,6 +30,10 @@ struct IptablesTable {
 
     /// `# text` lines in `chain`: the reason for the rules below them.
     mutating func note(_ chain: String, _ lines: String...) {
+        note(chain, lines: lines)
+    }
+
+    mutating func note(_ chain: String, lines: [String]) {
         bodies[chain, default: []] += lines.map { "# " + IptablesTable.clean($0) }
     }
 
