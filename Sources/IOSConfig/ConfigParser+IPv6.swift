@@ -235,7 +235,6 @@ extension ConfigParser {
         }
         _ = cursor.next()
         if action.keyword == "remark" { return .ignored("access-list remark: a comment") }
-        let list = model.ipv6AccessLists[index]
         if action.keyword == "evaluate" {
             let name = try cursor.take("reflexive list name", expected: "the name a `reflect` entry gives")
             try cursor.end(after: "the reflexive list name")
@@ -255,7 +254,6 @@ extension ConfigParser {
             }
             sequence = trailingSequence
         }
-        _ = list
         let entry = IPv6AccessListEntry(action: permit ? .permit : .deny, match: match, log: log, sequence: sequence,
                                         reflexive: reflexive, location: cursor.lineLocation)
         try insert(entry, into: index, at: line)
