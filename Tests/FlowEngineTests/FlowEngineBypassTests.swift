@@ -71,11 +71,7 @@ struct FlowEngineBypassTests {
     func newSessionAfterBypass() {
         var net = Self.network()
         Self.handshake(&net)
-        var again = Self.network()
-        again.engine = net.engine
-        again.clientISN = SequenceNumber(7_000_000)
-        again.atServer = Receiver(next: again.clientISN + 1)
-        again.now = net.now + 1
+        var again = net.reconnected()
         again.open()
         again.client("EXPN a\r\n")
         #expect(again.serverText.hasSuffix("Exxxxx\r\n"))

@@ -333,11 +333,7 @@ struct FlowEnginePortReuseTests {
         net.open()
         net.send(fromClient: true, flags: [.rst, .ack], sequence: net.clientISN + 1 + net.clientSent.count, payload: [])
         // The client connects again at once from the same port, with a new ISN.
-        var again = Network()
-        again.engine = net.engine
-        again.clientISN = SequenceNumber(7_000_000)
-        again.atServer = Receiver(next: again.clientISN + 1)
-        again.now = net.now + 1
+        var again = net.reconnected()
         again.open()
         again.client("EXPN a\r\n")
         #expect(again.serverText.hasSuffix("Exxxxx\r\n"))

@@ -78,6 +78,28 @@ struct Network {
         atClient = Receiver(next: serverISN + 1)
     }
 
+    /// The same client connecting again from the same port a second later, with a new ISN,
+    /// through this network's engine (call `open()` on it).
+    func reconnected(isn: SequenceNumber = SequenceNumber(7_000_000)) -> Network {
+        var again = self
+        again.out = FlowOutput()
+        again.clientSent = []
+        again.serverSent = []
+        again.clientISN = isn
+        again.serverISN = serverISN + 1_000_000
+        again.atServer = Receiver(next: isn + 1)
+        again.atClient = Receiver(next: again.serverISN + 1)
+        again.now = now + 1
+        again.verdicts = []
+        again.events = []
+        again.trace = []
+        again.resetsSeen = 0
+        again.resetRequests = []
+        again.forwarded = []
+        again.heldPackets = [:]
+        return again
+    }
+
     // MARK: - Sending
 
     /// Builds and sends one segment; returns the engine's verdict.

@@ -38,21 +38,9 @@ import socketserver
 import ssl
 import sys
 import threading
-import time
 
-T0 = time.monotonic()
-
-
-def ms():
-    return int((time.monotonic() - T0) * 1000)
-
-
-def say(text):
-    print(text, flush=True)
-
-
-class Fail(Exception):
-    pass
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from smtpc import Fail, ServerClosed, ms, outcome_of, say, wait_for  # noqa: E402  (the e2e client's helpers)
 
 
 class Conn:
@@ -78,7 +66,7 @@ class Conn:
         while b"\r\n" not in self.buf:
             chunk = self.sock.recv(65536)
             if not chunk:
-                raise Fail("EOF from server (buffer %r)" % self.buf)
+                raise ServerClosed("EOF from server (buffer %r)" % self.buf)
             self.buf += chunk
         line, self.buf = self.buf.split(b"\r\n", 1)
         return line.decode("latin-1")
@@ -114,14 +102,6 @@ class Conn:
             ctx.verify_mode = ssl.CERT_NONE
         self.sock = ctx.wrap_socket(self.sock, server_hostname=a.tls_name)
         say("TLS established: %s %s" % (self.sock.version(), self.sock.cipher()[0]))
-
-
-def wait_for(path, limit):
-    deadline = time.monotonic() + limit
-    while not os.path.exists(path):
-        if time.monotonic() > deadline:
-            raise Fail("no go file %s after %d s" % (path, limit))
-        time.sleep(0.05)
 
 
 def offered(lines, keyword):
@@ -167,21 +147,6 @@ def mode_mail(a):
     c.cmd("QUIT", 221)
     c.sock.close()
     return "port=%d %s %s" % (c.port, proto, queued[-1])
-
-
-def outcome_of(action):
-    try:
-        return action()
-    except ConnectionResetError as e:
-        return "reset (%s)" % e
-    except BrokenPipeError as e:
-        return "reset (broken pipe: %s)" % e
-    except socket.timeout:
-        return "timeout"
-    except Fail as e:
-        return "eof (%s)" % e if "EOF" in str(e) else "error %s" % e
-    except OSError as e:
-        return "error %s" % e
 
 
 def mode_plain(a):
