@@ -1,0 +1,488 @@
+import FlowEngine
+import PacketWire
+import SMTPInspection
+
+/// Fuzz target `flow`: IPv4 or IPv6 TCP packets with fuzzed fields (flags, sequence and
+/// acknowledgment numbers, options, urgent pointer, payloads, checksums, lengths, raw bytes)
+/// through `FlowEngine.process` and `tick` on a fake clock, between two model ends that read as
+/// Linux does. Checks: nothing traps; `accept` leaves the bytes alone; every forwarded packet
+/// parses, has its length and (when it was sent with good ones) valid checksums; every held
+/// packet is released exactly once; `show` renders; and what each end read, replayed through a
+/// fresh session, is what the core judged (nothing unmasked, nothing past a tear-down or a hold).
+///
+/// Input format (every byte string decodes):
+///
+///     header byte   bit 0 IPv6, 1 smtp policy (else esmtp), 2 small bounds, 3 mid-stream drop,
+///                   4 trace on
+///     then operations, each an op byte; kind = op & 7, connection = op >> 3 & 1:
+///       0 client segment    segment fields (below), from the connection's client to the server
+///       1 server segment    the same, from the server to the client
+///       2 tick              the clock moves on (next byte × 100 ms) and the engine ticks
+///       3 raw packet        length (2 bytes), the bytes as they are; op & 0x80: CSUMNOTREADY
+///       4 retransmission    the client (op & 0x40: the server) sends again what the other end
+///                           has not read, in one segment, up to (next byte × 8) bytes
+///       5 reload            the rules' policy becomes (op >> 4) (bit 0 smtp/esmtp, 1
+///                           allow STARTTLS, 2 mask banner)
+///       6 mutated segment   a client (op & 0x40: server) segment, then byte (offset) ^= (value)
+///       7 handshake         SYN, SYN-ACK, ACK with the model's sequence numbers
+///     segment fields: flags byte (FIN SYN RST PSH ACK URG ECE CWR), control byte c:
+///       c & 3   sequence number: 0 the sender's next, 1 next + signed byte, 2 any (4 bytes),
+///               3 ISN + 2 bytes
+///       c & 4   acknowledgment number: 4 bytes (else what the sender has read)
+///       c & 8   options: length byte (0-40), bytes
+///       c & 16  urgent pointer: 2 bytes
+///       c & 32  CSUMNOTREADY (the kernel left the TCP checksum unfinished)
+///       c & 64  a wrong TCP checksum
+///       c & 128 payload length in 2 bytes (else 1); then the payload
+///     A segment sent at the sender's next moves it on (payload, SYN and FIN).
+public enum FlowEngineFuzz {
+    public static func run(_ data: [UInt8], guards: KnownIssueGuards) -> FuzzFindings {
+        var run = FlowRun(data, guards: guards)
+        run.play()
+        return run.findings
+    }
+
+    /// The operations of an input, readably.
+    public static func describe(_ data: [UInt8]) -> String {
+        var run = FlowRun(data, guards: .known)
+        run.describing = true
+        run.play()
+        return run.log.joined(separator: "\n")
+    }
+
+    static func policyBits(fromReload bits: UInt8) -> UInt8 {
+        // Reload bits (smtp/esmtp, STARTTLS, mask banner) in SMTPSessionFuzz's numbering.
+        (bits & 1 == 0 ? 1 : 0) | (bits & 2 != 0 ? 4 : 0) | (bits & 4 != 0 ? 2 : 0)
+    }
+}
+
+/// One connection between a client and the server, as both ends see it.
+struct ModelConnection {
+    var client: Endpoint
+    var server: Endpoint
+    var clientISN: SequenceNumber
+    var serverISN: SequenceNumber
+    /// Each side's next sequence number to send, and what it has sent after its SYN.
+    var clientNext: SequenceNumber
+    var serverNext: SequenceNumber
+    var clientSent: [UInt8] = []
+    var serverSent: [UInt8] = []
+    var incarnations: [Incarnation] = []
+
+    init(client: Endpoint, server: Endpoint, clientISN: SequenceNumber, serverISN: SequenceNumber) {
+        self.client = client
+        self.server = server
+        self.clientISN = clientISN
+        self.serverISN = serverISN
+        clientNext = clientISN
+        serverNext = serverISN
+    }
+}
+
+struct FlowRun {
+    var reader: FuzzReader
+    let guards: KnownIssueGuards
+    var findings = FuzzFindings()
+    var describing = false
+    var log: [String] = []
+
+    let ipv6: Bool
+    var engine: FlowEngine
+    var output = FlowOutput()
+    var rule: InspectionRuleBinding
+    var ruleBits: UInt8
+    var now = Moment.seconds(1000)
+    let start = Moment.seconds(1000)
+    var connections: [ModelConnection]
+    var nextToken: UInt64 = 1
+    /// Held packets by token: the bytes as sent and whether their checksums were good.
+    var held: [UInt64: (bytes: [UInt8], goodChecksums: Bool, checksumNotReady: Bool)] = [:]
+    var operations = 0
+
+    init(_ data: [UInt8], guards: KnownIssueGuards) {
+        reader = FuzzReader(data)
+        self.guards = guards
+        let header = reader.byte()
+        ipv6 = header & 1 != 0
+        ruleBits = header & 2 != 0 ? 0 : 1
+        var configuration = FlowEngineConfiguration()
+        if header & 4 != 0 {
+            configuration.maxSessions = 3
+            configuration.maxHeldPacketsPerSession = 3
+            configuration.maxHeldBytesPerSession = 600
+            configuration.maxHeldPackets = 4
+            configuration.retainLimitPerStream = 200
+            configuration.retainLimitTotal = 300
+            configuration.holdTimeout = 1
+            configuration.synWaitTimeout = 2
+            configuration.finWaitTimeout = 1
+            configuration.tornDownLinger = 1
+            configuration.halfOpen.maxIncompleteHigh = 2
+            configuration.halfOpen.maxIncompleteLow = 1
+            configuration.halfOpen.perHost = 2
+        }
+        configuration.midstream = header & 8 != 0 ? .drop : .reset
+        engine = FlowEngine(configuration: configuration)
+        engine.traceEnabled = header & 16 != 0
+        rule = InspectionRuleBinding(name: "FUZZ", policy: SMTPSessionFuzz.policies[Int(ruleBits)], idleTimeout: 30)
+        let server: Endpoint
+        let clients: [Endpoint]
+        if ipv6 {
+            server = Endpoint(.v6(IPv6Address([0x2001, 0xdb8, 0x10, 0x10, 0, 0, 0, 2])), 25)
+            let address = IPAddress.v6(IPv6Address([0x2001, 0xdb8, 0x22, 1, 0, 0, 0, 0x50]))
+            clients = [Endpoint(address, 40001), Endpoint(address, 40002)]
+        } else {
+            server = Endpoint(.v4(IPv4Address(10, 10, 10, 2)), 25)
+            clients = [Endpoint(.v4(IPv4Address(172, 22, 1, 50)), 40001), Endpoint(.v4(IPv4Address(172, 22, 1, 51)), 40002)]
+        }
+        connections = clients.enumerated().map { k, client in
+            ModelConnection(client: client, server: server, clientISN: SequenceNumber(UInt32(1_000_000 + k * 7777)),
+                            serverISN: SequenceNumber(4_294_967_000 &- UInt32(k * 1000)))
+        }
+    }
+
+    mutating func play() {
+        while !reader.isAtEnd && operations < 400 {
+            operations += 1
+            let op = reader.byte()
+            let c = Int(op >> 3 & 1)
+            switch op & 7 {
+            case 0: segment(c, fromClient: true, mutate: false)
+            case 1: segment(c, fromClient: false, mutate: false)
+            case 2:
+                let tenths = Int(reader.byte())
+                now = now + Double(tenths) / 10
+                note("tick +\(Double(tenths) / 10) s")
+                engine.tick(at: now, into: &output)
+                collect(origin: "tick")
+                renderShow()
+            case 3: raw(checksumNotReady: op & 0x80 != 0)
+            case 4: retransmit(c, fromClient: op & 0x40 == 0, limit: max(1, Int(reader.byte()) * 8))
+            case 5: reload(op >> 4)
+            case 6: segment(c, fromClient: op & 0x40 == 0, mutate: true)
+            default: handshake(c)
+            }
+        }
+        finish()
+    }
+
+    // MARK: - Operations
+
+    mutating func handshake(_ c: Int) {
+        note("handshake \(c)")
+        var conn = connections[c]
+        conn.clientNext = conn.clientISN
+        conn.serverNext = conn.serverISN
+        connections[c] = conn
+        send(build(c, fromClient: true, flags: .syn, sequence: conn.clientISN, ack: SequenceNumber(0), payload: []),
+             c, fromClient: true, good: true, checksumNotReady: false)
+        connections[c].clientNext = conn.clientISN + 1
+        send(build(c, fromClient: false, flags: [.syn, .ack], sequence: conn.serverISN, ack: conn.clientISN + 1, payload: []),
+             c, fromClient: false, good: true, checksumNotReady: false)
+        connections[c].serverNext = conn.serverISN + 1
+        send(build(c, fromClient: true, flags: .ack, sequence: conn.clientISN + 1, ack: conn.serverISN + 1, payload: []),
+             c, fromClient: true, good: true, checksumNotReady: false)
+    }
+
+    mutating func segment(_ c: Int, fromClient: Bool, mutate: Bool) {
+        let flags = TCPFlags(rawValue: UInt16(reader.byte()))
+        let control = reader.byte()
+        let conn = connections[c]
+        let next = fromClient ? conn.clientNext : conn.serverNext
+        let isn = fromClient ? conn.clientISN : conn.serverISN
+        let sequence: SequenceNumber
+        switch control & 3 {
+        case 0: sequence = next
+        case 1: sequence = next + Int(Int8(bitPattern: reader.byte()))
+        case 2: sequence = SequenceNumber(reader.u32())
+        default: sequence = isn + Int(reader.u16())
+        }
+        let ack = control & 4 != 0 ? SequenceNumber(reader.u32()) : readPoint(c, byClient: fromClient)
+        var options: [UInt8] = []
+        if control & 8 != 0 { options = reader.bytes(Int(reader.byte()) % 41) }
+        let urgent: UInt16 = control & 16 != 0 ? reader.u16() : 0
+        let payload = reader.bytes(reader.length(long: control & 128 != 0))
+        var builder = TCPPacketBuilder(from: fromClient ? conn.client : conn.server, to: fromClient ? conn.server : conn.client,
+                                       sequenceNumber: sequence, acknowledgmentNumber: ack, flags: flags, payload: payload)
+        builder.urgentPointer = urgent
+        builder.identification = UInt16(truncatingIfNeeded: nextToken)
+        var bytes = builder.build()
+        if !options.isEmpty { bytes = insertingOptions(options, into: bytes) }
+        if control & 0x3 == 0 {
+            let advance = payload.count + (flags.contains(.syn) ? 1 : 0) + (flags.contains(.fin) ? 1 : 0)
+            if fromClient {
+                connections[c].clientNext = next + advance
+                connections[c].clientSent += payload
+            } else {
+                connections[c].serverNext = next + advance
+                connections[c].serverSent += payload
+            }
+        }
+        let checksumNotReady = control & 32 != 0
+        var good = control & 64 == 0
+        if !good { corruptTCPChecksum(&bytes) }
+        if checksumNotReady { corruptTCPChecksum(&bytes) }
+        if mutate, !bytes.isEmpty {
+            let offset = Int(reader.byte()) % bytes.count
+            let value = reader.byte()
+            bytes[offset] ^= value
+            if value != 0 { good = good && Self.checksumsGood(bytes) }
+        }
+        note("\(fromClient ? "C" : "S")\(c) \(flags) seq \(sequence) ack \(ack) urg \(urgent) opts \(options.count) "
+             + "len \(payload.count)\(good ? "" : " bad-checksum")\(checksumNotReady ? " csum-not-ready" : "")"
+             + "\(mutate ? " mutated" : "") \"\(escaped(payload.prefix(60)))\"")
+        send(bytes, c, fromClient: fromClient, good: good, checksumNotReady: checksumNotReady)
+    }
+
+    mutating func retransmit(_ c: Int, fromClient: Bool, limit: Int) {
+        let conn = connections[c]
+        guard let incarnation = conn.incarnations.last else { return }
+        let receiver = fromClient ? incarnation.atServer : incarnation.atClient
+        let sent = fromClient ? conn.clientSent : conn.serverSent
+        let isn = fromClient ? conn.clientISN : conn.serverISN
+        guard let next = receiver.next else { return }
+        let have = (isn + 1).distance(to: next)
+        guard have >= 0, have < sent.count else { return }
+        let payload = Array(sent[have..<min(sent.count, have + limit)])
+        note("\(fromClient ? "C" : "S")\(c) retransmits \(payload.count) at \(next)")
+        let bytes = build(c, fromClient: fromClient, flags: [.ack, .psh], sequence: next,
+                          ack: readPoint(c, byClient: fromClient), payload: payload)
+        send(bytes, c, fromClient: fromClient, good: true, checksumNotReady: false)
+    }
+
+    mutating func raw(checksumNotReady: Bool) {
+        let bytes = reader.bytes(Int(reader.u16()) % 2048)
+        note("raw \(bytes.count) bytes\(checksumNotReady ? " csum-not-ready" : "")")
+        send(bytes, nil, fromClient: true, good: Self.checksumsGood(bytes), checksumNotReady: checksumNotReady)
+    }
+
+    mutating func reload(_ bits: UInt8) {
+        var policy = FlowEngineFuzz.policyBits(fromReload: bits)
+        if guards.adoptKeepsKeywordTable { policy = policy & ~5 | ruleBits & 5 }
+        note("reload: \(SMTPSessionFuzz.policyDescription(policy))")
+        ruleBits = policy
+        rule = InspectionRuleBinding(name: "FUZZ", policy: SMTPSessionFuzz.policies[Int(policy)], idleTimeout: 30)
+        engine.adopt([rule])
+        for c in connections.indices {
+            for k in connections[c].incarnations.indices { connections[c].incarnations[k].steps.append(.adopt(policy)) }
+        }
+    }
+
+    // MARK: - The engine and the ends
+
+    /// One packet through the engine, its verdict applied, and any held packets released.
+    mutating func send(_ original: [UInt8], _ c: Int?, fromClient: Bool, good: Bool, checksumNotReady: Bool) {
+        let token = nextToken
+        nextToken += 1
+        var bytes = original
+        let verdict: PacketVerdict
+        do {
+            var span = bytes.mutableSpan
+            verdict = engine.process(&span, token: token, rule: rule, checksumNotReady: checksumNotReady, at: now, into: &output)
+        }
+        note("  -> \(verdict)")
+        apply(verdict, bytes: bytes, original: original, token: token, good: good, checksumNotReady: checksumNotReady,
+              origin: "packet \(token)")
+        collect(origin: "packet \(token)")
+    }
+
+    mutating func apply(_ verdict: PacketVerdict, bytes: [UInt8], original: [UInt8], token: UInt64, good: Bool,
+                        checksumNotReady: Bool, origin: String) {
+        switch verdict {
+        case .accept:
+            findings.check(bytes == original, "\(origin): accept, but the engine changed the bytes")
+            forward(original, good: good, checksumNotReady: checksumNotReady, modified: false, origin: origin)
+        case .acceptModified(let length):
+            guard length >= 20 && length <= bytes.count else {
+                findings.add("\(origin): acceptModified(length: \(length)) of a \(bytes.count)-byte packet")
+                return
+            }
+            forward(Array(bytes[..<length]), good: good, checksumNotReady: checksumNotReady, modified: true, origin: origin)
+        case .hold:
+            findings.check(held[token] == nil, "\(origin): token \(token) held twice")
+            held[token] = (original, good, checksumNotReady)
+        case .drop, .reset:
+            break
+        }
+        if verdict == .reset, let packet = try? TCPPacket(checking: original.span), let c = connection(of: packet) {
+            // The daemon resets both ends of a torn-down session.
+            if var last = connections[c].incarnations.last {
+                last.atServer.closed = true
+                last.atClient.closed = true
+                connections[c].incarnations[connections[c].incarnations.count - 1] = last
+            }
+        }
+    }
+
+    /// A packet leaves the engine: it must parse, be as long as it says, and carry good
+    /// checksums; then the end it is for reads it.
+    mutating func forward(_ sent: [UInt8], good: Bool, checksumNotReady: Bool, modified: Bool, origin: String) {
+        guard let packet = try? TCPPacket(checking: sent.span) else {
+            // Only what the engine could not read may leave it unread (and then unchanged).
+            findings.check(!modified, "\(origin): a modified packet that does not parse")
+            return
+        }
+        if modified {
+            findings.check(packet.totalLength == sent.count,
+                           "\(origin): modified packet of \(sent.count) bytes says it has \(packet.totalLength)")
+        }
+        var wire = sent
+        if checksumNotReady {
+            // The kernel finishes the checksum of a CHECKSUM_PARTIAL packet on its way out.
+            var span = wire.mutableSpan
+            packet.recomputeTCPChecksum(in: &span)
+        } else {
+            let valid = packet.verifyChecksums(in: sent.span)
+            if !valid && (good || !guards.badChecksumsPass) {
+                findings.add("\(origin): forwarded with a bad checksum (\(modified ? "modified" : "as sent")\(good ? "" : ", sent bad"))")
+            }
+            guard valid else { return }  // the receiving stack drops it
+        }
+        deliver(packet, wire)
+    }
+
+    /// The receiving end reads the packet as Linux would.
+    mutating func deliver(_ packet: TCPPacket, _ bytes: [UInt8]) {
+        guard let c = connection(of: packet) else { return }
+        if case .v4(let ip) = packet.network, ip.isFragment { return }  // reassembly is not modelled
+        let toServer = packet.flowKey.destination == connections[c].server
+        let flags = packet.flags
+        if flags.contains(.syn) {
+            if toServer && !flags.contains(.ack) {
+                // A SYN opens a connection unless one is open (RFC 5961 §4: a challenge ACK).
+                let open = connections[c].incarnations.last.map { !$0.atServer.closed && $0.atServer.fin == nil } ?? false
+                if !open {
+                    var incarnation = Incarnation(policyBits: ruleBits)
+                    incarnation.atServer.start(isn: packet.sequenceNumber)
+                    connections[c].incarnations.append(incarnation)
+                }
+            } else if !toServer && flags.contains(.ack), var last = connections[c].incarnations.last,
+                      last.atClient.next == nil {
+                last.atClient.start(isn: packet.sequenceNumber)
+                connections[c].incarnations[connections[c].incarnations.count - 1] = last
+            }
+            return  // a SYN's data is not read (no TCP Fast Open on the server)
+        }
+        guard var last = connections[c].incarnations.last else { return }
+        var receiver = toServer ? last.atServer : last.atClient
+        if flags.contains(.rst) {
+            // RFC 5961 §3: only an RST at exactly the next sequence number resets.
+            if receiver.next == packet.sequenceNumber { receiver.closed = true }
+        } else {
+            let urgent: UInt16? = flags.contains(.urg) ? packet.tcp.urgentPointer : nil
+            let read = receiver.receive(sequence: packet.sequenceNumber, payload: Array(bytes[packet.payloadRange]),
+                                        fin: flags.contains(.fin), urgentPointer: urgent,
+                                        removesUrgentByte: true)
+            last.read(read, byServer: toServer)
+        }
+        if toServer { last.atServer = receiver } else { last.atClient = receiver }
+        connections[c].incarnations[connections[c].incarnations.count - 1] = last
+    }
+
+    /// Released held packets, and the engine's events, trace and resets.
+    mutating func collect(origin: String) {
+        let releases = output.releases
+        for event in output.events { _ = event.kind }
+        for line in output.trace { _ = line.record.description }
+        output.removeAll()
+        for release in releases {
+            guard let entry = held.removeValue(forKey: release.token) else {
+                findings.add("\(origin): release of token \(release.token), which is not held")
+                continue
+            }
+            note("  release \(release.token) -> \(release.verdict)")
+            apply(release.verdict, bytes: release.bytes, original: entry.bytes, token: release.token,
+                  good: entry.goodChecksums, checksumNotReady: entry.checksumNotReady, origin: "release of \(release.token)")
+            collect(origin: origin)
+        }
+    }
+
+    mutating func finish() {
+        renderShow()
+        now = now + 100_000
+        engine.tick(at: now, into: &output)
+        collect(origin: "final tick")
+        engine.tick(at: now + 100_000, into: &output)
+        collect(origin: "final tick")
+        findings.check(held.isEmpty, "\(held.count) held packets never released: tokens \(held.keys.sorted())")
+        findings.check(engine.sessionCount == 0, "\(engine.sessionCount) sessions left after every timeout")
+        for (c, conn) in connections.enumerated() {
+            for (k, incarnation) in conn.incarnations.enumerated() {
+                incarnation.verify(into: &findings, name: "connection \(c).\(k)")
+            }
+        }
+    }
+
+    func renderShow() {
+        _ = ShowInspect.sessions(engine.sessions(), now: now, detail: true)
+        _ = ShowInspect.statistics(engine.statistics, now: now, since: start, interfaces: 1)
+    }
+
+    // MARK: - Packets
+
+    /// What the receiving side of this sender has read so far (the ACK it would send).
+    func readPoint(_ c: Int, byClient: Bool) -> SequenceNumber {
+        let conn = connections[c]
+        guard let incarnation = conn.incarnations.last else { return byClient ? conn.serverISN + 1 : conn.clientISN + 1 }
+        let receiver = byClient ? incarnation.atClient : incarnation.atServer
+        return receiver.next ?? (byClient ? conn.serverISN + 1 : conn.clientISN + 1)
+    }
+
+    func build(_ c: Int, fromClient: Bool, flags: TCPFlags, sequence: SequenceNumber, ack: SequenceNumber,
+               payload: [UInt8]) -> [UInt8] {
+        let conn = connections[c]
+        var builder = TCPPacketBuilder(from: fromClient ? conn.client : conn.server, to: fromClient ? conn.server : conn.client,
+                                       sequenceNumber: sequence, acknowledgmentNumber: ack, flags: flags, payload: payload)
+        builder.identification = UInt16(truncatingIfNeeded: nextToken)
+        return builder.build()
+    }
+
+    func connection(of packet: TCPPacket) -> Int? {
+        let key = packet.flowKey
+        return connections.firstIndex { conn in
+            (key.source == conn.client && key.destination == conn.server)
+                || (key.source == conn.server && key.destination == conn.client)
+        }
+    }
+
+    /// Puts raw option bytes (padded to a multiple of 4) after the TCP header and fixes the
+    /// lengths and checksums.
+    func insertingOptions(_ options: [UInt8], into packet: [UInt8]) -> [UInt8] {
+        var padded = options
+        while padded.count % 4 != 0 { padded.append(0) }
+        let tcpOffset = ipv6 ? 40 : 20
+        var bytes = packet
+        bytes.insert(contentsOf: padded, at: tcpOffset + 20)
+        let dataOffset = (20 + padded.count) / 4
+        bytes[tcpOffset + 12] = UInt8(dataOffset << 4) | (bytes[tcpOffset + 12] & 0x0F)
+        if ipv6 {
+            let length = bytes.count - 40
+            bytes[4] = UInt8(length >> 8)
+            bytes[5] = UInt8(length & 0xFF)
+        } else {
+            bytes[2] = UInt8(bytes.count >> 8)
+            bytes[3] = UInt8(bytes.count & 0xFF)
+        }
+        if let packet = try? TCPPacket(checking: bytes.span) {
+            var span = bytes.mutableSpan
+            packet.recomputeChecksums(in: &span)
+        }
+        return bytes
+    }
+
+    func corruptTCPChecksum(_ bytes: inout [UInt8]) {
+        let field = (ipv6 ? 40 : 20) + 16
+        guard bytes.count > field + 1 else { return }
+        bytes[field] ^= 0x5A
+        bytes[field + 1] ^= 0xA5
+    }
+
+    static func checksumsGood(_ bytes: [UInt8]) -> Bool {
+        guard let packet = try? TCPPacket(checking: bytes.span) else { return true }
+        return packet.verifyChecksums(in: bytes.span)
+    }
+
+    mutating func note(_ line: @autoclosure () -> String) {
+        if describing { log.append(line()) }
+    }
+}

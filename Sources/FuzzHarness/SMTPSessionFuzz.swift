@@ -1,0 +1,377 @@
+import SMTPInspection
+
+/// Fuzz target `smtp`: one `SMTPSession` driven by a scripted conversation, played three ways
+/// (each step whole; each step cut into the input's chunk sizes; whole with the trace on, which
+/// turns the one-pass fast paths off). All three must judge alike: the same masks at the same
+/// stream positions, the same events (as a multiset: a cut may move an event before or after
+/// a reply's), the same bytes judged and held, the same counters, mode and tear-down. Each call
+/// must keep the core's contract: masks inside the bytes judged, never over CR or LF; bytes left
+/// unjudged only while a reply is awaited.
+///
+/// Input format (every byte string decodes; reads past the end give zeros):
+///
+///     policy byte        bit 0 esmtp (else smtp), 1 mask-banner, 2 allow STARTTLS,
+///                        3 small limits (lines of 24 octets, max-data 64)
+///     records, each a tag byte, kind = tag & 3:
+///       0 client step    length (1 byte, or 2 little-endian when tag & 0x80), then the bytes
+///       1 server step    the same
+///       2 adopt          a reload: the policy (bits as above) is tag >> 2
+///       3 chunk sizes    length, then sizes (0 counts as 1), cycled over every step;
+///                        without any, the cut run goes byte by byte
+public enum SMTPSessionFuzz {
+    public enum Step: Equatable, Sendable {
+        case client([UInt8])
+        case server([UInt8])
+        /// `SMTPSession.adopt` of the policy with these bits.
+        case adopt(UInt8)
+    }
+
+    public struct Script: Equatable, Sendable {
+        public var policy: UInt8
+        public var steps: [Step]
+        /// Chunk sizes for the cut run, cycled; empty: byte by byte.
+        public var cuts: [Int]
+
+        public init(policy: UInt8, steps: [Step], cuts: [Int] = []) {
+            self.policy = policy
+            self.steps = steps
+            self.cuts = cuts
+        }
+    }
+
+    // MARK: - Format
+
+    public static func decode(_ data: [UInt8]) -> Script {
+        var reader = FuzzReader(data)
+        var script = Script(policy: reader.byte() & 0x0F, steps: [])
+        while !reader.isAtEnd {
+            let tag = reader.byte()
+            switch tag & 3 {
+            case 0, 1:
+                let bytes = reader.bytes(reader.length(long: tag & 0x80 != 0))
+                script.steps.append(tag & 3 == 0 ? .client(bytes) : .server(bytes))
+            case 2:
+                script.steps.append(.adopt((tag >> 2) & 0x0F))
+            default:
+                let sizes = reader.bytes(reader.length(long: tag & 0x80 != 0))
+                script.cuts += sizes.map { max(1, Int($0)) }
+            }
+        }
+        return script
+    }
+
+    public static func encode(_ script: Script) -> [UInt8] {
+        var w = FuzzWriter()
+        w.byte(script.policy)
+        func record(_ kind: UInt8, _ bytes: [UInt8]) {
+            var offset = 0
+            repeat {  // an empty step is one empty record
+                let n = min(bytes.count - offset, 0xFFFF)
+                if n > 0xFF { w.byte(kind | 0x80); w.u16(UInt16(n)) } else { w.byte(kind); w.byte(UInt8(n)) }
+                w.append(Array(bytes[offset..<(offset + n)]))
+                offset += n
+            } while offset < bytes.count
+        }
+        for step in script.steps {
+            switch step {
+            case .client(let bytes): record(0, bytes)
+            case .server(let bytes): record(1, bytes)
+            case .adopt(let bits): w.byte(2 | (bits & 0x0F) << 2)
+            }
+        }
+        if !script.cuts.isEmpty { record(3, script.cuts.map { UInt8(clamping: $0) }) }
+        return w.bytes
+    }
+
+    /// The script, readably (for reproducers and reports).
+    public static func describe(_ script: Script) -> String {
+        var lines = ["policy \(policyDescription(script.policy))"]
+        for step in script.steps {
+            switch step {
+            case .client(let b): lines.append("C: \"\(escaped(b))\"")
+            case .server(let b): lines.append("S: \"\(escaped(b))\"")
+            case .adopt(let bits): lines.append("adopt \(policyDescription(bits))")
+            }
+        }
+        lines.append(script.cuts.isEmpty ? "cuts: byte by byte" : "cuts: \(script.cuts)")
+        return lines.joined(separator: "\n")
+    }
+
+    static func policyDescription(_ bits: UInt8) -> String {
+        var words = [bits & 1 != 0 ? "esmtp" : "smtp"]
+        if bits & 2 != 0 { words.append("mask-banner") }
+        if bits & 4 != 0 { words.append("allow-starttls") }
+        if bits & 8 != 0 { words.append("small-limits") }
+        return words.joined(separator: " ")
+    }
+
+    /// Every policy the format can name, compiled once.
+    static let policies: [SMTPPolicy] = (0..<16).map { bits in
+        let small = bits & 8 != 0
+        return SMTPPolicy(kind: bits & 1 != 0 ? .esmtp : .smtp, maxData: small ? 64 : 20_000_000,
+                          maskBanner: bits & 2 != 0, allowSTARTTLS: bits & 4 != 0,
+                          commandLineLimit: small ? 24 : 512, replyLineLimit: small ? 24 : 512)
+    }
+
+    // MARK: - Running
+
+    /// Runs one input; the findings say what went wrong (empty: it passed).
+    public static func run(_ data: [UInt8], guards: KnownIssueGuards) -> FuzzFindings {
+        check(decode(data), guards: guards)
+    }
+
+    public static func check(_ script: Script, guards: KnownIssueGuards) -> FuzzFindings {
+        var findings = FuzzFindings()
+        let whole = play(script, cut: false, trace: false, guards: guards, findings: &findings)
+        let cut = play(script, cut: true, trace: false, guards: guards, findings: &findings)
+        let traced = play(script, cut: false, trace: true, guards: guards, findings: &findings)
+        if let difference = whole.difference(from: cut) {
+            findings.add("cut into chunks \(script.cuts.isEmpty ? "of 1" : "\(script.cuts)") differs from whole: \(difference)")
+        }
+        if let difference = whole.difference(from: traced) {
+            findings.add("with the trace on (no fast paths) differs from without: \(difference)")
+        }
+        return findings
+    }
+
+    static func play(_ script: Script, cut: Bool, trace: Bool, guards: KnownIssueGuards,
+                     findings: inout FuzzFindings) -> Judgement {
+        var player = Player(policyBits: script.policy, trace: trace)
+        var cycle = 0
+        func nextSize() -> Int {
+            guard cut else { return Int.max }
+            guard !script.cuts.isEmpty else { return 1 }
+            defer { cycle = (cycle + 1) % script.cuts.count }
+            return script.cuts[cycle]
+        }
+        for step in script.steps {
+            switch step {
+            case .client(let bytes):
+                for chunk in chunks(bytes, size: nextSize, atLineEnds: false) { player.client(chunk) }
+            case .server(let bytes):
+                for chunk in chunks(bytes, size: nextSize, atLineEnds: guards.serverChunksCutAtLineEnds) {
+                    player.server(chunk)
+                }
+            case .adopt(var bits):
+                if guards.adoptKeepsKeywordTable { bits = bits & ~5 | player.policyBits & 5 }
+                player.adopt(bits)
+            }
+        }
+        for message in player.findings.messages { findings.add("\(cut ? "cut" : "whole")\(trace ? "+trace" : ""): \(message)") }
+        return player.judgement()
+    }
+
+    /// `bytes` in chunks of `size()` bytes (an empty step is one empty chunk: the core must take
+    /// those too), also cut after every LF when `atLineEnds`.
+    static func chunks(_ bytes: [UInt8], size: () -> Int, atLineEnds: Bool) -> [[UInt8]] {
+        guard !bytes.isEmpty else { return [[]] }
+        var result: [[UInt8]] = []
+        var i = 0
+        while i < bytes.count {
+            var end = min(bytes.count, i + min(size(), bytes.count))
+            if atLineEnds, let lf = bytes[i..<end].firstIndex(of: 0x0A) { end = lf + 1 }
+            result.append(Array(bytes[i..<end]))
+            i = end
+        }
+        return result
+    }
+}
+
+/// Masks as stream positions: sorted, adjacent runs of one byte merged.
+struct MaskRuns: Equatable, CustomStringConvertible {
+    private var byPosition: [Int: UInt8] = [:]
+
+    /// Records a mask; false when the position was already masked with another byte.
+    mutating func add(_ range: Range<Int>, byte: UInt8) -> Bool {
+        var consistent = true
+        for p in range {
+            if let old = byPosition[p], old != byte { consistent = false }
+            byPosition[p] = byte
+        }
+        return consistent
+    }
+
+    var runs: [(range: Range<Int>, byte: UInt8)] {
+        var result: [(range: Range<Int>, byte: UInt8)] = []
+        for p in byPosition.keys.sorted() {
+            let b = byPosition[p]!
+            if let last = result.last, last.range.upperBound == p, last.byte == b {
+                result[result.count - 1].range = last.range.lowerBound..<(p + 1)
+            } else {
+                result.append((p..<(p + 1), b))
+            }
+        }
+        return result
+    }
+
+    static func == (a: MaskRuns, b: MaskRuns) -> Bool { a.byPosition == b.byPosition }
+
+    var description: String {
+        "[" + runs.map { "\($0.range.lowerBound)..<\($0.range.upperBound) '\(escaped([$0.byte]))'" }
+            .joined(separator: ", ") + "]"
+    }
+}
+
+/// What a session decided about a whole conversation.
+struct Judgement: Equatable {
+    var clientMasks = MaskRuns()
+    var serverMasks = MaskRuns()
+    var clientJudged = 0
+    var clientHeld = 0
+    var serverRead = 0
+    var tornDown = false
+    /// Events in the order they came (compared as a multiset).
+    var events: [SMTPEvent] = []
+    var counters = SMTPCounters()
+    var mode = SMTPSession.Mode.commands
+    var pendingReplies = 0
+    var closing = false
+
+    func difference(from other: Judgement) -> String? {
+        var parts: [String] = []
+        func compare<T: Equatable>(_ name: String, _ a: T, _ b: T) {
+            if a != b { parts.append("\(name) \(a) vs \(b)") }
+        }
+        compare("client masks", clientMasks, other.clientMasks)
+        compare("server masks", serverMasks, other.serverMasks)
+        compare("client bytes judged", clientJudged, other.clientJudged)
+        compare("client bytes held", clientHeld, other.clientHeld)
+        compare("server bytes read", serverRead, other.serverRead)
+        compare("torn down", tornDown, other.tornDown)
+        if let (onlyHere, onlyThere) = Self.multisetDifference(events, other.events) {
+            parts.append("events only in one: \(onlyHere) / \(onlyThere)")
+        }
+        compare("counters", "\(counters)", "\(other.counters)")
+        compare("mode", mode, other.mode)
+        compare("pending replies", pendingReplies, other.pendingReplies)
+        compare("closing", closing, other.closing)
+        return parts.isEmpty ? nil : parts.joined(separator: "; ")
+    }
+
+    /// nil when `a` and `b` hold the same events, however ordered; else what only each holds.
+    static func multisetDifference(_ a: [SMTPEvent], _ b: [SMTPEvent]) -> ([SMTPEvent], [SMTPEvent])? {
+        var rest = b
+        var onlyA: [SMTPEvent] = []
+        for event in a {
+            if let k = rest.firstIndex(of: event) { rest.remove(at: k) } else { onlyA.append(event) }
+        }
+        return onlyA.isEmpty && rest.isEmpty ? nil : (onlyA, rest)
+    }
+}
+
+/// Plays chunks through a session as the flow engine does: judged client bytes go on, the rest
+/// is held, and while bytes are held later client bytes wait behind them without being offered;
+/// a server verdict with `resumeClient` offers the held bytes again.
+struct Player {
+    var session: SMTPSession
+    var output: SMTPOutput
+    var policyBits: UInt8
+    var held: [UInt8] = []
+    var result = Judgement()
+    var findings = FuzzFindings()
+
+    init(policyBits: UInt8, trace: Bool) {
+        self.policyBits = policyBits
+        session = SMTPSession(policy: SMTPSessionFuzz.policies[Int(policyBits & 0x0F)])
+        output = SMTPOutput(traceEnabled: trace)
+    }
+
+    mutating func adopt(_ bits: UInt8) {
+        policyBits = bits & 0x0F
+        session.adopt(SMTPSessionFuzz.policies[Int(policyBits)])
+    }
+
+    mutating func client(_ chunk: [UInt8]) {
+        guard !result.tornDown else { return }
+        if !held.isEmpty {
+            held += chunk
+            return
+        }
+        feed(chunk)
+    }
+
+    private mutating func feed(_ chunk: [UInt8]) {
+        output.removeAll()
+        let verdict = session.receiveClient(chunk.span, into: &output)
+        let consumed = verdict.consumed
+        findings.check((0...chunk.count).contains(consumed), "receiveClient consumed \(consumed) of \(chunk.count)")
+        let judged = max(0, min(consumed, chunk.count))
+        record(output.masks, in: chunk, limit: judged, base: result.clientJudged, client: true)
+        collect()
+        result.clientJudged += judged
+        if verdict.teardown {
+            findings.check(session.mode == .tornDown, "client teardown with the session in mode \(session.mode)")
+            result.tornDown = true
+            held = []
+            return
+        }
+        findings.check(session.mode != .tornDown, "session torn down but the verdict does not say so")
+        if judged < chunk.count {
+            held = Array(chunk[judged...])
+            // Bytes held with no reply awaited would wait forever: the session stalls.
+            findings.check(session.mode == .awaitingDataReply || session.mode == .awaitingAuthReply,
+                           "\(chunk.count - judged) client bytes left unjudged in mode \(session.mode)")
+        }
+    }
+
+    mutating func server(_ chunk: [UInt8]) {
+        guard !result.tornDown else { return }
+        output.removeAll()
+        let verdict = session.receiveServer(chunk.span, into: &output)
+        record(output.masks, in: chunk, limit: chunk.count, base: result.serverRead, client: false)
+        collect()
+        result.serverRead += chunk.count
+        if verdict.teardown {
+            findings.check(session.mode == .tornDown, "server teardown with the session in mode \(session.mode)")
+            result.tornDown = true
+            held = []
+            return
+        }
+        if verdict.resumeClient && !held.isEmpty {
+            let waiting = held
+            held = []
+            feed(waiting)
+        }
+    }
+
+    /// Checks a call's masks and adds them at their stream positions.
+    private mutating func record(_ masks: [ByteMask], in chunk: [UInt8], limit: Int, base: Int, client: Bool) {
+        let side = client ? "client" : "server"
+        for mask in masks {
+            let r = mask.range
+            guard r.lowerBound >= 0, r.upperBound <= limit, !r.isEmpty else {
+                findings.add("\(side) mask \(r) outside the \(limit) bytes judged of a \(chunk.count)-byte chunk")
+                continue
+            }
+            if let k = r.first(where: { chunk[$0] == 0x0D || chunk[$0] == 0x0A }) {
+                findings.add("\(side) mask \(r) covers \(chunk[k] == 0x0D ? "CR" : "LF") at \(k) of \"\(escaped(chunk))\"")
+            }
+            if mask.byte == 0x0D || mask.byte == 0x0A {
+                findings.add("\(side) mask byte is \(mask.byte == 0x0D ? "CR" : "LF")")
+            }
+            let shifted = (base + r.lowerBound)..<(base + r.upperBound)
+            let consistent = client ? result.clientMasks.add(shifted, byte: mask.byte)
+                                    : result.serverMasks.add(shifted, byte: mask.byte)
+            findings.check(consistent, "\(side) stream position masked twice with different bytes at \(shifted)")
+        }
+    }
+
+    private mutating func collect() {
+        for event in output.events {
+            result.events.append(event)
+            _ = event.alertText(peer: "(192.0.2.1:25)")
+        }
+        for record in output.trace { _ = record.description }
+        result.counters += output.counters
+        _ = session.modeDescription
+    }
+
+    func judgement() -> Judgement {
+        var j = result
+        j.clientHeld = held.count
+        j.mode = session.mode
+        j.pendingReplies = session.pendingReplyCount
+        j.closing = session.isClosing
+        return j
+    }
+}
