@@ -145,6 +145,8 @@ struct FlowRun {
         while !reader.isAtEnd && operations < 400 {
             operations += 1
             let op = reader.byte()
+            let at = reader.offset - 1
+            note("[\(at)] op \(op & 7)")
             let c = Int(op >> 3 & 1)
             switch op & 7 {
             case 0: segment(c, fromClient: true, mutate: false)
@@ -230,7 +232,7 @@ struct FlowRun {
         }
         note("\(fromClient ? "C" : "S")\(c) \(flags) seq \(sequence) ack \(ack) urg \(urgent) opts \(options.count) "
              + "len \(payload.count)\(good ? "" : " bad-checksum")\(checksumNotReady ? " csum-not-ready" : "")"
-             + "\(mutate ? " mutated" : "") \"\(escaped(payload.prefix(60)))\"")
+             + "\(mutate ? " mutated" : "") \"\(escaped(payload.prefix(80)))\"\(payload.count > 80 ? "..." : "")")
         send(bytes, c, fromClient: fromClient, good: good, checksumNotReady: checksumNotReady)
     }
 
@@ -291,13 +293,15 @@ struct FlowRun {
         switch verdict {
         case .accept:
             findings.check(bytes == original, "\(origin): accept, but the engine changed the bytes")
-            forward(original, good: good, checksumNotReady: checksumNotReady, modified: false, origin: origin)
+            forward(original, original: original, good: good, checksumNotReady: checksumNotReady, modified: false,
+                    origin: origin)
         case .acceptModified(let length):
             guard length >= 20 && length <= bytes.count else {
                 findings.add("\(origin): acceptModified(length: \(length)) of a \(bytes.count)-byte packet")
                 return
             }
-            forward(Array(bytes[..<length]), good: good, checksumNotReady: checksumNotReady, modified: true, origin: origin)
+            forward(Array(bytes[..<length]), original: original, good: good, checksumNotReady: checksumNotReady,
+                    modified: true, origin: origin)
         case .hold:
             findings.check(held[token] == nil, "\(origin): token \(token) held twice")
             held[token] = (original, good, checksumNotReady)
@@ -315,8 +319,9 @@ struct FlowRun {
     }
 
     /// A packet leaves the engine: it must parse, be as long as it says, and carry good
-    /// checksums; then the end it is for reads it.
-    mutating func forward(_ sent: [UInt8], good: Bool, checksumNotReady: Bool, modified: Bool, origin: String) {
+    /// checksums; then the end it is for reads it. `original` is the packet as its sender sent it.
+    mutating func forward(_ sent: [UInt8], original: [UInt8], good: Bool, checksumNotReady: Bool, modified: Bool,
+                          origin: String) {
         guard let packet = try? TCPPacket(checking: sent.span) else {
             // Only what the engine could not read may leave it unread (and then unchanged).
             findings.check(!modified, "\(origin): a modified packet that does not parse")
@@ -336,21 +341,26 @@ struct FlowRun {
             if !valid && (good || !guards.badChecksumsPass) {
                 findings.add("\(origin): forwarded with a bad checksum (\(modified ? "modified" : "as sent")\(good ? "" : ", sent bad"))")
             }
-            guard valid else { return }  // the receiving stack drops it
+            // The receiving stack drops it (guarded: reads it, as the engine took it).
+            guard valid || guards.badChecksumsPass else { return }
         }
-        deliver(packet, wire)
+        deliver(packet, wire, original: original)
     }
 
-    /// The receiving end reads the packet as Linux would.
-    mutating func deliver(_ packet: TCPPacket, _ bytes: [UInt8]) {
+    /// The receiving end reads the packet as Linux would (and the bytes its sender sent there,
+    /// for the check in `Incarnation.verify`).
+    mutating func deliver(_ packet: TCPPacket, _ bytes: [UInt8], original: [UInt8]) {
         guard let c = connection(of: packet) else { return }
         if case .v4(let ip) = packet.network, ip.isFragment { return }  // reassembly is not modelled
         let toServer = packet.flowKey.destination == connections[c].server
         let flags = packet.flags
         if flags.contains(.syn) {
             if toServer && !flags.contains(.ack) {
-                // A SYN opens a connection unless one is open (RFC 5961 §4: a challenge ACK).
-                let open = connections[c].incarnations.last.map { !$0.atServer.closed && $0.atServer.fin == nil } ?? false
+                // A SYN opens a connection unless one is still open: not reset, not closed both
+                // ways (RFC 5961 §4: a SYN on a synchronized connection gets a challenge ACK).
+                let open = connections[c].incarnations.last.map {
+                    !$0.atServer.closed && ($0.atServer.fin == nil || $0.atClient.fin == nil)
+                } ?? false
                 if !open {
                     var incarnation = Incarnation(policyBits: ruleBits)
                     incarnation.atServer.start(isn: packet.sequenceNumber)
@@ -366,14 +376,22 @@ struct FlowRun {
         guard var last = connections[c].incarnations.last else { return }
         var receiver = toServer ? last.atServer : last.atClient
         if flags.contains(.rst) {
-            // RFC 5961 §3: only an RST at exactly the next sequence number resets.
-            if receiver.next == packet.sequenceNumber { receiver.closed = true }
+            // Its sender has aborted the connection. Its receiver: RFC 5961 §3, only an RST at
+            // exactly the next sequence number resets (guarded: any RST does).
+            if toServer { last.atClient.closed = true } else { last.atServer.closed = true }
+            if receiver.next == packet.sequenceNumber || guards.resetsNotValidated { receiver.closed = true }
         } else {
             let urgent: UInt16? = flags.contains(.urg) ? packet.tcp.urgentPointer : nil
-            let read = receiver.receive(sequence: packet.sequenceNumber, payload: Array(bytes[packet.payloadRange]),
+            let payload = Array(bytes[packet.payloadRange])
+            let range = packet.payloadRange
+            let sent = range.upperBound <= original.count ? Array(original[range]) : payload
+            let read = receiver.receive(sequence: packet.sequenceNumber, payload: payload, original: sent,
                                         fin: flags.contains(.fin), urgentPointer: urgent,
-                                        removesUrgentByte: true)
-            last.read(read, byServer: toServer)
+                                        removesUrgentByte: !guards.urgentByteJudged)
+            last.read(read.bytes, sent: read.original, byServer: toServer)
+            if !read.bytes.isEmpty {
+                note("    the \(toServer ? "server" : "client") reads \"\(escaped(read.bytes.prefix(80)))\"")
+            }
         }
         if toServer { last.atServer = receiver } else { last.atClient = receiver }
         connections[c].incarnations[connections[c].incarnations.count - 1] = last

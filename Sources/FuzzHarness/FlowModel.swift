@@ -3,12 +3,20 @@ import PacketWire
 /// One end's receive side, as Linux's TCP delivers bytes to the application: in order, the first
 /// copy of a byte wins, segments beyond a gap wait, nothing before the SYN or after the FIN, and
 /// a reset closes it. `removesUrgentByte`: SO_OOBINLINE off (the default), the urgent byte is
-/// taken out of the stream.
+/// taken out of the stream. Each byte read comes with the byte its sender put there (before the
+/// inspector's edits).
 struct ReceiverModel {
+    struct Segment {
+        var sequence: SequenceNumber
+        var bytes: [UInt8]
+        var original: [UInt8]
+        var urgent: SequenceNumber?
+    }
+
     var next: SequenceNumber?
     var fin: SequenceNumber?
     var closed = false
-    var pending: [(sequence: SequenceNumber, bytes: [UInt8], urgent: SequenceNumber?)] = []
+    var pending: [Segment] = []
 
     /// Starts at a SYN: the stream begins after it.
     mutating func start(isn: SequenceNumber) {
@@ -17,13 +25,14 @@ struct ReceiverModel {
     }
 
     /// Takes a segment's payload; returns the bytes that became readable, in order.
-    mutating func receive(sequence: SequenceNumber, payload: [UInt8], fin finFlag: Bool,
-                          urgentPointer: UInt16?, removesUrgentByte: Bool) -> [UInt8] {
-        guard !closed, next != nil else { return [] }
+    mutating func receive(sequence: SequenceNumber, payload: [UInt8], original: [UInt8], fin finFlag: Bool,
+                          urgentPointer: UInt16?, removesUrgentByte: Bool) -> (bytes: [UInt8], original: [UInt8]) {
+        guard !closed, next != nil else { return ([], []) }
         if finFlag && fin == nil { fin = sequence + payload.count }
         let urgent: SequenceNumber? = removesUrgentByte ? urgentPointer.flatMap { $0 > 0 ? sequence + Int($0) - 1 : nil } : nil
-        if !payload.isEmpty { pending.append((sequence, payload, urgent)) }
+        if !payload.isEmpty { pending.append(Segment(sequence: sequence, bytes: payload, original: original, urgent: urgent)) }
         var out: [UInt8] = []
+        var sent: [UInt8] = []
         var progress = true
         while progress, let n = next {
             progress = false
@@ -35,6 +44,7 @@ struct ReceiverModel {
                     if let fin, segment.sequence + end > fin { end = max(skip, segment.sequence.distance(to: fin)) }
                     for j in skip..<end where !(segment.urgent.map { segment.sequence + j == $0 } ?? false) {
                         out.append(segment.bytes[j])
+                        sent.append(j < segment.original.count ? segment.original[j] : segment.bytes[j])
                     }
                     next = segment.sequence + end
                 }
@@ -43,56 +53,65 @@ struct ReceiverModel {
                 break
             }
         }
-        return out
+        return (out, sent)
     }
 }
 
-/// What one connection's two ends read, in the order they read it: the stream the SMTP core
-/// must have judged (DESIGN.md invariant 1; issue 10's "the server reads exactly the bytes the
-/// state machines judged").
+/// What one connection's two ends read, in the order they read it, with what their peers sent
+/// there: the check of issue 10's invariant ("every payload byte that reaches the server has been
+/// judged by the state machines at the position at which the server's TCP stack delivers it").
 struct Incarnation {
     var policyBits: UInt8
+    /// Steps of what was sent, as the ends read it (for a fresh session to judge).
     var steps: [SMTPSessionFuzz.Step] = []
     var atServer = ReceiverModel()
     var atClient = ReceiverModel()
+    /// What each end read (after the inspector's edits).
+    var serverRead: [UInt8] = []
+    var clientRead: [UInt8] = []
 
-    mutating func read(_ bytes: [UInt8], byServer: Bool) {
+    mutating func read(_ bytes: [UInt8], sent: [UInt8], byServer: Bool) {
         guard !bytes.isEmpty else { return }
-        steps.append(byServer ? .client(bytes) : .server(bytes))
+        steps.append(byServer ? .client(sent) : .server(sent))
+        if byServer { serverRead += bytes } else { clientRead += bytes }
     }
 
-    /// Plays what the ends read through a fresh session: whatever it would mask must already be
-    /// masked; what it would tear down or hold must not have been read.
+    /// Judges what was sent, as the ends read it, with a fresh session (one chunk per segment
+    /// read, as the engine saw them): each end must have read exactly that, masks applied, and
+    /// nothing the session holds for a reply or refuses after a tear-down.
     func verify(into findings: inout FuzzFindings, name: String) {
         var player = Player(policyBits: policyBits, trace: false)
-        var clientStream: [UInt8] = []
-        var serverStream: [UInt8] = []
+        var clientSent: [UInt8] = []
+        var serverSent: [UInt8] = []
         for step in steps {
             switch step {
-            case .client(let bytes): clientStream += bytes; player.client(bytes)
-            case .server(let bytes): serverStream += bytes; player.server(bytes)
+            case .client(let bytes): clientSent += bytes; player.client(bytes)
+            case .server(let bytes): serverSent += bytes; player.server(bytes)
             case .adopt(let bits): player.adopt(bits)
             }
         }
         let judgement = player.judgement()
         for message in player.findings.messages { findings.add("\(name): re-judging: \(message)") }
-        for run in judgement.clientMasks.runs {
-            if let p = run.range.first(where: { $0 < clientStream.count && clientStream[$0] != run.byte }) {
-                findings.add("\(name): the server read \"\(escaped(context(clientStream, p)))\" unmasked at \(p); the core masks \(run.range)")
-                break
-            }
-        }
-        for run in judgement.serverMasks.runs {
-            if let p = run.range.first(where: { $0 < serverStream.count && serverStream[$0] != run.byte }) {
-                findings.add("\(name): the client read \"\(escaped(context(serverStream, p)))\" unmasked at \(p); the core masks \(run.range)")
-                break
-            }
-        }
+        compare(read: serverRead, sent: clientSent, masks: judgement.clientMasks, reader: "server", name: name, into: &findings)
+        compare(read: clientRead, sent: serverSent, masks: judgement.serverMasks, reader: "client", name: name, into: &findings)
         let judged = judgement.clientJudged
-        if clientStream.count > judged {
+        if serverRead.count > judged {
             let why = judgement.tornDown ? "after the core tore the session down" : "the core holds them for a reply"
-            findings.add("\(name): the server read \(clientStream.count - judged) bytes past the \(judged) judged (\(why)): \"\(escaped(clientStream[judged...].prefix(40)))\"")
+            findings.add("\(name): the server read \(serverRead.count - judged) bytes past the \(judged) judged (\(why)): \"\(escaped(serverRead[judged...].prefix(40)))\"")
         }
+    }
+
+    /// Each byte read is the byte sent, or the core's mask at a masked position.
+    private func compare(read: [UInt8], sent: [UInt8], masks: MaskRuns, reader: String, name: String,
+                         into findings: inout FuzzFindings) {
+        var expected = sent
+        for run in masks.runs {
+            for p in run.range where p < expected.count { expected[p] = run.byte }
+        }
+        guard let p = read.indices.first(where: { read[$0] != expected[$0] }) else { return }
+        let masked = masks.runs.contains { $0.range.contains(p) }
+        findings.add("\(name): at \(p) the \(reader) read \"\(escaped(context(read, p)))\"; "
+                     + "sent \"\(escaped(context(sent, p)))\" \(masked ? "is masked there" : "is not masked there")")
     }
 
     private func context(_ stream: [UInt8], _ p: Int) -> ArraySlice<UInt8> {

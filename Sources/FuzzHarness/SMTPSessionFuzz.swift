@@ -131,7 +131,63 @@ public enum SMTPSessionFuzz {
         if let difference = whole.difference(from: traced) {
             findings.add("with the trace on (no fast paths) differs from without: \(difference)")
         }
+        checkMaskedStream(script, whole, guards: guards, into: &findings)
         return findings
+    }
+
+    /// DESIGN.md invariant 3, "a masked line is never a command a server accepts": the stream as
+    /// the server got it, judged again with the same replies, must be refused the same way (its
+    /// masks change nothing, the replies are read as before).
+    static func checkMaskedStream(_ script: Script, _ whole: Judgement, guards: KnownIssueGuards,
+                                  into findings: inout FuzzFindings) {
+        var clientStream: [UInt8] = []
+        for case .client(let bytes) in script.steps { clientStream += bytes }
+        var masked = Array(clientStream.prefix(whole.clientJudged))
+        for run in whole.clientMasks.runs {
+            for p in run.range where p < masked.count { masked[p] = run.byte }
+        }
+        if guards.maskedLineStillACommand && hasMaskedArgumentOnly(masked, whole.clientMasks) { return }
+        // The same steps, each client step's bytes as the server got them (none past the judged).
+        var steps: [Step] = []
+        var offset = 0
+        for step in script.steps {
+            guard case .client(let bytes) = step else { steps.append(step); continue }
+            let end = min(offset + bytes.count, masked.count)
+            steps.append(.client(offset < end ? Array(masked[offset..<end]) : []))
+            offset += bytes.count
+        }
+        var quiet = FuzzFindings()
+        let again = play(Script(policy: script.policy, steps: steps, cuts: script.cuts), cut: false, trace: false,
+                         guards: guards, findings: &quiet)
+        for run in again.clientMasks.runs {
+            if let p = run.range.first(where: { $0 < masked.count && masked[$0] != run.byte }) {
+                let line = masked[max(0, p - 20)..<min(masked.count, p + 20)]
+                findings.add("masked stream judged again masks more at \(p): \"\(escaped(line))\"")
+                return
+            }
+        }
+        if again.serverMasks != whole.serverMasks {
+            findings.add("masked stream judged again reads the replies otherwise: server masks \(again.serverMasks) vs \(whole.serverMasks)")
+        }
+    }
+
+    /// Whether a masked line kept its verb and the space after it (`EHLO c.exaxxxx`), so that
+    /// a server executes it (KnownIssueGuards.maskedLineStillACommand).
+    static func hasMaskedArgumentOnly(_ stream: [UInt8], _ masks: MaskRuns) -> Bool {
+        var lineStart = 0
+        for run in masks.runs {
+            let p = run.range.lowerBound
+            guard p < stream.count else { break }
+            // The start of the line holding the run.
+            var k = p
+            while k > lineStart && stream[k - 1] != 0x0A { k -= 1 }
+            lineStart = k
+            if let space = stream[k..<p].firstIndex(of: 0x20), space > k,
+               stream[k..<space].allSatisfy({ ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A }) {
+                return true
+            }
+        }
+        return false
     }
 
     static func play(_ script: Script, cut: Bool, trace: Bool, guards: KnownIssueGuards,

@@ -20,6 +20,7 @@ public enum SeedCorpus {
     /// The known issues' reproducers, written by hand (fuzzing finds more; those are kept as found).
     public static func reproducers() -> [Seed] {
         smtpReproducers().map { Seed(target: "smtp", name: $0.name, bytes: SMTPSessionFuzz.encode($0.script)) }
+            + flowReproducers().map { Seed(target: "flow", name: $0.name, bytes: $0.bytes) }
             + configReproducers().map { Seed(target: "config", name: $0.name, bytes: Array($0.text.utf8)) }
             + pcapReproducers().map { Seed(target: "pcap", name: $0.name, bytes: $0.bytes) }
     }
@@ -138,6 +139,10 @@ public enum SeedCorpus {
                 s("220 mx\r\n"), c("EHLO a\r\n"), s("250-mx\r\n250-ENHANCEDSTATUS"), .adopt(0),
                 c("NOOP\r\n"), s("CODES\r\n"),
             ], cuts: [255])),
+            ("masked-ehlo-still-a-command", .init(policy: 1, steps: [
+                s("220 mx\r\n"), c("EHLO c.exa\u{5}ple\r\n"),
+                s("250-mx\r\n250-PIPELINING\r\n250-STARTTLS\r\n250 CHUNKING\r\n"),
+            ])),
             ("reply-releases-held-bytes", .init(policy: 0, steps: [
                 s("220 mx\r\n"), c("HELO a\r\n"), s("250 mx\r\n"), c("MAIL FROM:<a@b>\r\n"), s("250 ok\r\n"),
                 c("RCPT TO:<c@d>\r\n"), s("250 ok\r\n"), c("DATA\r\n"), c("Subject: x\r\n\r\nhi\r\n.\r\n"),
@@ -249,6 +254,27 @@ public enum SeedCorpus {
             return f.w.bytes
         }()))
         return seeds
+    }
+
+    /// Known-issue reproducers for the flow target (Tests/fuzz/regressions/flow).
+    public static func flowReproducers() -> [(name: String, bytes: [UInt8])] {
+        // Issue 10, class 2, as the fuzzer found it (cleaned up): an RST the server ignores
+        // (in the window, not at its next sequence number) closes the engine's session; a SYN
+        // whose ISN lies 10 bytes before the stream's next byte starts a new session there; the
+        // client's next segment carries 10 bytes the server already has (so it drops them) and
+        // then `EXPN root`. The new session judges `NOOP xxxxxEXPN root` (an allowed NOOP);
+        // the server reads `EXPN root` unjudged.
+        var f = FlowScript(header: 2)  // IPv4, smtp
+        f.handshake()
+        f.server("220 mx\r\n")
+        f.client("HELO a\r\n")
+        f.server("250 mx\r\n")
+        f.client("NOOP\r\n")
+        f.server("250 ok\r\n")
+        f.segment(fromClient: true, "", flags: [.rst], control: 1, fields: [100])
+        f.segment(fromClient: true, "", flags: .syn, control: 3, fields: [4, 0])
+        f.segment(fromClient: true, "NOOP xxxxxEXPN root\r\n", control: 3, fields: [5, 0])
+        return [("rst-then-syn-new-session", f.w.bytes)]
     }
 
     // MARK: - config
