@@ -1,0 +1,75 @@
+@testable import FuzzHarness
+import PacketWire
+import Testing
+
+/// The harnesses' own parts: a check that cannot fail finds nothing.
+@Suite("Fuzz harness parts")
+struct HarnessTests {
+    @Test("An smtp input decodes to the script it was encoded from")
+    func smtpRoundTrip() {
+        let long = [UInt8](repeating: 0x41, count: 300)
+        let script = SMTPSessionFuzz.Script(policy: 9, steps: [
+            .server(Array("220 mx\r\n".utf8)), .client(long), .adopt(4), .client([]), .server([0, 0x0A]),
+        ], cuts: [3, 1, 255])
+        #expect(SMTPSessionFuzz.decode(SMTPSessionFuzz.encode(script)) == script)
+    }
+
+    @Test("Chunks cover the bytes in order; an empty step is one empty chunk")
+    func chunks() {
+        var sizes = [2, 3].makeIterator()
+        let bytes = Array("ab\ncdefg\n".utf8)
+        let cut = SMTPSessionFuzz.chunks(bytes, size: { sizes.next() ?? 100 }, atLineEnds: true)
+        #expect(cut == [Array("ab".utf8), Array("\n".utf8), Array("cdefg\n".utf8)])
+        #expect(SMTPSessionFuzz.chunks([], size: { 1 }, atLineEnds: false) == [[]])
+    }
+
+    @Test("The receiver model reads in order, first copy wins, drops the urgent byte, stops at FIN")
+    func receiver() {
+        var r = ReceiverModel()
+        r.start(isn: SequenceNumber(99))
+        func receive(_ seq: UInt32, _ text: String, fin: Bool = false, urgent: UInt16? = nil) -> String {
+            let bytes = Array(text.utf8)
+            let read = r.receive(sequence: SequenceNumber(seq), payload: bytes, original: bytes, fin: fin,
+                                 urgentPointer: urgent, removesUrgentByte: true)
+            return String(decoding: read.bytes, as: UTF8.self)
+        }
+        #expect(receive(104, "EFG") == "")            // beyond a gap: waits
+        #expect(receive(100, "ABCD") == "ABCDEFG")
+        #expect(receive(103, "xxxxHI") == "HI")        // the first copy of D..G wins
+        #expect(receive(109, "JKL", urgent: 2) == "JL")  // K is the urgent byte
+        #expect(receive(112, "M", fin: true) == "M")
+        #expect(receive(113, "after FIN") == "")
+    }
+
+    @Test("The flow check finds a command the server read unmasked, and bytes read past a hold")
+    func incarnationCheck() {
+        var incarnation = Incarnation(policyBits: 0)
+        let banner = Array("220 mx\r\n".utf8)
+        incarnation.read(banner, sent: banner, byServer: false)
+        let expn = Array("EXPN root\r\n".utf8)
+        incarnation.read(expn, sent: expn, byServer: true)
+        var findings = FuzzFindings()
+        incarnation.verify(into: &findings, name: "unmasked")
+        #expect(findings.messages.count == 1 && findings.description.contains("is masked there"))
+
+        var held = Incarnation(policyBits: 0)
+        held.read(banner, sent: banner, byServer: false)
+        let data = Array("DATA\r\nEXPN root\r\n".utf8)
+        held.read(data, sent: data, byServer: true)
+        findings = FuzzFindings()
+        held.verify(into: &findings, name: "held")
+        #expect(findings.description.contains("past the 6 judged"))
+    }
+
+    @Test("A masked line that kept its verb and a space is told apart from one masked from its verb")
+    func maskedArgument() {
+        var masks = MaskRuns()
+        let stream = Array("NOOP\r\nEHLO c.exaxxxx\r\n".utf8)
+        _ = masks.add(16..<20, byte: 0x78)
+        #expect(SMTPSessionFuzz.hasMaskedArgumentOnly(stream, masks))
+        var verbMasked = MaskRuns()
+        let other = Array("NOOP\r\nExxx a\r\n".utf8)
+        _ = verbMasked.add(7..<12, byte: 0x78)
+        #expect(!SMTPSessionFuzz.hasMaskedArgumentOnly(other, verbMasked))
+    }
+}
