@@ -157,6 +157,7 @@ struct FlowRun {
                 note("tick +\(Double(tenths) / 10) s")
                 engine.tick(at: now, into: &output)
                 collect(origin: "tick")
+                if guards.expiredSessionsLeftOpen { closeForgottenConnections() }
                 renderShow()
             case 3: raw(checksumNotReady: op & 0x80 != 0)
             case 4: retransmit(c, fromClient: op & 0x40 == 0, limit: max(1, Int(reader.byte()) * 8))
@@ -354,6 +355,18 @@ struct FlowRun {
         if case .v4(let ip) = packet.network, ip.isFragment { return }  // reassembly is not modelled
         let toServer = packet.flowKey.destination == connections[c].server
         let flags = packet.flags
+        // Linux looks at RST before SYN (tcp_validate_incoming).
+        if flags.contains(.rst) {
+            guard var last = connections[c].incarnations.last else { return }
+            // Its sender has aborted the connection. Its receiver: RFC 5961 §3, only an RST at
+            // exactly the next sequence number resets (guarded: any RST does).
+            let next = toServer ? last.atServer.next : last.atClient.next
+            let resets = next == packet.sequenceNumber || guards.resetsNotValidated
+            if toServer || resets { last.atClient.closed = true }
+            if !toServer || resets { last.atServer.closed = true }
+            connections[c].incarnations[connections[c].incarnations.count - 1] = last
+            return
+        }
         if flags.contains(.syn) {
             if toServer && !flags.contains(.ack) {
                 // A SYN opens a connection unless one is still open: not reset, not closed both
@@ -375,26 +388,35 @@ struct FlowRun {
         }
         guard var last = connections[c].incarnations.last else { return }
         var receiver = toServer ? last.atServer : last.atClient
-        if flags.contains(.rst) {
-            // Its sender has aborted the connection. Its receiver: RFC 5961 §3, only an RST at
-            // exactly the next sequence number resets (guarded: any RST does).
-            if toServer { last.atClient.closed = true } else { last.atServer.closed = true }
-            if receiver.next == packet.sequenceNumber || guards.resetsNotValidated { receiver.closed = true }
-        } else {
-            let urgent: UInt16? = flags.contains(.urg) ? packet.tcp.urgentPointer : nil
-            let payload = Array(bytes[packet.payloadRange])
-            let range = packet.payloadRange
-            let sent = range.upperBound <= original.count ? Array(original[range]) : payload
-            let read = receiver.receive(sequence: packet.sequenceNumber, payload: payload, original: sent,
-                                        fin: flags.contains(.fin), urgentPointer: urgent,
-                                        removesUrgentByte: !guards.urgentByteJudged)
-            last.read(read.bytes, sent: read.original, byServer: toServer)
-            if !read.bytes.isEmpty {
-                note("    the \(toServer ? "server" : "client") reads \"\(escaped(read.bytes.prefix(80)))\"")
-            }
+        let urgent: UInt16? = flags.contains(.urg) ? packet.tcp.urgentPointer : nil
+        let payload = Array(bytes[packet.payloadRange])
+        let range = packet.payloadRange
+        let sent = range.upperBound <= original.count ? Array(original[range]) : payload
+        let read = receiver.receive(sequence: packet.sequenceNumber, payload: payload, original: sent,
+                                    fin: flags.contains(.fin), urgentPointer: urgent,
+                                    removesUrgentByte: !guards.urgentByteJudged)
+        last.read(read.bytes, sent: read.original, byServer: toServer)
+        if !read.bytes.isEmpty {
+            note("    the \(toServer ? "server" : "client") reads \"\(escaped(read.bytes.prefix(80)))\"")
         }
         if toServer { last.atServer = receiver } else { last.atClient = receiver }
         connections[c].incarnations[connections[c].incarnations.count - 1] = last
+    }
+
+    /// KnownIssueGuards.expiredSessionsLeftOpen: a connection whose session the engine has
+    /// forgotten is taken as reset at both ends (as the engine assumes it is).
+    mutating func closeForgottenConnections() {
+        let sessions = engine.sessions()
+        for c in connections.indices {
+            guard var last = connections[c].incarnations.last, !last.atServer.closed else { continue }
+            let known = sessions.contains { $0.initiator == connections[c].client && $0.responder == connections[c].server }
+            if !known {
+                note("  (the engine forgot connection \(c): its ends are taken as reset)")
+                last.atServer.closed = true
+                last.atClient.closed = true
+                connections[c].incarnations[connections[c].incarnations.count - 1] = last
+            }
+        }
     }
 
     /// Released held packets, and the engine's events, trace and resets.

@@ -26,6 +26,11 @@ public struct KnownIssueGuards: Sendable, CustomStringConvertible {
     /// sequence number, and a SYN after it starts a new session while the server's connection
     /// goes on. Guarded: the model ends obey every RST the engine lets through.
     public var resetsNotValidated: Bool
+    /// flow/idle-expiry-then-syn-new-session (issue 10, class 2 by another way): a session the
+    /// engine expires (idle, synwait, finwait) is forgotten without resetting its ends; a SYN
+    /// then starts a new session mid-stream of the connection the server still has open.
+    /// Guarded: the model ends of a connection the engine forgot are taken as reset.
+    public var expiredSessionsLeftOpen: Bool
     /// flow (issue 10, class 1): the engine judges the urgent byte that Linux takes out of the
     /// stream. Guarded: the model ends read urgent bytes inline (SO_OOBINLINE).
     public var urgentByteJudged: Bool
@@ -44,6 +49,7 @@ public struct KnownIssueGuards: Sendable, CustomStringConvertible {
         maskedLineStillACommand = on
         badChecksumsPass = on
         resetsNotValidated = on
+        expiredSessionsLeftOpen = on
         urgentByteJudged = on
         controlCharactersReachRules = on
         replayTimeOverflows = on
@@ -61,6 +67,7 @@ public struct KnownIssueGuards: Sendable, CustomStringConvertible {
             maskedLineStillACommand ? "masked line still a command" : nil,
             badChecksumsPass ? "bad checksums pass" : nil,
             resetsNotValidated ? "resets not validated" : nil,
+            expiredSessionsLeftOpen ? "expired sessions left open" : nil,
             urgentByteJudged ? "urgent byte judged" : nil,
             controlCharactersReachRules ? "control characters reach rules" : nil,
             replayTimeOverflows ? "replay time overflows" : nil,

@@ -274,7 +274,21 @@ public enum SeedCorpus {
         f.segment(fromClient: true, "", flags: [.rst], control: 1, fields: [100])
         f.segment(fromClient: true, "", flags: .syn, control: 3, fields: [4, 0])
         f.segment(fromClient: true, "NOOP xxxxxEXPN root\r\n", control: 3, fields: [5, 0])
-        return [("rst-then-syn-new-session", f.w.bytes)]
+        // The same through idle expiry: the engine forgets the session after its idle timeout
+        // (30 s in the flow target) and leaves both ends open; a SYN 10 bytes back starts a new
+        // session there.
+        var g = FlowScript(header: 2)
+        g.handshake()
+        g.server("220 mx\r\n")
+        g.client("HELO a\r\n")
+        g.server("250 mx\r\n")
+        g.client("NOOP\r\n")
+        g.server("250 ok\r\n")
+        g.tick(255)
+        g.tick(255)
+        g.segment(fromClient: true, "", flags: .syn, control: 3, fields: [4, 0])
+        g.segment(fromClient: true, "NOOP xxxxxEXPN root\r\n", control: 3, fields: [5, 0])
+        return [("rst-then-syn-new-session", f.w.bytes), ("idle-expiry-then-syn-new-session", g.w.bytes)]
     }
 
     // MARK: - config

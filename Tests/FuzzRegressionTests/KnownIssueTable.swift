@@ -25,6 +25,8 @@ let knownIssues: [String: KnownIssue] = [
         "a server chunk is judged whole before the held client bytes its 354 released (SMTPInspection; integrator)"),
     "flow/rst-then-syn-new-session": KnownIssue(check: .harness, what:
         "an in-window RST closes the session, a SYN starts a new one mid-stream; the server reads EXPN unjudged (FlowEngine, issue 10 class 2; integrator)"),
+    "flow/idle-expiry-then-syn-new-session": KnownIssue(check: .harness, what:
+        "an expired session is forgotten with both ends open; a SYN starts a new session mid-stream; the server reads EXPN unjudged (FlowEngine, issue 10 class 2; integrator)"),
     "config/escape-in-inspection-name": KnownIssue(check: .harness, what:
         "control characters reach the rules' comments; iptables-restore refuses them (IOSConfig; configs)"),
     "config/nul-in-inspection-name": KnownIssue(check: .harness, what:
