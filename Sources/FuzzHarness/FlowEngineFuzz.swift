@@ -394,7 +394,8 @@ struct FlowRun {
         let sent = range.upperBound <= original.count ? Array(original[range]) : payload
         let read = receiver.receive(sequence: packet.sequenceNumber, payload: payload, original: sent,
                                     fin: flags.contains(.fin), urgentPointer: urgent,
-                                    removesUrgentByte: !guards.urgentByteJudged)
+                                    removesUrgentByte: !guards.urgentByteJudged,
+                                    stopsAtFIN: !guards.dataAfterFINJudged)
         last.read(read.bytes, sent: read.original, byServer: toServer)
         if !read.bytes.isEmpty {
             note("    the \(toServer ? "server" : "client") reads \"\(escaped(read.bytes.prefix(80)))\"")

@@ -31,6 +31,11 @@ public struct KnownIssueGuards: Sendable, CustomStringConvertible {
     /// then starts a new session mid-stream of the connection the server still has open.
     /// Guarded: the model ends of a connection the engine forgot are taken as reset.
     public var expiredSessionsLeftOpen: Bool
+    /// flow/reply-after-server-fin: bytes a side sends after its FIN (which its peer's TCP
+    /// never reads, so which a real server cannot have written: forged) are judged; a forged
+    /// 354 there switches the session to message data while the server still reads commands.
+    /// Guarded: the model ends read past a FIN as the engine does.
+    public var dataAfterFINJudged: Bool
     /// flow (issue 10, class 1): the engine judges the urgent byte that Linux takes out of the
     /// stream. Guarded: the model ends read urgent bytes inline (SO_OOBINLINE).
     public var urgentByteJudged: Bool
@@ -50,6 +55,7 @@ public struct KnownIssueGuards: Sendable, CustomStringConvertible {
         badChecksumsPass = on
         resetsNotValidated = on
         expiredSessionsLeftOpen = on
+        dataAfterFINJudged = on
         urgentByteJudged = on
         controlCharactersReachRules = on
         replayTimeOverflows = on
@@ -68,6 +74,7 @@ public struct KnownIssueGuards: Sendable, CustomStringConvertible {
             badChecksumsPass ? "bad checksums pass" : nil,
             resetsNotValidated ? "resets not validated" : nil,
             expiredSessionsLeftOpen ? "expired sessions left open" : nil,
+            dataAfterFINJudged ? "data after FIN judged" : nil,
             urgentByteJudged ? "urgent byte judged" : nil,
             controlCharactersReachRules ? "control characters reach rules" : nil,
             replayTimeOverflows ? "replay time overflows" : nil,

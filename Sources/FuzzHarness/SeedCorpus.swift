@@ -288,7 +288,20 @@ public enum SeedCorpus {
         g.tick(255)
         g.segment(fromClient: true, "", flags: .syn, control: 3, fields: [4, 0])
         g.segment(fromClient: true, "NOOP xxxxxEXPN root\r\n", control: 3, fields: [5, 0])
-        return [("rst-then-syn-new-session", f.w.bytes), ("idle-expiry-then-syn-new-session", g.w.bytes)]
+        // A server that half-closes after its greeting (FIN), then "replies" at its FIN's
+        // sequence number and on: its client's TCP never reads those bytes, so the server cannot
+        // have written them. The engine takes the forged 354 and passes EXPN as message data
+        // while the server, which never said 354, reads it as a command.
+        var h = FlowScript(header: 2)
+        h.handshake()
+        h.segment(fromClient: false, "220 mx\r\n", flags: [.fin, .psh, .ack])
+        h.client("HELO a\r\n")
+        h.segment(fromClient: false, "250 mx\r\n", control: 3, fields: [9, 0])
+        h.client("DATA\r\n")
+        h.segment(fromClient: false, "354 go\r\n", control: 3, fields: [17, 0])
+        h.client("EXPN root\r\n")
+        return [("rst-then-syn-new-session", f.w.bytes), ("idle-expiry-then-syn-new-session", g.w.bytes),
+                ("reply-after-server-fin", h.w.bytes)]
     }
 
     // MARK: - config

@@ -27,6 +27,8 @@ let knownIssues: [String: KnownIssue] = [
         "an in-window RST closes the session, a SYN starts a new one mid-stream; the server reads EXPN unjudged (FlowEngine, issue 10 class 2; integrator)"),
     "flow/idle-expiry-then-syn-new-session": KnownIssue(check: .harness, what:
         "an expired session is forgotten with both ends open; a SYN starts a new session mid-stream; the server reads EXPN unjudged (FlowEngine, issue 10 class 2; integrator)"),
+    "flow/reply-after-server-fin": KnownIssue(check: .harness, what:
+        "server bytes after the server's FIN (never read by the client: forged) are judged; a forged 354 makes EXPN pass as message data (FlowEngine; integrator)"),
     "config/escape-in-inspection-name": KnownIssue(check: .harness, what:
         "control characters reach the rules' comments; iptables-restore refuses them (IOSConfig; configs)"),
     "config/nul-in-inspection-name": KnownIssue(check: .harness, what:
