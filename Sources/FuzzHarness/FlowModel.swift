@@ -29,7 +29,8 @@ struct ReceiverModel {
                           urgentPointer: UInt16?, removesUrgentByte: Bool,
                           stopsAtFIN: Bool = true) -> (bytes: [UInt8], original: [UInt8]) {
         guard !closed, next != nil else { return ([], []) }
-        if finFlag && fin == nil && stopsAtFIN { fin = sequence + payload.count }
+        if finFlag && fin == nil { fin = sequence + payload.count }
+        let fin = stopsAtFIN ? self.fin : nil
         let urgent: SequenceNumber? = removesUrgentByte ? urgentPointer.flatMap { $0 > 0 ? sequence + Int($0) - 1 : nil } : nil
         if !payload.isEmpty { pending.append(Segment(sequence: sequence, bytes: payload, original: original, urgent: urgent)) }
         var out: [UInt8] = []
