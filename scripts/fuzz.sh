@@ -76,20 +76,25 @@ flags_for() {
 }
 
 if ((update)); then
-    # Keep only inputs that add coverage (set cover over the committed and the work corpus),
-    # named by content. Review the diff and commit.
+    # Keep only inputs that add coverage (greedy set cover over the committed and the work
+    # corpus; edges only, not hit counts, so the set stays small), named by content. Review the
+    # diff and commit.
     for t in "${targets[@]}"; do
         merged=$(mktemp -d)
         # shellcheck disable=SC2046
-        "$fuzz_bin" "$t" -set_cover_merge=1 $(flags_for "$t") "$merged" "Tests/fuzz/corpus/$t" "$work/corpus/$t" \
-            2>&1 | grep -E "MERGE-OUTER: [0-9]+ new files|ERROR" || true
+        "$fuzz_bin" "$t" -set_cover_merge=1 -use_counters=0 $(flags_for "$t") "$merged" \
+            "Tests/fuzz/corpus/$t" "$work/corpus/$t" 2>&1 | grep -E "MERGE-OUTER: [0-9]+ new files|ERROR" || true
+        existing=$(for f in "Tests/fuzz/corpus/$t"/*; do sha1sum <"$f"; done)
+        added=0
         for f in "$merged"/*; do
             [[ -e "$f" ]] || continue
-            name=min-$(sha1sum "$f" | cut -c1-16)
-            ls "Tests/fuzz/corpus/$t" | grep -q "$(basename "$f")\|$name" || cp "$f" "Tests/fuzz/corpus/$t/$name"
+            sum=$(sha1sum <"$f" | cut -c1-40)
+            grep -q "$sum" <<<"$existing" && continue
+            cp "$f" "Tests/fuzz/corpus/$t/min-${sum:0:16}"
+            added=$((added + 1))
         done
         rm -rf "$merged"
-        echo "fuzz.sh: Tests/fuzz/corpus/$t now holds $(ls "Tests/fuzz/corpus/$t" | wc -l) inputs"
+        echo "fuzz.sh: Tests/fuzz/corpus/$t: $added inputs added, $(ls "Tests/fuzz/corpus/$t" | wc -l) in all"
     done
     exit 0
 fi

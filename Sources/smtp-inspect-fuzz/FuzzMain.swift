@@ -106,6 +106,7 @@ func LLVMFuzzerRunDriver(
     _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
 nonisolated(unsafe) var fuzzTarget = Target.smtp
+let targetVariable = "SMTP_INSPECT_FUZZ_TARGET"
 
 /// libFuzzer's callback: a finding aborts, so libFuzzer saves the input as a crash.
 func fuzzOne(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
@@ -127,6 +128,16 @@ struct FuzzMain {
             writeSeeds(to: args[2])
             return
         }
+        #if FUZZING
+        // A run libFuzzer started itself (-merge, -fork, -jobs): flags only, target in the environment.
+        if let name = ProcessInfo.processInfo.environment[targetVariable], let target = Target(rawValue: name),
+           args.count < 2 || Target(rawValue: args[1]) == nil {
+            fuzzTarget = target
+            var argc = CommandLine.argc
+            var argv = CommandLine.unsafeArgv
+            exit(LLVMFuzzerRunDriver(&argc, &argv, { data, size in fuzzOne(data, size) }))
+        }
+        #endif
         guard args.count >= 2, let target = Target(rawValue: args[1]) else { fail(usage) }
         if args.count == 4 && args[2] == "--describe" {
             let data = read(args[3])
@@ -155,6 +166,9 @@ struct FuzzMain {
         fuzzTarget = target
         FileHandle.standardError.write(Data("smtp-inspect-fuzz \(target.rawValue): \(guards)\n".utf8))
         // libFuzzer reads its own flags and corpus directories: hand it argv without TARGET.
+        // It runs itself again for -merge, -fork and -jobs with those flags only; the target
+        // reaches those runs through the environment.
+        setenv(targetVariable, target.rawValue, 1)
         var argc = CommandLine.argc - 1
         let argv = CommandLine.unsafeArgv
         argv[1] = argv[0]
