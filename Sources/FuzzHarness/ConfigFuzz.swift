@@ -48,21 +48,12 @@ public enum ConfigFuzz {
         return rules
     }
 
-    /// A known issue of these rules that the guards step around (nil: none; load them).
-    public static func knownIssue(_ rules: GeneratedRules, guards: KnownIssueGuards) -> String? {
-        guard guards.controlCharactersReachRules,
-              let bad = rules.text.unicodeScalars.first(where: { ($0.value < 0x20 && $0 != "\n") || $0.value == 0x7F })
-        else { return nil }
-        return "control character U+\(String(bad.value, radix: 16, uppercase: true)) in the rules"
-    }
-
     /// What iptables-restore needs of the text, short of loading it.
     static func check(_ rules: GeneratedRules, guards: KnownIssueGuards, into findings: inout FuzzFindings) {
         var lineNumber = 0
         for line in rules.text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            if !guards.controlCharactersReachRules,
-               let bad = line.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            if let bad = line.unicodeScalars.first(where: { $0.value < 0x20 || $0.value == 0x7F }) {
                 findings.add("rules line \(lineNumber) carries control character U+\(String(bad.value, radix: 16, uppercase: true)): \(line.debugDescription)")
             }
             if line.hasPrefix(":") {

@@ -5,7 +5,8 @@ import SMTPInspection
 /// Fuzz target `flow`: IPv4 or IPv6 TCP packets with fuzzed fields (flags, sequence and
 /// acknowledgment numbers, options, urgent pointer, payloads, checksums, lengths, raw bytes)
 /// through `FlowEngine.process` and `tick` on a fake clock, between two model ends that read as
-/// Linux does. Checks: nothing traps; `accept` leaves the bytes alone; every forwarded packet
+/// Linux does (packets forged on the wrong side's interface are not read by either). Checks:
+/// nothing traps; `accept` leaves the bytes alone; every forwarded packet
 /// parses, has its length and (when it was sent with good ones) valid checksums; every held
 /// packet is released exactly once; `show` renders; and what each end read, replayed through a
 /// fresh session, is what the core judged (nothing unmasked, nothing past a tear-down or a hold).
@@ -13,9 +14,11 @@ import SMTPInspection
 /// Input format (every byte string decodes):
 ///
 ///     header byte   bit 0 IPv6, 1 smtp policy (else esmtp), 2 small bounds, 3 mid-stream drop,
-///                   4 trace on
+///                   4 trace on, 5 no interfaces (as in a capture replay)
 ///     then operations, each an op byte; kind = op & 7, connection = op >> 3 & 1:
-///       0 client segment    segment fields (below), from the connection's client to the server
+///       0 client segment    segment fields (below), from the connection's client to the server;
+///                           op & 0x10: it arrives on the server's interface (forged), op & 0x20:
+///                           the kernel verified its checksums (when they are good)
 ///       1 server segment    the same, from the server to the client
 ///       2 tick              the clock moves on (next byte × 100 ms) and the engine ticks
 ///       3 raw packet        length (2 bytes), the bytes as they are; op & 0x80: CSUMNOTREADY
@@ -23,7 +26,8 @@ import SMTPInspection
 ///                           has not read, in one segment, up to (next byte × 8) bytes
 ///       5 reload            the rules' policy becomes (op >> 4) (bit 0 smtp/esmtp, 1
 ///                           allow STARTTLS, 2 mask banner)
-///       6 mutated segment   a client (op & 0x40: server) segment, then byte (offset) ^= (value)
+///       6 mutated segment   a client (op & 0x40: server) segment, then byte (offset) ^= (value);
+///                           op & 0x10, 0x20 as for 0 and 1
 ///       7 handshake         SYN, SYN-ACK, ACK with the model's sequence numbers
 ///     segment fields: flags byte (FIN SYN RST PSH ACK URG ECE CWR), control byte c:
 ///       c & 3   sequence number: 0 the sender's next, 1 next + signed byte, 2 any (4 bytes),
@@ -54,6 +58,16 @@ public enum FlowEngineFuzz {
         // Reload bits (smtp/esmtp, STARTTLS, mask banner) in SMTPSessionFuzz's numbering.
         (bits & 1 == 0 ? 1 : 0) | (bits & 2 != 0 ? 4 : 0) | (bits & 4 != 0 ? 2 : 0)
     }
+}
+
+/// A packet as its sender sent it.
+struct SentPacket {
+    var bytes: [UInt8]
+    /// Its checksums were good.
+    var good: Bool
+    var checksumNotReady: Bool
+    /// It came in on the other side's interface.
+    var forged: Bool
 }
 
 /// One connection between a client and the server, as both ends see it.
@@ -95,8 +109,10 @@ struct FlowRun {
     let start = Moment.seconds(1000)
     var connections: [ModelConnection]
     var nextToken: UInt64 = 1
-    /// Held packets by token: the bytes as sent and whether their checksums were good.
-    var held: [UInt64: (bytes: [UInt8], goodChecksums: Bool, checksumNotReady: Bool)] = [:]
+    /// Held packets by token, as sent.
+    var held: [UInt64: SentPacket] = [:]
+    /// Packets say which interfaces they use (else, as in a capture replay, they do not).
+    let interfacesKnown: Bool
     var operations = 0
 
     init(_ data: [UInt8], guards: KnownIssueGuards) {
@@ -104,6 +120,7 @@ struct FlowRun {
         self.guards = guards
         let header = reader.byte()
         ipv6 = header & 1 != 0
+        interfacesKnown = header & 32 == 0
         ruleBits = header & 2 != 0 ? 0 : 1
         var configuration = FlowEngineConfiguration()
         if header & 4 != 0 {
@@ -149,20 +166,19 @@ struct FlowRun {
             note("[\(at)] op \(op & 7)")
             let c = Int(op >> 3 & 1)
             switch op & 7 {
-            case 0: segment(c, fromClient: true, mutate: false)
-            case 1: segment(c, fromClient: false, mutate: false)
+            case 0: segment(c, fromClient: true, mutate: false, op: op)
+            case 1: segment(c, fromClient: false, mutate: false, op: op)
             case 2:
                 let tenths = Int(reader.byte())
                 now = now + Double(tenths) / 10
                 note("tick +\(Double(tenths) / 10) s")
                 engine.tick(at: now, into: &output)
                 collect(origin: "tick")
-                if guards.expiredSessionsLeftOpen { closeForgottenConnections() }
                 renderShow()
             case 3: raw(checksumNotReady: op & 0x80 != 0)
             case 4: retransmit(c, fromClient: op & 0x40 == 0, limit: max(1, Int(reader.byte()) * 8))
             case 5: reload(op >> 4)
-            case 6: segment(c, fromClient: op & 0x40 == 0, mutate: true)
+            case 6: segment(c, fromClient: op & 0x40 == 0, mutate: true, op: op)
             default: handshake(c)
             }
         }
@@ -187,7 +203,7 @@ struct FlowRun {
              c, fromClient: true, good: true, checksumNotReady: false)
     }
 
-    mutating func segment(_ c: Int, fromClient: Bool, mutate: Bool) {
+    mutating func segment(_ c: Int, fromClient: Bool, mutate: Bool, op: UInt8) {
         let flags = TCPFlags(rawValue: UInt16(reader.byte()))
         let control = reader.byte()
         let conn = connections[c]
@@ -233,8 +249,10 @@ struct FlowRun {
         }
         note("\(fromClient ? "C" : "S")\(c) \(flags) seq \(sequence) ack \(ack) urg \(urgent) opts \(options.count) "
              + "len \(payload.count)\(good ? "" : " bad-checksum")\(checksumNotReady ? " csum-not-ready" : "")"
-             + "\(mutate ? " mutated" : "") \"\(escaped(payload.prefix(80)))\"\(payload.count > 80 ? "..." : "")")
-        send(bytes, c, fromClient: fromClient, good: good, checksumNotReady: checksumNotReady)
+             + "\(mutate ? " mutated" : "")\(op & 0x10 != 0 ? " wrong-side" : "")\(op & 0x20 != 0 ? " verified" : "")"
+             + " \"\(escaped(payload.prefix(80)))\"\(payload.count > 80 ? "..." : "")")
+        send(bytes, c, fromClient: fromClient, good: good, checksumNotReady: checksumNotReady,
+             wrongSide: op & 0x10 != 0, verified: op & 0x20 != 0)
     }
 
     mutating func retransmit(_ c: Int, fromClient: Bool, limit: Int) {
@@ -260,8 +278,7 @@ struct FlowRun {
     }
 
     mutating func reload(_ bits: UInt8) {
-        var policy = FlowEngineFuzz.policyBits(fromReload: bits)
-        if guards.adoptKeepsKeywordTable { policy = policy & ~5 | ruleBits & 5 }
+        let policy = FlowEngineFuzz.policyBits(fromReload: bits)
         note("reload: \(SMTPSessionFuzz.policyDescription(policy))")
         ruleBits = policy
         rule = InspectionRuleBinding(name: "FUZZ", policy: SMTPSessionFuzz.policies[Int(policy)], idleTimeout: 30)

@@ -1,8 +1,8 @@
 import PacketWire
 
 /// One end's receive side, as Linux's TCP delivers bytes to the application: in order, the first
-/// copy of a byte wins, segments beyond a gap wait, nothing before the SYN or after the FIN
-/// (unless `stopsAtFIN` is false), and a reset closes it. `removesUrgentByte`: SO_OOBINLINE off (the default), the urgent byte is
+/// copy of a byte wins, segments beyond a gap wait, nothing before the SYN or after the FIN, and
+/// a reset closes it. `removesUrgentByte`: SO_OOBINLINE off (the default), the urgent byte is
 /// taken out of the stream. Each byte read comes with the byte its sender put there (before the
 /// inspector's edits).
 struct ReceiverModel {
@@ -26,11 +26,9 @@ struct ReceiverModel {
 
     /// Takes a segment's payload; returns the bytes that became readable, in order.
     mutating func receive(sequence: SequenceNumber, payload: [UInt8], original: [UInt8], fin finFlag: Bool,
-                          urgentPointer: UInt16?, removesUrgentByte: Bool,
-                          stopsAtFIN: Bool = true) -> (bytes: [UInt8], original: [UInt8]) {
+                          urgentPointer: UInt16?, removesUrgentByte: Bool) -> (bytes: [UInt8], original: [UInt8]) {
         guard !closed, next != nil else { return ([], []) }
         if finFlag && fin == nil { fin = sequence + payload.count }
-        let fin = stopsAtFIN ? self.fin : nil
         let urgent: SequenceNumber? = removesUrgentByte ? urgentPointer.flatMap { $0 > 0 ? sequence + Int($0) - 1 : nil } : nil
         if !payload.isEmpty { pending.append(Segment(sequence: sequence, bytes: payload, original: original, urgent: urgent)) }
         var out: [UInt8] = []

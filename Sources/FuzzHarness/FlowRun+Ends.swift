@@ -7,38 +7,46 @@ extension FlowRun {
     // MARK: - The engine and the ends
 
     /// One packet through the engine, its verdict applied, and any held packets released.
-    mutating func send(_ original: [UInt8], _ c: Int?, fromClient: Bool, good: Bool, checksumNotReady: Bool) {
+    /// `wrongSide`: it arrives on the interface of the other side (forged, issue 10 class 6);
+    /// `verified`: the kernel checked its checksums (only for good ones).
+    mutating func send(_ original: [UInt8], _ c: Int?, fromClient: Bool, good: Bool, checksumNotReady: Bool,
+                       wrongSide: Bool = false, verified: Bool = false) {
         let token = nextToken
         nextToken += 1
         var bytes = original
         let verdict: PacketVerdict
+        let checksum: ChecksumStatus = checksumNotReady ? .notReady : verified && good ? .verified : .unverified
+        // Client side is interface 1, server side 2.
+        let arrival = fromClient != wrongSide
+        let interfaces = interfacesKnown ? PacketInterfaces(input: arrival ? 1 : 2, output: fromClient ? 2 : 1) : nil
         do {
             var span = bytes.mutableSpan
-            verdict = engine.process(&span, token: token, rule: rule, checksumNotReady: checksumNotReady, at: now, into: &output)
+            let meta = PacketMetadata(token: token, rule: rule, checksum: checksum, interfaces: interfaces)
+            verdict = engine.process(&span, meta, at: now, into: &output)
         }
         note("  -> \(verdict)")
-        apply(verdict, bytes: bytes, original: original, token: token, good: good, checksumNotReady: checksumNotReady,
-              origin: "packet \(token)")
+        // Without interfaces (a capture replay) nothing tells a forged packet from a genuine one.
+        let packet = SentPacket(bytes: original, good: good, checksumNotReady: checksumNotReady,
+                                forged: wrongSide && interfacesKnown)
+        apply(verdict, bytes: bytes, sent: packet, token: token, origin: "packet \(token)")
         collect(origin: "packet \(token)")
     }
 
-    mutating func apply(_ verdict: PacketVerdict, bytes: [UInt8], original: [UInt8], token: UInt64, good: Bool,
-                        checksumNotReady: Bool, origin: String) {
+    mutating func apply(_ verdict: PacketVerdict, bytes: [UInt8], sent: SentPacket, token: UInt64, origin: String) {
+        let original = sent.bytes
         switch verdict {
         case .accept:
             findings.check(bytes == original, "\(origin): accept, but the engine changed the bytes")
-            forward(original, original: original, good: good, checksumNotReady: checksumNotReady, modified: false,
-                    origin: origin)
+            forward(original, sent: sent, modified: false, origin: origin)
         case .acceptModified(let length):
             guard length >= 20 && length <= bytes.count else {
                 findings.add("\(origin): acceptModified(length: \(length)) of a \(bytes.count)-byte packet")
                 return
             }
-            forward(Array(bytes[..<length]), original: original, good: good, checksumNotReady: checksumNotReady,
-                    modified: true, origin: origin)
+            forward(Array(bytes[..<length]), sent: sent, modified: true, origin: origin)
         case .hold:
             findings.check(held[token] == nil, "\(origin): token \(token) held twice")
-            held[token] = (original, good, checksumNotReady)
+            held[token] = sent
         case .drop, .reset:
             break
         }
@@ -54,31 +62,33 @@ extension FlowRun {
 
     /// A packet leaves the engine: it must parse, be as long as it says, and carry good
     /// checksums; then the end it is for reads it. `original` is the packet as its sender sent it.
-    mutating func forward(_ sent: [UInt8], original: [UInt8], good: Bool, checksumNotReady: Bool, modified: Bool,
-                          origin: String) {
-        guard let packet = try? TCPPacket(checking: sent.span) else {
+    mutating func forward(_ forwarded: [UInt8], sent: SentPacket, modified: Bool, origin: String) {
+        let (good, checksumNotReady) = (sent.good, sent.checksumNotReady)
+        guard let packet = try? TCPPacket(checking: forwarded.span) else {
             // Only what the engine could not read may leave it unread (and then unchanged).
             findings.check(!modified, "\(origin): a modified packet that does not parse")
             return
         }
         if modified {
-            findings.check(packet.totalLength == sent.count,
-                           "\(origin): modified packet of \(sent.count) bytes says it has \(packet.totalLength)")
+            findings.check(packet.totalLength == forwarded.count,
+                           "\(origin): modified packet of \(forwarded.count) bytes says it has \(packet.totalLength)")
         }
-        var wire = sent
+        var wire = forwarded
         if checksumNotReady {
             // The kernel finishes the checksum of a CHECKSUM_PARTIAL packet on its way out.
             var span = wire.mutableSpan
             packet.recomputeTCPChecksum(in: &span)
         } else {
-            let valid = packet.verifyChecksums(in: sent.span)
-            if !valid && (good || !guards.badChecksumsPass) {
+            let valid = packet.verifyChecksums(in: forwarded.span)
+            if !valid {
                 findings.add("\(origin): forwarded with a bad checksum (\(modified ? "modified" : "as sent")\(good ? "" : ", sent bad"))")
             }
-            // The receiving stack drops it (guarded: reads it, as the engine took it).
-            guard valid || guards.badChecksumsPass else { return }
+            guard valid else { return }  // the receiving stack drops it
         }
-        deliver(packet, wire, original: original)
+        // A forged packet is not what its claimed sender sent: the model ends do not read it, so
+        // whatever it changed in the engine shows in what they did read.
+        guard !sent.forged else { return }
+        deliver(packet, wire, original: sent.bytes)
     }
 
     /// The receiving end reads the packet as Linux would (and the bytes its sender sent there,
@@ -91,12 +101,14 @@ extension FlowRun {
         // Linux looks at RST before SYN (tcp_validate_incoming).
         if flags.contains(.rst) {
             guard var last = connections[c].incarnations.last else { return }
-            // Its sender has aborted the connection. Its receiver: RFC 5961 §3, only an RST at
-            // exactly the next sequence number resets (guarded: any RST does).
+            // RFC 5961 §3: an RST resets only at exactly the receiver's next sequence number.
+            // Its sender's TCP would have sent it there, so one elsewhere is forged and its
+            // "sender" has not aborted either.
             let next = toServer ? last.atServer.next : last.atClient.next
-            let resets = next == packet.sequenceNumber || guards.resetsNotValidated
-            if toServer || resets { last.atClient.closed = true }
-            if !toServer || resets { last.atServer.closed = true }
+            if next == packet.sequenceNumber {
+                last.atClient.closed = true
+                last.atServer.closed = true
+            }
             connections[c].incarnations[connections[c].incarnations.count - 1] = last
             return
         }
@@ -123,34 +135,22 @@ extension FlowRun {
         var receiver = toServer ? last.atServer : last.atClient
         let urgent: UInt16? = flags.contains(.urg) ? packet.tcp.urgentPointer : nil
         let payload = Array(bytes[packet.payloadRange])
-        let range = packet.payloadRange
-        let sent = range.upperBound <= original.count ? Array(original[range]) : payload
+        // What the sender put at these sequence numbers (the engine may have trimmed the front).
+        var sent = payload
+        if let first = try? TCPPacket(checking: original.span), first.totalLength <= original.count {
+            let shift = first.sequenceNumber.distance(to: packet.sequenceNumber)
+            let theirs = Array(original[first.payloadRange])
+            for k in sent.indices where shift + k >= 0 && shift + k < theirs.count { sent[k] = theirs[shift + k] }
+        }
         let read = receiver.receive(sequence: packet.sequenceNumber, payload: payload, original: sent,
                                     fin: flags.contains(.fin), urgentPointer: urgent,
-                                    removesUrgentByte: !guards.urgentByteJudged,
-                                    stopsAtFIN: !guards.dataAfterFINJudged)
+                                    removesUrgentByte: true)
         last.read(read.bytes, sent: read.original, byServer: toServer)
         if !read.bytes.isEmpty {
             note("    the \(toServer ? "server" : "client") reads \"\(escaped(read.bytes.prefix(80)))\"")
         }
         if toServer { last.atServer = receiver } else { last.atClient = receiver }
         connections[c].incarnations[connections[c].incarnations.count - 1] = last
-    }
-
-    /// KnownIssueGuards.expiredSessionsLeftOpen: a connection whose session the engine has
-    /// forgotten is taken as reset at both ends (as the engine assumes it is).
-    mutating func closeForgottenConnections() {
-        let sessions = engine.sessions()
-        for c in connections.indices {
-            guard var last = connections[c].incarnations.last, !last.atServer.closed else { continue }
-            let known = sessions.contains { $0.initiator == connections[c].client && $0.responder == connections[c].server }
-            if !known {
-                note("  (the engine forgot connection \(c): its ends are taken as reset)")
-                last.atServer.closed = true
-                last.atClient.closed = true
-                connections[c].incarnations[connections[c].incarnations.count - 1] = last
-            }
-        }
     }
 
     /// Released held packets, and the engine's events, trace and resets.
@@ -165,8 +165,8 @@ extension FlowRun {
                 continue
             }
             note("  release \(release.token) -> \(release.verdict)")
-            apply(release.verdict, bytes: release.bytes, original: entry.bytes, token: release.token,
-                  good: entry.goodChecksums, checksumNotReady: entry.checksumNotReady, origin: "release of \(release.token)")
+            apply(release.verdict.packetVerdict, bytes: release.bytes, sent: entry, token: release.token,
+                  origin: "release of \(release.token)")
             collect(origin: origin)
         }
     }
@@ -187,9 +187,10 @@ extension FlowRun {
         }
     }
 
+    /// What `show ip inspect sessions detail` reads (its rendering lives in the executable).
     func renderShow() {
-        _ = ShowInspect.sessions(engine.sessions(), now: now, detail: true)
-        _ = ShowInspect.statistics(engine.statistics, now: now, since: start, interfaces: 1)
+        for session in engine.sessions() { _ = (session.smtpMode, session.pendingReplies, session.heldPackets) }
+        _ = engine.statistics
     }
 
     // MARK: - Packets

@@ -72,21 +72,6 @@ public enum PcapFuzz {
         return findings
     }
 
-    /// Why `smtp-inspect replay` of this capture would run into a known issue the guards step
-    /// around (nil: nothing known; replay it).
-    public static func knownReplayIssue(path: String, guards: KnownIssueGuards) -> String? {
-        guard guards.replayTimeOverflows, let reader = try? PcapReader(path: path) else { return nil }
-        var issue: String?
-        // replay converts seconds × 10^9 + nanoseconds to UInt64 and adds up to a day to it.
-        try? reader.forEach { record, _ in
-            if record.timestamp.seconds >= 18_000_000_000 {
-                issue = "frame \(record.frameNumber): time \(record.timestamp) s overflows replay's conversion"
-            }
-            return issue == nil
-        }
-        return issue
-    }
-
     /// The capture's time as an engine moment, saturating (the engine needs only an order).
     static func moment(_ t: PacketTimestamp) -> Moment {
         guard t.seconds > 0 else { return Moment(nanoseconds: 0) }

@@ -59,7 +59,8 @@ struct Judgement: Equatable {
         compare("server masks", serverMasks, other.serverMasks)
         compare("client bytes judged", clientJudged, other.clientJudged)
         compare("client bytes held", clientHeld, other.clientHeld)
-        compare("server bytes read", serverRead, other.serverRead)
+        // After a tear-down nothing more is read; how much of the last chunk counted is moot.
+        if !(tornDown && other.tornDown) { compare("server bytes read", serverRead, other.serverRead) }
         compare("torn down", tornDown, other.tornDown)
         if let (onlyHere, onlyThere) = Self.multisetDifference(events, other.events) {
             parts.append("events only in one: \(onlyHere) / \(onlyThere)")
@@ -137,24 +138,38 @@ struct Player {
         }
     }
 
+    /// A server chunk: the session reads it up to a reply that decides what held client bytes
+    /// are; those go first, then the rest of the chunk again.
     mutating func server(_ chunk: [UInt8]) {
-        guard !result.tornDown else { return }
-        output.removeAll()
-        let verdict = session.receiveServer(chunk.span, into: &output)
-        record(output.masks, in: chunk, limit: chunk.count, base: result.serverRead, client: false)
-        collect()
-        result.serverRead += chunk.count
-        if verdict.teardown {
-            findings.check(session.mode == .tornDown, "server teardown with the session in mode \(session.mode)")
-            result.tornDown = true
-            held = []
-            return
-        }
-        if verdict.resumeClient && !held.isEmpty {
-            let waiting = held
-            held = []
-            feed(waiting)
-        }
+        var rest = chunk
+        repeat {
+            guard !result.tornDown else { return }
+            output.removeAll()
+            let verdict = session.receiveServer(rest.span, into: &output)
+            let consumed = max(0, min(verdict.consumed, rest.count))
+            findings.check(verdict.consumed == consumed, "receiveServer consumed \(verdict.consumed) of \(rest.count)")
+            findings.check(consumed == rest.count || verdict.resumeClient || verdict.teardown,
+                           "receiveServer left \(rest.count - consumed) bytes without a reason (no resumeClient)")
+            record(output.masks, in: rest, limit: consumed, base: result.serverRead, client: false)
+            collect()
+            result.serverRead += consumed
+            if verdict.teardown {
+                findings.check(session.mode == .tornDown, "server teardown with the session in mode \(session.mode)")
+                result.tornDown = true
+                held = []
+                return
+            }
+            if verdict.resumeClient && !held.isEmpty {
+                let waiting = held
+                held = []
+                feed(waiting)
+            }
+            guard consumed > 0 || rest.isEmpty else {
+                findings.add("receiveServer read nothing of \(rest.count) bytes: the caller would loop")
+                return
+            }
+            rest.removeFirst(consumed)
+        } while !rest.isEmpty
     }
 
     /// Checks a call's masks and adds them at their stream positions.

@@ -203,13 +203,10 @@ public enum SMTPSessionFuzz {
         for step in script.steps {
             switch step {
             case .client(let bytes):
-                for chunk in chunks(bytes, size: nextSize, atLineEnds: false) { player.client(chunk) }
+                for chunk in chunks(bytes, size: nextSize) { player.client(chunk) }
             case .server(let bytes):
-                for chunk in chunks(bytes, size: nextSize, atLineEnds: guards.serverChunksCutAtLineEnds) {
-                    player.server(chunk)
-                }
-            case .adopt(var bits):
-                if guards.adoptKeepsKeywordTable { bits = bits & ~5 | player.policyBits & 5 }
+                for chunk in chunks(bytes, size: nextSize) { player.server(chunk) }
+            case .adopt(let bits):
                 player.adopt(bits)
             }
         }
@@ -218,14 +215,13 @@ public enum SMTPSessionFuzz {
     }
 
     /// `bytes` in chunks of `size()` bytes (an empty step is one empty chunk: the core must take
-    /// those too), also cut after every LF when `atLineEnds`.
-    static func chunks(_ bytes: [UInt8], size: () -> Int, atLineEnds: Bool) -> [[UInt8]] {
+    /// those too).
+    static func chunks(_ bytes: [UInt8], size: () -> Int) -> [[UInt8]] {
         guard !bytes.isEmpty else { return [[]] }
         var result: [[UInt8]] = []
         var i = 0
         while i < bytes.count {
-            var end = min(bytes.count, i + min(size(), bytes.count))
-            if atLineEnds, let lf = bytes[i..<end].firstIndex(of: 0x0A) { end = lf + 1 }
+            let end = min(bytes.count, i + min(size(), bytes.count))
             result.append(Array(bytes[i..<end]))
             i = end
         }

@@ -13,11 +13,7 @@ let usage = """
     usage: smtp-inspect-fuzz TARGET FILE|DIR...       run inputs; print what fails (exit 1 if any)
            smtp-inspect-fuzz TARGET --describe FILE   print an input decoded (smtp, flow)
            smtp-inspect-fuzz config --rules FILE      print the rules of a configuration check accepts
-                                                      (exit 3 when it refuses it, 4 when the rules
-                                                      have a known issue the guards step around)
-           smtp-inspect-fuzz pcap --known-replay-issue FILE
-                                                      exit 0 and say why when replay of the capture
-                                                      runs into a guarded known issue, else exit 1
+                                                      (exit 3 when it refuses it)
            smtp-inspect-fuzz seeds DIR                write the generated seeds and known-issue reproducers
                                                       to DIR/corpus/TARGET/ and DIR/regressions/TARGET/
     built by scripts/fuzz.sh (libFuzzer):
@@ -151,15 +147,6 @@ struct FuzzMain {
         if target == .config && args.count == 4 && args[2] == "--rules" {
             guard let rules = ConfigFuzz.accepted(read(args[3])) else { exit(3) }
             print(rules.text, terminator: "")
-            if let issue = ConfigFuzz.knownIssue(rules, guards: guards) {
-                FileHandle.standardError.write(Data("known issue: \(issue)\n".utf8))
-                exit(4)
-            }
-            return
-        }
-        if target == .pcap && args.count == 4 && args[2] == "--known-replay-issue" {
-            guard let issue = PcapFuzz.knownReplayIssue(path: args[3], guards: guards) else { exit(1) }
-            print(issue)
             return
         }
         #if FUZZING

@@ -18,9 +18,9 @@ struct HarnessTests {
     func chunks() {
         var sizes = [2, 3].makeIterator()
         let bytes = Array("ab\ncdefg\n".utf8)
-        let cut = SMTPSessionFuzz.chunks(bytes, size: { sizes.next() ?? 100 }, atLineEnds: true)
-        #expect(cut == [Array("ab".utf8), Array("\n".utf8), Array("cdefg\n".utf8)])
-        #expect(SMTPSessionFuzz.chunks([], size: { 1 }, atLineEnds: false) == [[]])
+        let cut = SMTPSessionFuzz.chunks(bytes, size: { sizes.next() ?? 100 })
+        #expect(cut == [Array("ab".utf8), Array("\ncd".utf8), Array("efg\n".utf8)])
+        #expect(SMTPSessionFuzz.chunks([], size: { 1 }) == [[]])
     }
 
     @Test("The receiver model reads in order, first copy wins, drops the urgent byte, stops at FIN")
