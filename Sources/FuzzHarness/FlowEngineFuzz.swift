@@ -28,7 +28,8 @@ import SMTPInspection
 ///                           allow STARTTLS, 2 mask banner)
 ///       6 mutated segment   a client (op & 0x40: server) segment, then byte (offset) ^= (value);
 ///                           op & 0x10, 0x20 as for 0 and 1
-///       7 handshake         SYN, SYN-ACK, ACK with the model's sequence numbers
+///       7 handshake         SYN, then SYN-ACK and ACK with the model's sequence numbers (or the
+///                           server's challenge ACK when it has the connection open)
 ///     segment fields: flags byte (FIN SYN RST PSH ACK URG ECE CWR), control byte c:
 ///       c & 3   sequence number: 0 the sender's next, 1 next + signed byte, 2 any (4 bytes),
 ///               3 ISN + 2 bytes
@@ -187,15 +188,24 @@ struct FlowRun {
 
     // MARK: - Operations
 
+    /// The client's SYN, then what a Linux server answers: a SYN-ACK (and the client's ACK) when
+    /// the SYN opened a connection, a challenge ACK when one is still open (RFC 5961 §4).
     mutating func handshake(_ c: Int) {
         note("handshake \(c)")
-        var conn = connections[c]
-        conn.clientNext = conn.clientISN
-        conn.serverNext = conn.serverISN
-        connections[c] = conn
+        let conn = connections[c]
+        let opened = connections[c].incarnations.count
+        connections[c].clientNext = conn.clientISN
         send(build(c, fromClient: true, flags: .syn, sequence: conn.clientISN, ack: SequenceNumber(0), payload: []),
              c, fromClient: true, good: true, checksumNotReady: false)
         connections[c].clientNext = conn.clientISN + 1
+        guard connections[c].incarnations.count > opened else {
+            note("  (the server has this connection open: a challenge ACK)")
+            send(build(c, fromClient: false, flags: .ack, sequence: connections[c].serverNext,
+                       ack: readPoint(c, byClient: false), payload: []),
+                 c, fromClient: false, good: true, checksumNotReady: false)
+            return
+        }
+        connections[c].serverNext = conn.serverISN
         send(build(c, fromClient: false, flags: [.syn, .ack], sequence: conn.serverISN, ack: conn.clientISN + 1, payload: []),
              c, fromClient: false, good: true, checksumNotReady: false)
         connections[c].serverNext = conn.serverISN + 1
