@@ -115,6 +115,8 @@ struct FlowRun {
     /// Packets say which interfaces they use (else, as in a capture replay, they do not).
     let interfacesKnown: Bool
     var operations = 0
+    /// A server packet is being processed (see `Incarnation.releasePoint`).
+    var serverPacketInProgress = false
 
     init(_ data: [UInt8], guards: KnownIssueGuards) {
         reader = FuzzReader(data)

@@ -70,10 +70,24 @@ struct Incarnation {
     var serverRead: [UInt8] = []
     var clientRead: [UInt8] = []
 
-    mutating func read(_ bytes: [UInt8], sent: [UInt8], byServer: Bool) {
+    /// Where client bytes released while a server packet is processed go in `steps`: before
+    /// that packet's bytes. The engine had them held (they arrived first) and judged them in the
+    /// middle of the packet, right after the reply that released them; a fresh session given
+    /// them first holds them and does the same.
+    var releasePoint: Int?
+
+    mutating func read(_ bytes: [UInt8], sent: [UInt8], byServer: Bool, duringServerPacket: Bool) {
         guard !bytes.isEmpty else { return }
-        steps.append(byServer ? .client(sent) : .server(sent))
         if byServer { serverRead += bytes } else { clientRead += bytes }
+        if !byServer {
+            if duringServerPacket && releasePoint == nil { releasePoint = steps.count }
+            steps.append(.server(sent))
+        } else if duringServerPacket, let point = releasePoint {
+            steps.insert(.client(sent), at: point)
+            releasePoint = point + 1
+        } else {
+            steps.append(.client(sent))
+        }
     }
 
     /// Judges what was sent, as the ends read it, with a fresh session (one chunk per segment

@@ -13,6 +13,11 @@ extension FlowRun {
                        wrongSide: Bool = false, verified: Bool = false) {
         let token = nextToken
         nextToken += 1
+        serverPacketInProgress = !fromClient
+        for c in connections.indices {
+            for k in connections[c].incarnations.indices { connections[c].incarnations[k].releasePoint = nil }
+        }
+        defer { serverPacketInProgress = false }
         var bytes = original
         let verdict: PacketVerdict
         let checksum: ChecksumStatus = checksumNotReady ? .notReady : verified && good ? .verified : .unverified
@@ -145,7 +150,7 @@ extension FlowRun {
         let read = receiver.receive(sequence: packet.sequenceNumber, payload: payload, original: sent,
                                     fin: flags.contains(.fin), urgentPointer: urgent,
                                     removesUrgentByte: true)
-        last.read(read.bytes, sent: read.original, byServer: toServer)
+        last.read(read.bytes, sent: read.original, byServer: toServer, duringServerPacket: serverPacketInProgress)
         if !read.bytes.isEmpty {
             note("    the \(toServer ? "server" : "client") reads \"\(escaped(read.bytes.prefix(80)))\"")
         }
