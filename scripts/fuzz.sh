@@ -10,8 +10,9 @@
 # (Tests/fuzz/corpus/TARGET) copied into a work corpus under .build-fuzz/corpus/TARGET, which keeps
 # what the runs find; a crash or a failed check is saved under .build-fuzz/crashes/TARGET/.
 # After its fuzz loop:
-#   config  accepted configurations (committed and found) load through iptables-restore in a
-#           throwaway network namespace, as written (Tests/fuzz/iptables-check.py; root)
+#   config  accepted configurations (committed and found) load through iptables-restore and
+#           ip6tables-restore in a throwaway network namespace, as written
+#           (Tests/fuzz/iptables-check.py; root). Its corpus also starts from Tests/configs/corpus.
 #   pcap    the captures (committed and found) replay through `smtp-inspect replay`
 # Known bugs that others are fixing are stepped around (Sources/FuzzHarness/KnownIssues.swift);
 # SMTP_INSPECT_FUZZ_STRICT=1 turns those guards off. FUZZ_SKIP_IPTABLES=1 leaves out the
@@ -68,7 +69,7 @@ flags_for() {
     case "$1" in
         smtp) echo "-max_len=4096 -dict=Tests/fuzz/dict/smtp.dict" ;;
         flow) echo "-max_len=8192 -dict=Tests/fuzz/dict/smtp.dict" ;;
-        config) echo "-max_len=8192 -dict=Tests/fuzz/dict/config.dict" ;;
+        config) echo "-max_len=16384 -dict=Tests/fuzz/dict/config.dict" ;;
         pcap) echo "-max_len=16384" ;;
     esac
 }
@@ -110,6 +111,8 @@ for t in "${targets[@]}"; do
     echo "=== fuzz.sh: $t for $seconds s"
     mkdir -p "$work/corpus/$t" "$work/crashes/$t"
     cp -n "Tests/fuzz/corpus/$t"/* "$work/corpus/$t"/ 2>/dev/null
+    # The configuration corpus of the IOSConfig tests: running-configs as operators have them.
+    [[ $t == config ]] && cp -n Tests/configs/corpus/*.cfg "$work/corpus/$t"/ 2>/dev/null
     log=$work/$t.log
     # shellcheck disable=SC2046
     "$fuzz_bin" "$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \

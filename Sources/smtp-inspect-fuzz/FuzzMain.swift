@@ -146,7 +146,7 @@ struct FuzzMain {
         }
         if target == .config && args.count == 4 && args[2] == "--rules" {
             guard let rules = ConfigFuzz.accepted(read(args[3])) else { exit(3) }
-            print(rules.text, terminator: "")
+            print(ConfigFuzz.text(rules), terminator: "")
             return
         }
         #if FUZZING

@@ -5,11 +5,14 @@
 
 For each configuration file under DIR (at most N, default 200, spread evenly over the sorted
 names), `FUZZ_BIN config --rules FILE` prints the rules `smtp-inspect rules` would print with
-every interface mapped (exit 3: `check` refuses the file, nothing to load). The rules are then loaded for real with
-`iptables-restore --noflush` in a throwaway network namespace (`unshare --net`, root only;
-nothing outside it is touched) and read back with `iptables-save`: every chain must hold the
-rules it was given, with the same targets in the same order. `--test` alone is not enough: a NUL
-in a comment cuts the rule there, and iptables-restore loads the rest without its `-j`.
+every interface mapped (exit 3: `check` refuses the file, nothing to load): the IPv4 set, then
+after the `# ==== IPv6` line the IPv6 set. They are loaded for real with `iptables-restore
+--noflush` and `ip6tables-restore --noflush` in a throwaway network namespace (`unshare --net`,
+root only; nothing outside it is touched) and read back with `iptables-save` and
+`ip6tables-save` (after the conntrack timeout policies they name are made with `nfct`, as
+scripts/setup-iptables.sh does): every chain must hold the rules it was given, with the same targets in the same
+order. `--test` alone is not enough: a NUL in a comment cut the rule there, and
+iptables-restore loaded the rest without its `-j`.
 
 Exit status 0 when every accepted rule set loaded as written; 1 otherwise (each failure is
 printed with its file and what differed); 2 on a usage error.
@@ -18,6 +21,7 @@ import os
 import shlex
 import subprocess
 import sys
+import tempfile
 
 
 def targets(text):
@@ -42,14 +46,45 @@ def targets(text):
     return rules
 
 
-def load(rules_text):
-    """Loads the rules in a new network namespace; returns (ok, iptables-save output or error)."""
-    script = "iptables-restore --noflush && iptables-save"
-    done = subprocess.run(["unshare", "--net", "sh", "-c", script], input=rules_text.encode("utf-8", "surrogateescape"),
-                          capture_output=True, timeout=60)
-    if done.returncode != 0:
-        return False, done.stderr.decode("utf-8", "replace").strip()
-    return True, done.stdout.decode("utf-8", "replace")
+SEPARATOR = "# ==== IPv6"
+
+
+def split_families(text):
+    """(IPv4 text, IPv6 text) of `smtp-inspect rules` output."""
+    lines = text.split("\n")
+    for k, line in enumerate(lines):
+        if line.startswith(SEPARATOR):
+            return "\n".join(lines[:k]) + "\n", "\n".join(lines[k:])
+    return text, ""
+
+
+def load(ipv4, ipv6):
+    """Loads both rule sets in a new network namespace; returns (ok, saved IPv4, saved IPv6 or
+    the error)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        for name, text in (("v4", ipv4), ("v6", ipv6)):
+            with open(os.path.join(scratch, name), "wb") as f:
+                f.write(text.encode("utf-8", "surrogateescape"))
+        # The conntrack timeout policies the rules name come first (`# SETUP timeout NAME
+        # POLICY...`, `timeout6` for IPv6), as scripts/setup-iptables.sh makes them.
+        policies = []
+        for text, keyword, l3 in ((ipv4, "timeout", "inet"), (ipv6, "timeout6", "inet6")):
+            for line in text.split("\n"):
+                words = line.split()
+                if len(words) > 3 and words[:3] == ["#", "SETUP", keyword]:
+                    policies.append(" ".join(["nfct", "add", "timeout", shlex.quote(words[3]), l3]
+                                             + [shlex.quote(w) for w in words[4:]]))
+        script = " && ".join(policies + [
+            f"iptables-restore --noflush {scratch}/v4", f"ip6tables-restore --noflush {scratch}/v6",
+            f"iptables-save >{scratch}/s4", f"ip6tables-save >{scratch}/s6"])
+        done = subprocess.run(["unshare", "--net", "sh", "-c", script], capture_output=True, timeout=60)
+        if done.returncode != 0:
+            return False, done.stderr.decode("utf-8", "replace").strip(), ""
+        saved = []
+        for name in ("s4", "s6"):
+            with open(os.path.join(scratch, name), "rb") as f:
+                saved.append(f.read().decode("utf-8", "replace"))
+        return True, saved[0], saved[1]
 
 
 def main(argv):
@@ -82,17 +117,20 @@ def main(argv):
             print(f"FAIL {path}: smtp-inspect-fuzz config --rules exited {made.returncode}\n"
                   f"{made.stderr.decode('utf-8', 'replace')[-2000:]}")
             continue
-        text = made.stdout.decode("utf-8", "surrogateescape")
-        ok, saved = load(text)
+        ipv4, ipv6 = split_families(made.stdout.decode("utf-8", "surrogateescape"))
+        ok, saved4, saved6 = load(ipv4, ipv6)
         problem = None
         if not ok:
-            problem = f"iptables-restore refused the rules: {saved[-1000:]}"
+            problem = f"iptables-restore or ip6tables-restore refused the rules: {saved4[-1000:]}"
         else:
-            want, got = targets(text), targets(saved)
-            for key in sorted(want, key=str):
-                if got.get(key, []) != want[key]:
-                    problem = (f"table {key[0]} chain {key[1]}: the file has targets {want[key]}, "
-                               f"iptables-save shows {got.get(key, [])}")
+            for family, text, saved in (("IPv4", ipv4, saved4), ("IPv6", ipv6, saved6)):
+                want, got = targets(text), targets(saved)
+                for key in sorted(want, key=str):
+                    if got.get(key, []) != want[key]:
+                        problem = (f"{family} table {key[0]} chain {key[1]}: the file has targets {want[key]}, "
+                                   f"the kernel shows {got.get(key, [])}")
+                        break
+                if problem:
                     break
         if problem is None:
             counts["loaded as written"] += 1
