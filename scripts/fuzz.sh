@@ -4,7 +4,7 @@
 #   scripts/fuzz.sh                    # every target, 60 s each
 #   scripts/fuzz.sh smtp 600           # one target for ten minutes
 #   scripts/fuzz.sh all 30             # what CI runs (scripts/test.sh)
-#   scripts/fuzz.sh --update-corpus flow   # fold the work corpus into Tests/fuzz/corpus/flow
+#   scripts/fuzz.sh --update-corpus flow   # re-minimise Tests/fuzz/corpus/flow with the work corpus
 #
 # TARGET is smtp, flow, config, pcap or all. Each target starts from its committed corpus
 # (Tests/fuzz/corpus/TARGET) copied into a work corpus under .build-fuzz/corpus/TARGET, which keeps
@@ -75,25 +75,27 @@ flags_for() {
 }
 
 if ((update)); then
-    # Keep only inputs that add coverage (greedy set cover over the committed and the work
-    # corpus; edges only, not hit counts, so the set stays small), named by content. Review the
-    # diff and commit.
+    # The seeds, and a greedy set cover (edges, not hit counts, so that it stays small) of
+    # everything the committed and the work corpus reach, as min-SHA1 files in place of the old
+    # ones. Review the diff and commit.
     for t in "${targets[@]}"; do
         merged=$(mktemp -d)
         # shellcheck disable=SC2046
         "$fuzz_bin" "$t" -set_cover_merge=1 -use_counters=0 $(flags_for "$t") "$merged" \
             "Tests/fuzz/corpus/$t" "$work/corpus/$t" 2>&1 | grep -E "MERGE-OUTER: [0-9]+ new files|ERROR" || true
-        existing=$(for f in "Tests/fuzz/corpus/$t"/*; do sha1sum <"$f"; done)
-        added=0
+        if [[ -z "$(ls "$merged")" ]]; then
+            echo "fuzz.sh: $t: the merge kept nothing; Tests/fuzz/corpus/$t left as it was" >&2
+            rm -rf "$merged"
+            continue
+        fi
+        rm -f "Tests/fuzz/corpus/$t"/min-*
+        seeds=$(for f in "Tests/fuzz/corpus/$t"/*; do [[ -e "$f" ]] && sha1sum <"$f"; done)
         for f in "$merged"/*; do
-            [[ -e "$f" ]] || continue
             sum=$(sha1sum <"$f" | cut -c1-40)
-            grep -q "$sum" <<<"$existing" && continue
-            cp "$f" "Tests/fuzz/corpus/$t/min-${sum:0:16}"
-            added=$((added + 1))
+            grep -q "$sum" <<<"$seeds" || cp "$f" "Tests/fuzz/corpus/$t/min-${sum:0:16}"
         done
         rm -rf "$merged"
-        echo "fuzz.sh: Tests/fuzz/corpus/$t: $added inputs added, $(ls "Tests/fuzz/corpus/$t" | wc -l) in all"
+        echo "fuzz.sh: Tests/fuzz/corpus/$t: $(ls "Tests/fuzz/corpus/$t" | wc -l) inputs"
     done
     exit 0
 fi
