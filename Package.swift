@@ -1,6 +1,6 @@
 // swift-tools-version: 6.2
 //
-// Layering (DESIGN.md): everything below NFQueue is pure Swift with strict memory safety and no
+// Layering (docs/design.md "Modules"): everything below NFQueue is pure Swift with strict memory safety and no
 // system imports, so it runs unchanged in unit tests, in pcap replay and live.
 import PackageDescription
 
@@ -52,13 +52,16 @@ let package = Package(
         .target(name: "FuzzHarness", dependencies: ["PacketWire", "SMTPInspection", "FlowEngine", "IOSConfig", "NFQueue"]),
         .executableTarget(name: "smtp-inspect-fuzz", dependencies: ["FuzzHarness"]),
 
-        .testTarget(name: "PacketWireTests", dependencies: ["PacketWire"]),
-        .testTarget(name: "SMTPInspectionTests", dependencies: ["SMTPInspection"]),
-        .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine", "PacketWire", "SMTPInspection"]),
-        .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig"]),
+        // What several test targets share (the seeded generator); for tests only, not a product.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: pure),
+
+        .testTarget(name: "PacketWireTests", dependencies: ["PacketWire", "TestSupport"]),
+        .testTarget(name: "SMTPInspectionTests", dependencies: ["SMTPInspection", "TestSupport"]),
+        .testTarget(name: "FlowEngineTests", dependencies: ["FlowEngine", "PacketWire", "SMTPInspection", "TestSupport"]),
+        .testTarget(name: "IOSConfigTests", dependencies: ["IOSConfig", "TestSupport"]),
         // The executable's own parts (log rate limit and writer, control protocol, replay's
         // conversions) and NFQueue's file and socket wrappers; no root, no network.
-        .testTarget(name: "SMTPInspectCommandTests", dependencies: ["smtp-inspect", "NFQueue", "FlowEngine", "PacketWire"]),
+        .testTarget(name: "SMTPInspectCommandTests", dependencies: ["smtp-inspect", "NFQueue", "FlowEngine", "PacketWire", "IOSConfig"]),
         .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"]),
     ]
 )

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # scripts/bench.sh: the benchmarks of the inspection core (issue 2) and of the datapath (issue 3);
-# writes their results into BENCHMARKS.md (between its generated-block markers: notes outside
-# them are kept).
+# each section's measurements become one JSON document, which scripts/bench-report.py turns into
+# the section's block of BENCHMARKS.md (between its generated-block markers: notes outside them
+# are kept).
 #
-#   scripts/bench.sh [core|datapath|synflood|all] [--runs N] [--no-write]   (default: all, 3 runs)
+#   scripts/bench.sh [core|datapath|synflood|all] [--runs N] [--no-write] [--json DIR]
+#                                                   (default: all, 3 runs; --json keeps SECTION.json)
 #   scripts/bench.sh profile [small|bulk]                            (perf profile of the daemon)
 #
 #   core      smtp-inspect-bench core (release build), bench/malloc-count.so preloaded, N times
@@ -36,6 +38,7 @@ MODE=all
 RUNS=3
 CORE_RUNS=5         # the core benchmark takes a second: more runs, unless --runs says otherwise
 WRITE=1
+JSON_DIR=""
 PROFILE_LOAD=small
 while (($#)); do
     case "$1" in
@@ -44,6 +47,7 @@ while (($#)); do
             if [[ "${2:-}" == small || "${2:-}" == bulk ]]; then PROFILE_LOAD=$2; shift; fi ;;
         --runs) RUNS=${2:?--runs N}; CORE_RUNS=$RUNS; shift ;;
         --no-write) WRITE=0 ;;
+        --json) JSON_DIR=${2:?--json DIR}; shift ;;
         -h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
         *) echo "bench.sh: unknown argument $1 (try --help)" >&2; exit 2 ;;
     esac
@@ -78,24 +82,46 @@ say() { printf 'bench: %s\n' "$*" >&2; }
 die() { printf 'bench: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
-# Numbers
+# JSON: what the measurements write, by name (scripts/bench-report.py reads it)
 
-# stats: "median min max" of the numbers on stdin ("- - -" when there are none).
-stats() {
-    sort -g | awk '{ a[NR] = $1 } END {
-        if (NR == 0) { print "- - -"; exit }
-        m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2
-        print m, a[1], a[NR] }'
+# json_val VALUE: a number stays a number, "-" and "" become null, anything else a string.
+json_val() {
+    local v=$1
+    if [[ -z "$v" || "$v" == - ]]; then printf 'null'
+    elif [[ "$v" =~ ^-?(0|[1-9][0-9]*)(\.[0-9]+)?$ ]]; then printf '%s' "$v"
+    else
+        v=${v//\\/\\\\}; v=${v//\"/\\\"}; v=${v//$'\t'/\\t}; v=${v//$'\n'/\\n}; v=${v//$'\r'/\\r}
+        printf '"%s"' "$v" | tr -d '\000-\010\013\014\016-\037\177'
+    fi
 }
-# fmt DECIMALS NUMBER
-fmt() { awk -v d="$1" -v x="$2" 'BEGIN { if (x == "-" || x == "") print "–"; else printf "%.*f\n", d, x }'; }
-# medrange DECIMALS < numbers: "median (min–max)"
-medrange() {
-    local m lo hi
-    read -r m lo hi < <(stats)
-    if [[ "$m" == - ]]; then echo "–"; return; fi
-    if [[ "$(fmt "$1" "$lo")" == "$(fmt "$1" "$hi")" ]]; then fmt "$1" "$m"; return; fi
-    echo "$(fmt "$1" "$m") ($(fmt "$1" "$lo")–$(fmt "$1" "$hi"))"
+
+# json_obj KEY VALUE ...: one object of json_val VALUEs; a KEY written "KEY:" takes its VALUE as
+# JSON already (an array or an object).
+json_obj() {
+    local sep="" key
+    printf '{'
+    while (($# >= 2)); do
+        key=$1
+        if [[ "$key" == *: ]]; then printf '%s"%s": %s' "$sep" "${key%:}" "$2"
+        else printf '%s"%s": %s' "$sep" "$key" "$(json_val "$2")"; fi
+        sep=", "
+        shift 2
+    done
+    printf '}'
+}
+
+# json_array FILE: the lines of FILE (JSON values each) as one array.
+json_array() { printf '['; paste -sd, "$1" | tr -d '\n'; printf ']'; }
+
+# json_text FILE: the whole of FILE as one string.
+json_text() { json_val "$(cat "$1"; printf x)" | sed 's/x"$/"/'; }
+
+# report NAME JSON: the section's Markdown (scripts/bench-report.py) into BENCHMARKS.md.
+report() {
+    local name=$1 json=$2
+    [[ -n "$JSON_DIR" ]] && { mkdir -p "$JSON_DIR" && cp "$json" "$JSON_DIR/$name.json"; }
+    python3 "$ROOT/scripts/bench-report.py" "$json" >"$BENCH_TMP/$name.md" || die "scripts/bench-report.py failed on $json"
+    write_block "$name" "$BENCH_TMP/$name.md"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -231,21 +257,18 @@ write_block() {
     say "wrote the $name block of BENCHMARKS.md"
 }
 
-yesno() { if [[ "$1" == 1 ]]; then echo "**met**"; else echo "**not met**"; fi; }
-
 # ---------------------------------------------------------------------------------------------
 # Core
 
 run_core() {
-    local bin i out="$BENCH_TMP/core.md" loadstart runs=$CORE_RUNS
+    local bin i runs=$CORE_RUNS code loadstart try
     bin=$(build_product smtp-inspect-bench)
-    local code
     code=$(code_line)
     build_malloc_count
     : >"$BENCH_TMP/calibrate.core"
+    : >"$BENCH_TMP/core.runs"
     wait_quiet || true
     loadstart=$(load_line)
-    local try
     for ((i = 1; i <= runs; i++)); do
         for try in 1 2 3; do
             wait_quiet || true
@@ -255,77 +278,14 @@ run_core() {
             [[ -z "$(busy_now)" ]] && break
             ((try < 3)) && say "another process got busy during the run: once more"
         done
+        grep -q '^| load |' "$BENCH_TMP/core.$i.txt" || die "no table in smtp-inspect-bench's output"
+        { json_text "$BENCH_TMP/core.$i.txt"; echo; } >>"$BENCH_TMP/core.runs"
     done
-    # Every table row of every run as "name<TAB>MB/s<TAB>commands/s<TAB>allocations per chunk",
-    # the columns found by their headers (the benchmark's rows may change).
-    for ((i = 1; i <= runs; i++)); do
-        awk -F'|' '
-            function trim(x) { gsub(/^ +| +$/, "", x); return x }
-            /^\| *load *\|/ { for (c = 2; c < NF; c++) { h = trim($c); col[h] = c }; next }
-            /^\|---/ { next }
-            /^\|/ && col["MB/s"] {
-                cmd = col["commands/s"] ? trim($(col["commands/s"])) : "-"; sub(/ M$/, "", cmd)
-                printf "%s\t%s\t%s\t%s\n", trim($2), trim($(col["MB/s"])), cmd,
-                    col["allocations per chunk"] ? trim($(col["allocations per chunk"])) : "-" }' \
-            "$BENCH_TMP/core.$i.txt"
-    done >"$BENCH_TMP/core.rows"
-    [[ -s "$BENCH_TMP/core.rows" ]] || die "no table in smtp-inspect-bench's output"
-    local state state_ok alloc_ok=1 name target ok mbs
-    state=$(grep -ho 'size` = [0-9]*' "$BENCH_TMP/core.1.txt" | grep -o '[0-9]*$' || echo "")
-    state_ok=$(awk -v s="$state" 'BEGIN { print (s != "" && s + 0 <= 256) }')
-    {
-        echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line)."
-        echo "Code: $code."
-        echo "Before the runs: $loadstart. After: $(load_line)."
-        echo "CPU calibration (bench/cpu-calibrate.c, after each run): $(medrange 0 <"$BENCH_TMP/calibrate.core") MB/s."
-        echo
-        echo '```'
-        echo "scripts/bench.sh core --runs $runs"
-        echo "# = swift build -c release --product smtp-inspect-bench"
-        echo "#   gcc -shared -fPIC -o malloc-count.so bench/malloc-count.c bench/malloc-sampler.c -ldl"
-        echo "#   LD_PRELOAD=malloc-count.so .build/release/smtp-inspect-bench core     ($runs times)"
-        echo '```'
-        echo
-        echo "One session of the esmtp policy fed MSS-sized chunks (1448 bytes) with the server's replies in"
-        echo "between, on one core; MB = 10^6 bytes of client stream. Median of $runs runs (range in brackets);"
-        echo "allocations: the worst run."
-        echo
-        echo "| load | MB/s | M commands/s | allocations per chunk | target | |"
-        echo "|---|---|---|---|---|---|"
-        while IFS= read -r name; do
-            mbs=$(awk -F'\t' -v n="$name" '$1 == n { print $2 }' "$BENCH_TMP/core.rows")
-            case "$name" in
-                DATA-heavy*) target=1000 ;;
-                command-heavy*) target=300 ;;
-                *) target="" ;;
-            esac
-            local allocs
-            allocs=$(awk -F'\t' -v n="$name" '$1 == n { print $4 }' "$BENCH_TMP/core.rows" | sort -g | tail -n 1)
-            awk -v a="$allocs" 'BEGIN { exit !(a == "" || a + 0 != 0) }' && alloc_ok=0
-            if [[ -n "$target" ]]; then
-                ok=$(stats <<<"$mbs" | awk -v t="$target" '{ print ($1 >= t) }')
-                echo "| $name | $(medrange 0 <<<"$mbs") | $(awk -F'\t' -v n="$name" '$1 == n && $3 != "-" { print $3 }' "$BENCH_TMP/core.rows" | medrange 2) | $allocs | ≥ $target MB/s | $(yesno "$ok") |"
-            else
-                echo "| $name | $(medrange 0 <<<"$mbs") | $(awk -F'\t' -v n="$name" '$1 == n && $3 != "-" { print $3 }' "$BENCH_TMP/core.rows" | medrange 2) | $allocs | – | |"
-            fi
-        done < <(cut -f1 "$BENCH_TMP/core.rows" | awk '!seen[$0]++')
-        echo
-        echo "| target | result | |"
-        echo "|---|---|---|"
-        echo "| no allocation per chunk in steady state | worst run above | $(yesno "$alloc_ok") |"
-        echo "| ≤ 256 bytes of state per idle session | \`MemoryLayout<SMTPSession>.size\` = ${state:-?} bytes | $(yesno "$state_ok") |"
-        echo
-        echo "<details><summary>Output of each run</summary>"
-        echo
-        for ((i = 1; i <= runs; i++)); do
-            echo "Run $i:"
-            echo
-            cat "$BENCH_TMP/core.$i.txt"
-            echo
-        done
-        echo "</details>"
-    } >"$out"
-    write_block core "$out"
+    json_obj section core measured "$(date -u '+%Y-%m-%d %H:%M UTC')" machine "$(machine_line)" code "$code" \
+        runs "$runs" load_before "$loadstart" load_after "$(load_line)" \
+        "calibration_mb_s:" "$(json_array "$BENCH_TMP/calibrate.core")" \
+        "outputs:" "$(json_array "$BENCH_TMP/core.runs")" >"$BENCH_TMP/core.json"
+    report core "$BENCH_TMP/core.json"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -440,13 +400,12 @@ now_ns() { date +%s%N; }
 # A word's value in the daemon's final counter line ("... dropped 3 reset 0 ...").
 counter() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' <<<"$2"; }
 
-# dp_run REP LOAD PATH [malloc]: one measurement; appends a line to $BENCH_TMP/results.
-# Columns: rep load path seconds messages megabytes source_rc sink_delta cpu_s hwm_kb packets
-#          queue_dropped user_dropped daemon_dropped daemon_modified daemon_reset t0:t1 tries
-# Waits for a quiet machine first; a run after which another process is busy is done again
-# (at most twice), so that someone else's build does not end up in the numbers.
+# dp_run REP LOAD PATH [malloc]: one measurement; appends its record to $BENCH_TMP/runs.json
+# (one JSON object a line, the fields named in dp_run_once). Waits for a quiet machine first; a
+# run after which another process is busy is done again (at most twice), so that someone
+# else's build does not end up in the numbers.
 dp_run() {
-    local try after
+    local try after window=null
     for try in 1 2 3; do
         wait_quiet || true
         dp_run_once "$@"
@@ -454,12 +413,17 @@ dp_run() {
         [[ -z "$after" ]] && break
         if ((try < 3)); then say "another process got busy during the run ($after): once more"; fi
     done
-    printf '%s\t%s\n' "$(cat "$BENCH_TMP/last")" "$try${after:+ (busy: $after)}" >>"$BENCH_TMP/results"
-    if [[ -n "${4:-}" ]]; then
-        cp "$BENCH_TMP/samples" "$BENCH_TMP/samples.$1.$2.$3"
-    fi
+    [[ -n "${4:-}" ]] && window=$(alloc_window "$BENCH_TMP/samples" "${DP_RUN[t0_ns]}" "${DP_RUN[t1_ns]}")
+    local args=() k
+    for k in rep load path seconds messages megabytes source_rc sink_delta cpu_s hwm_kb packets queue_dropped \
+             user_dropped daemon_dropped daemon_modified daemon_reset t0_ns t1_ns; do
+        args+=("$k" "${DP_RUN[$k]}")
+    done
+    { json_obj "${args[@]}" tries "$try" busy "$after" "allocations:" "$window"; echo; } >>"$BENCH_TMP/runs.json"
 }
 
+# dp_run_once REP LOAD PATH [malloc]: one load through one path; its figures in DP_RUN.
+declare -A DP_RUN
 dp_run_once() {
     local rep=$1 load=$2 path=$3 malloc=${4:-} opts src sink0 sink1 t0 t1 rc=0 cpu0=- cpu1=- hwm=- nfq=()
     case "$load" in
@@ -501,9 +465,10 @@ dp_run_once() {
     if [[ "$path" == inspect && "$final" != - ]]; then
         dd=$(counter dropped "$final") dm=$(counter modified "$final") da=$(counter reset "$final")
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s' \
-        "$rep" "$load" "$path${malloc:++malloc}" "$secs" "$msgs" "$mb" "$rc" "$((${sink1:-0} - ${sink0:-0}))" \
-        "$cpu" "$hwm" "${nfq[0]:--}" "${nfq[1]:--}" "${nfq[2]:--}" "$dd" "$dm" "$da" "$t0:$t1" >"$BENCH_TMP/last"
+    DP_RUN=([rep]=$rep [load]=$load [path]=$path${malloc:++malloc} [seconds]=$secs [messages]=$msgs [megabytes]=$mb
+            [source_rc]=$rc [sink_delta]=$((${sink1:-0} - ${sink0:-0})) [cpu_s]=$cpu [hwm_kb]=$hwm
+            [packets]=${nfq[0]:--} [queue_dropped]=${nfq[1]:--} [user_dropped]=${nfq[2]:--}
+            [daemon_dropped]=$dd [daemon_modified]=$dm [daemon_reset]=$da [t0_ns]=$t0 [t1_ns]=$t1)
     say "rep $rep $load $path${malloc:++malloc}: ${secs}s, $(awk -v m="$msgs" -v s="$secs" 'BEGIN { printf "%.0f", m / s }') msg/s, cpu ${cpu}s, rc $rc, sink +$((${sink1:-0} - ${sink0:-0}))"
     if [[ "$path" == inspect && -z "$malloc" ]]; then
         grep -v '^packets ' "$CONSUMER_LOG" | grep -v 'inspecting queue\|stopped$' | head -n 3 >>"$BENCH_TMP/alerts.$load" || true
@@ -513,8 +478,7 @@ dp_run_once() {
 
 _idle_settled() { grep -q '^ready:' "$1" || ! kill -0 "$2" 2>/dev/null; }
 
-# dp_idle REP: smtp-inspect with IDLE open idle sessions; appends to $BENCH_TMP/idle.
-# Columns: rep rss_before_kb rss_open_kb hwm_kb established failed_attempts open_seconds
+# dp_idle REP: smtp-inspect with IDLE open idle sessions; appends its record to $BENCH_TMP/idle.json.
 dp_idle() {
     local rep=$1 rss0 rss1 hwm est=0 fails=- t0 t1 pylog=$BENCH_TMP/idle.log py
     DP_INSPECT_EXTRA=()
@@ -545,43 +509,43 @@ dp_idle() {
     lab_kill "$py" 30 || true
     lab_wait_until 60 dp_quiet || true
     dp_path_down
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$rss0" "$rss1" "$hwm" "$est" "$fails" \
-        "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')" >>"$BENCH_TMP/idle"
+    { json_obj rep "$rep" rss_before_kb "$rss0" rss_open_kb "$rss1" hwm_kb "$hwm" established "$est" \
+        failed_attempts "$fails" open_seconds "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", (b - a) / 1e9 }')"
+      echo; } >>"$BENCH_TMP/idle.json"
     say "rep $rep idle: $est sessions, RSS ${rss0} kB -> ${rss1} kB (peak $hwm kB), failed attempts $fails"
 }
 
-# alloc_window REP LOAD PATH: "allocations packets allocations_whole packets_whole seconds" over the steady
-# window (the middle of the load: from 25% to 85% of its time) and over the whole load, and the
-# window's length in seconds.
+# alloc_window SAMPLES T0 T1: the allocation counts bench/malloc-sampler.c wrote (lines "time_ns
+# allocations packets") over the steady window (the middle of the load: from 25% to 85% of its
+# time) and over the whole load (to 0.5 s after its end), as a JSON object.
 alloc_window() {
-    local f="$BENCH_TMP/samples.$1.$2.$3" t0 t1
-    IFS=: read -r t0 t1 < <(awk -F'\t' -v r="$1" -v l="$2" -v p="$3+malloc" '$1 == r && $2 == l && $3 == p { print $17 }' "$BENCH_TMP/results")
-    awk -v t0="$t0" -v t1="$t1" 'BEGIN { d = t1 - t0; ws = t0 + 0.25 * d; we = t0 + 0.85 * d }
+    awk -v t0="$2" -v t1="$3" 'BEGIN { d = t1 - t0; ws = t0 + 0.25 * d; we = t0 + 0.85 * d }
         $3 < 0 { next }
         $1 <= t0 { wm0 = $2; wp0 = $3 }
         $1 >= ws && !a { a = 1; m0 = $2; p0 = $3; s0 = $1 }
         $1 <= we { m1 = $2; p1 = $3; s1 = $1 }
         $1 >= t1 + 5e8 && !b { b = 1; wm1 = $2; wp1 = $3 }
         END { if (!b) { wm1 = m1; wp1 = p1 }
-              printf "%d %d %d %d %.3f\n", m1 - m0, p1 - p0, wm1 - wm0, wp1 - wp0, (s1 - s0) / 1e9 }' "$f"
+              printf "{\"window_allocations\": %d, \"window_packets\": %d, \"whole_allocations\": %d, \"whole_packets\": %d, \"window_seconds\": %.3f}",
+                  m1 - m0, p1 - p0, wm1 - wm0, wp1 - wp0, (s1 - s0) / 1e9 }' "$1"
 }
 
 run_datapath() {
-    local rep load path loadstart loadend t_start
+    local rep load path loadstart t_start
     dp_prepare
-    : >"$BENCH_TMP/results"
-    : >"$BENCH_TMP/idle"
+    : >"$BENCH_TMP/runs.json"
+    : >"$BENCH_TMP/idle.json"
+    : >"$BENCH_TMP/reps.json"
     loadstart=$(load_line)
     t_start=$(date +%s)
     say "warm-up (not counted)"
     dp_path_up none
     ip netns exec "$LAB_NS_CLIENT" "$(smtp_source)" -s 4 -m 200 -l 10240 "$LAB_SERVER_IP:25" >/dev/null 2>&1 || true
-    : >"$BENCH_TMP/reps"
     : >"$BENCH_TMP/calibrate.datapath"
     for ((rep = 1; rep <= RUNS; rep++)); do
         local quiet=quiet
         wait_quiet || quiet="busy"
-        printf '%s\t%s\t%s\n' "$rep" "$(cut -d' ' -f1 /proc/loadavg)" "$quiet" >>"$BENCH_TMP/reps"
+        { json_obj rep "$rep" load_1min "$(cut -d' ' -f1 /proc/loadavg)" quiet "$quiet"; echo; } >>"$BENCH_TMP/reps.json"
         calibrate "$BENCH_TMP/calibrate.datapath"
         for load in small bulk; do
             for path in none nfq inspect; do
@@ -594,168 +558,17 @@ run_datapath() {
         ((rep == 1)) && dp_run "$rep" steady nfq malloc
         dp_idle "$rep"
     done
-    loadend=$(load_line)
-    datapath_report "$loadstart" "$loadend" "$(($(date +%s) - t_start))"
-}
-
-datapath_report() {
-    local loadstart=$1 loadend=$2 took=$3 out="$BENCH_TMP/datapath.md" R=$BENCH_TMP/results
-    # sel LOAD PATH COLUMN: that column of every matching run, one per line.
-    sel() { awk -F'\t' -v l="$1" -v p="$2" -v c="$3" '$2 == l && $3 == p { print $c }' "$R"; }
-    # Delivered messages (smtp-sink's count) per second, or their payload in MB per second.
-    rate() { awk -F'\t' -v l="$1" -v p="$2" -v w="$3" '$2 == l && $3 == p { print (w == "msg" ? $8 : $8 * $6 / $5) / $4 }' "$R"; }
-    # The same for the runs that lost nothing (smtp-source exit 0, every message counted).
-    clean_rate() { awk -F'\t' -v l="$1" -v p="$2" '$2 == l && $3 == p && $7 == 0 && $8 == $5 { print $5 / $4 }' "$R"; }
-    checks() { # "ok" when every run of LOAD/PATH lost nothing, else what went wrong
-        awk -F'\t' -v l="$1" -v p="$2" '$2 == l && $3 == p {
-                n++
-                if ($7 != 0) bad = bad sprintf(" run %s: smtp-source exit %s;", $1, $7)
-                if ($8 != $5) bad = bad sprintf(" run %s: smtp-sink counted %s of %s;", $1, $8, $5)
-                if ($12 != "-" && $12 + $13 > 0) bad = bad sprintf(" run %s: kernel dropped %s+%s;", $1, $12, $13)
-            }
-            END { if (n == 0) print "–"; else if (bad == "") printf "yes (%d of %d runs: all counted by smtp-sink, exit 0, no queue drops)\n", n, n; else print "**no**:" bad }' "$R"
-    }
-    {
-        echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line); $RUNS repetitions, interleaved, in $took s."
-        echo "Code: $DP_CODE."
-        echo "Before: $loadstart. After: $loadend."
-        echo "CPU calibration (bench/cpu-calibrate.c, before each repetition): $(medrange 0 <"$BENCH_TMP/calibrate.datapath") MB/s."
-        echo "Every run waits until no other process uses ≥ 20 % of a CPU, and is done again (at most twice) when one"
-        echo "does right after it (the \"tries\" column below). Load average (1 min) at the start of each repetition:"
-        echo "$(awk -F'\t' '{ printf "%srep %s: %s (%s)", sep, $1, $2, $3; sep = "; " }' "$BENCH_TMP/reps")."
-        echo
-        echo '```'
-        echo "scripts/bench.sh datapath --runs $RUNS"
-        echo '```'
-        if [[ "$SMALL" != "$DEFAULT_SMALL" || "$BULK" != "$DEFAULT_BULK" || "$IDLE" != 10000 ]]; then
-            echo
-            echo "**Non-default loads**: small \`$SMALL\`, bulk \`$BULK\`, $IDLE idle sessions."
-        fi
-        echo
-        echo "The lab's namespaces (Tests/e2e/README.md): \`smtp-source -M client.lab.test OPTIONS 10.10.10.2:25\`"
-        echo "in the client namespace, \`smtp-sink -c -m $((IDLE + 2000)) -t 600 10.10.10.2:25 4096\` in the server"
-        echo "namespace, forwarded by the router namespace over veth pairs and a bridge (MTU 1500). Paths:"
-        echo "**no queue** (plain forwarding); **nfq-accept** (bench/nfq-accept.c: libmnl, accepts everything,"
-        echo "256 verdicts per sendto, \`-m 4096 -r 128 -g\` (F_GSO), as smtp-inspect's defaults) on the same"
-        echo "FORWARD rules (TCP/25 both ways → NFQUEUE 0, \`lab_nfqueue_smtp\`); **smtp-inspect**"
-        echo "(\`smtp-inspect run --queue 0 --stats-interval 0 --no-control --config bench.cfg --interface Ethernet0=ext0\`,"
-        echo "release build: the esmtp inspection with max-data 1000000000 for every session from the outside, and"
-        echo "the half-open thresholds (\`ip inspect one-minute\` and \`max-incomplete\` high/low) at 1000000/900000"
-        echo "instead of IOS's 500/400, which call the small load's ~1,500 new connections a second an attack). Loads: **small** \`$SMALL\` and **bulk** \`$BULK\` (smtp-source: one connection"
-        echo "per message). msg/s = messages smtp-sink counted / smtp-source's wall time; MB/s = the same × payload (-l) / 10^6;"
-        echo "CPU = the consumer's user+sys seconds during the load (/proc/PID/stat); peak RSS = VmHWM of the"
-        echo "consumer, started fresh for each run; packets = the queue's id_sequence. Median of $RUNS runs, range in brackets."
-        echo
-        echo "| load | path | msg/s | MB/s | consumer CPU s | peak RSS MiB | packets queued | nothing lost? |"
-        echo "|---|---|---|---|---|---|---|---|"
-        for load in small bulk; do
-            for path in none nfq inspect; do
-                local name=$path
-                [[ $path == none ]] && name="no queue"
-                [[ $path == nfq ]] && name="nfq-accept (C)"
-                [[ $path == inspect ]] && name="smtp-inspect"
-                echo "| $load | $name | $(rate $load $path msg | medrange 0) | $(rate $load $path mb | medrange 1) | $(sel $load $path 9 | grep -v '^-$' | medrange 2) | $(sel $load $path 10 | grep -v '^-$' | awk '{ print $1 / 1024 }' | medrange 1) | $(sel $load $path 11 | grep -v '^-$' | medrange 0) | $(checks $load $path) |"
-            done
-        done
-        echo
-        echo "smtp-inspect against the C consumer (msg/s and MB/s give the same ratio: both come from the"
-        echo "same wall time). Ratio of the medians, and the range of the per-repetition ratios:"
-        echo
-        echo "| load | smtp-inspect / nfq-accept | per repetition | runs of smtp-inspect that lost nothing: their median / nfq-accept | smtp-inspect / no queue | CPU per message, smtp-inspect / nfq-accept | target | |"
-        echo "|---|---|---|---|---|---|---|---|"
-        for load in small bulk; do
-            local mi mn m0 mc ratio per ok r0 rc nclean
-            mi=$(rate $load inspect msg | stats | cut -d' ' -f1)
-            mn=$(rate $load nfq msg | stats | cut -d' ' -f1)
-            m0=$(rate $load none msg | stats | cut -d' ' -f1)
-            mc=$(clean_rate $load inspect | stats | cut -d' ' -f1)
-            nclean=$(clean_rate $load inspect | wc -l)
-            ratio=$(awk -v a="$mi" -v b="$mn" 'BEGIN { printf "%.2f", a / b }')
-            r0=$(awk -v a="$mi" -v b="$m0" 'BEGIN { printf "%.2f", a / b }')
-            rc=$(awk -v a="$mc" -v b="$mn" -v n="$nclean" 'BEGIN { if (a == "-") print "– (none)"; else printf "%.2f× (%d of '"$RUNS"')\n", a / b, n }')
-            per=$(paste <(rate $load inspect msg) <(rate $load nfq msg) | awk '{ print $1 / $2 }' | medrange 2)
-            ok=$(awk -v r="$ratio" 'BEGIN { print (r >= 0.9) }')
-            local cpuratio
-            cpuratio=$(awk -F'\t' -v l="$load" '$2 == l && $8 > 0 && $9 != "-" { if ($3 == "inspect") { a += $9; m += $8 } else if ($3 == "nfq") { b += $9; n += $8 } }
-                END { if (m > 0 && n > 0 && b > 0) printf "%.2f×", (a / m) / (b / n); else print "–" }' "$R")
-            echo "| $load | $ratio× | $per | $rc | $r0× | $cpuratio | ≥ 0.90× msg/s and MB/s | $(yesno "$ok") |"
-        done
-        echo
-        echo "Allocations: smtp-inspect with bench/malloc-count.so preloaded; bench/malloc-sampler.c (in the"
-        echo "same library) writes the allocation count and the queue's packet count (id_sequence) every"
-        echo "100 ms from inside the daemon. Steady window = 25 %–85 % of the load's time; whole = the"
-        echo "load from its start to 0.5 s after its end. **steady** is the bulk load over 4 long sessions"
-        echo "(\`smtp-source $BULK -d\`: every message on the same connection), so no session starts in it."
-        echo
-        echo "| load | allocations per packet, steady window | packets in window | allocations per second in window | allocations per message, whole load | msg/s with the counter | nothing lost? |"
-        echo "|---|---|---|---|---|---|---|"
-        local steady_ok=1
-        for load in small bulk steady; do
-            local app=() apm=() pkts=() aps=() r w
-            for ((r = 1; r <= RUNS; r++)); do
-                [[ -f "$BENCH_TMP/samples.$r.$load.inspect" ]] || continue
-                read -r -a w < <(alloc_window "$r" "$load" inspect)
-                app+=("$(awk -v m="${w[0]}" -v p="${w[1]}" 'BEGIN { if (p > 0) printf "%.4f", m / p; else print "-" }')")
-                pkts+=("${w[1]}")
-                aps+=("$(awk -v m="${w[0]}" -v s="${w[4]}" 'BEGIN { if (s > 0) printf "%.0f", m / s; else print "-" }')")
-                apm+=("$(awk -F'\t' -v r="$r" -v l="$load" -v m="${w[2]}" '$1 == r && $2 == l && $3 == "inspect+malloc" { printf "%.2f", m / $5 }' "$R")")
-            done
-            local med
-            med=$(printf '%s\n' "${app[@]}" | grep -v '^-$' | stats | cut -d' ' -f1)
-            [[ $load == steady ]] && steady_ok=$(awk -v m="$med" 'BEGIN { print (m != "-" && m < 0.01) }')
-            echo "| $load | $(printf '%s\n' "${app[@]}" | grep -v '^-$' | medrange 4) | $(printf '%s\n' "${pkts[@]}" | medrange 0) | $(printf '%s\n' "${aps[@]}" | grep -v '^-$' | medrange 0) | $(printf '%s\n' "${apm[@]}" | medrange 2) | $(rate $load inspect+malloc msg | medrange 0) | $(checks $load inspect+malloc) |"
-        done
-        if [[ -f "$BENCH_TMP/samples.1.steady.nfq" ]]; then
-            local w
-            read -r -a w < <(alloc_window 1 steady nfq)
-            echo "| steady, nfq-accept (the method's zero) | $(awk -v m="${w[0]}" -v p="${w[1]}" 'BEGIN { if (p > 0) printf "%.4f", m / p; else print "-" }') | ${w[1]} | $(awk -v m="${w[0]}" -v s="${w[4]}" 'BEGIN { if (s > 0) printf "%.0f", m / s; else print "-" }') | $(awk -v m="${w[2]}" 'BEGIN { printf "%.2f", m / 200 }') | $(rate steady nfq+malloc msg | medrange 0) | $(checks steady nfq+malloc) |"
-        fi
-        echo
-        echo "Target: no allocation per packet in steady state (judged on **steady**: < 0.01 allocations per"
-        echo "packet, i.e. what is left is per session or per timer tick, not per packet): $(yesno "$steady_ok")."
-        echo
-        echo "Idle sessions: bench/idle-sessions.py opens $IDLE TCP connections from the client namespace to"
-        echo "smtp-sink through smtp-inspect, one handshake at a time, and waits for each greeting; the"
-        echo "daemon's VmRSS is read $IDLE_SETTLE s after the last one, while all are open; peak RSS = VmHWM (the peak while opening)."
-        echo
-        echo "| sessions open | RSS before | RSS with them open | per session | peak RSS | time to open | target | |"
-        echo "|---|---|---|---|---|---|---|---|"
-        local I=$BENCH_TMP/idle idle_ok idle_runs
-        # Met when every run stayed within 64 MiB with all sessions open.
-        idle_ok=$(awk -F'\t' '$3 == "-" || $3 / 1024 > 64 { bad = 1 } { n++ } END { print (n > 0 && !bad) }' "$I")
-        idle_runs=$(awk -F'\t' '$3 != "-" && $3 / 1024 <= 64 { k++ } END { printf "%d of %d runs within 64 MiB", k, NR }' "$I")
-        echo "| $(cut -f5 "$I" | medrange 0) (failed attempts: $(cut -f6 "$I" | medrange 0)) | $(cut -f2 "$I" | awk '{ print $1 / 1024 }' | medrange 1) MiB | $(cut -f3 "$I" | grep -v '^-$' | awk '{ print $1 / 1024 }' | medrange 1) MiB | $(awk -F'\t' -v n="$IDLE" '$3 != "-" { print ($3 - $2) * 1024 / n }' "$I" | medrange 0) B | $(cut -f4 "$I" | grep -v '^-$' | awk '{ print $1 / 1024 }' | medrange 1) MiB | $(cut -f7 "$I" | medrange 1) s | ≤ 64 MiB | $(yesno "$idle_ok") ($idle_runs) |"
-        echo
-        echo "The daemon's own counters at the end of each run (its final counter line):"
-        echo
-        echo "| load | path | packets it dropped | packets it reset | packets it modified |"
-        echo "|---|---|---|---|---|"
-        for load in small bulk steady; do
-            for path in inspect inspect+malloc; do
-                [[ -n "$(sel $load $path 14)" ]] || continue
-                echo "| $load | $path | $(sel $load $path 14 | medrange 0) | $(sel $load $path 16 | medrange 0) | $(sel $load $path 15 | medrange 0) |"
-            done
-        done
-        if cat "$BENCH_TMP"/alerts.* 2>/dev/null | grep -q .; then
-            echo
-            echo "First alerts of each run (stderr):"
-            echo
-            echo '```'
-            cat "$BENCH_TMP"/alerts.* | sed -E 's/^\*[A-Z][a-z]{2} [ 0-9]{2} [0-9:.]+: //' | sort | uniq -c | sort -rn | head -n 8
-            echo '```'
-        fi
-        echo
-        echo "<details><summary>Every run (tab-separated)</summary>"
-        echo
-        echo '```'
-        echo "rep load path seconds messages MB source_rc sink_delta cpu_s hwm_kB packets queue_dropped user_dropped daemon_dropped daemon_modified daemon_reset t0:t1 tries"
-        cat "$R"
-        echo "idle: rep rss_before_kB rss_open_kB hwm_kB established failed_attempts open_seconds"
-        cat "$BENCH_TMP/idle"
-        echo '```'
-        echo "</details>"
-    } >"$out"
-    write_block datapath "$out"
+    # The daemon's first alerts of each run, counted (the IOS timestamp taken off).
+    cat "$BENCH_TMP"/alerts.* 2>/dev/null | sed -E 's/^\*[A-Z][a-z]{2} [ 0-9]{2} [0-9:.]+: //' | sort | uniq -c |
+        sort -rn | head -n 8 | while read -r n line; do json_obj count "$n" line "$line"; echo; done >"$BENCH_TMP/alerts.json"
+    json_obj section datapath measured "$(date -u '+%Y-%m-%d %H:%M UTC')" machine "$(machine_line)" code "$DP_CODE" \
+        runs "$RUNS" took_s "$(($(date +%s) - t_start))" load_before "$loadstart" load_after "$(load_line)" \
+        "calibration_mb_s:" "$(json_array "$BENCH_TMP/calibrate.datapath")" "repetitions:" "$(json_array "$BENCH_TMP/reps.json")" \
+        small "$SMALL" bulk "$BULK" default_small "$DEFAULT_SMALL" default_bulk "$DEFAULT_BULK" \
+        idle_sessions "$IDLE" idle_settle_s "$IDLE_SETTLE" "measurements:" "$(json_array "$BENCH_TMP/runs.json")" \
+        "idle:" "$(json_array "$BENCH_TMP/idle.json")" "first_alerts:" "$(json_array "$BENCH_TMP/alerts.json")" \
+        >"$BENCH_TMP/datapath.json"
+    report datapath "$BENCH_TMP/datapath.json"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -787,40 +600,19 @@ run_profile() {
 # SYN flood: a SYN's cost while half-open protection deletes a session for each new one
 
 run_synflood() {
-    local bin i out="$BENCH_TMP/synflood.md" code
+    local bin i code
     bin=$(build_product smtp-inspect-bench)
     code=$(code_line)
+    : >"$BENCH_TMP/synflood.runs"
     for ((i = 1; i <= RUNS; i++)); do
         wait_quiet || true
         say "synflood run $i of $RUNS"
         "$bin" synflood >"$BENCH_TMP/synflood.$i.txt" || die "smtp-inspect-bench synflood failed"
+        { json_text "$BENCH_TMP/synflood.$i.txt"; echo; } >>"$BENCH_TMP/synflood.runs"
     done
-    # Rows "sessions<TAB>µs per SYN" of every run, then the median (and range) per table size.
-    for ((i = 1; i <= RUNS; i++)); do
-        awk -F'|' '/^\| *[0-9]/ { gsub(/ /, ""); print $2 "\t" $4 }' "$BENCH_TMP/synflood.$i.txt"
-    done >"$BENCH_TMP/synflood.rows"
-    {
-        echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on $(machine_line)."
-        echo "Code: $code."
-        echo
-        echo '```'
-        echo "scripts/bench.sh synflood --runs $RUNS"
-        echo "# = swift build -c release --product smtp-inspect-bench; .build/release/smtp-inspect-bench synflood"
-        echo '```'
-        echo
-        echo "The table is filled with half-open sessions up to max-incomplete high, then 20,000 more SYNs"
-        echo "each make the engine find and delete the oldest half-open session (aggressive mode), on one"
-        echo "core. Median of $RUNS runs (range in brackets). Before the creation-order queues, each such"
-        echo "SYN scanned the whole table: about 174 µs per SYN at 90,000 sessions."
-        echo
-        echo "| sessions in the table | µs per SYN |"
-        echo "|---|---|"
-        local n
-        for n in $(cut -f1 "$BENCH_TMP/synflood.rows" | sort -un); do
-            echo "| $n | $(awk -F'\t' -v n="$n" '$1 == n { print $2 }' "$BENCH_TMP/synflood.rows" | medrange 2) |"
-        done
-    } >"$out"
-    write_block synflood "$out"
+    json_obj section synflood measured "$(date -u '+%Y-%m-%d %H:%M UTC')" machine "$(machine_line)" code "$code" \
+        runs "$RUNS" "outputs:" "$(json_array "$BENCH_TMP/synflood.runs")" >"$BENCH_TMP/synflood.json"
+    report synflood "$BENCH_TMP/synflood.json"
 }
 
 case "$MODE" in

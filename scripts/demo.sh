@@ -188,9 +188,8 @@ ctl() { "$BIN" "$@" --control "$SOCK"; }
 # err_mark / err_since MARK: the daemon's stderr lines after a mark.
 err_mark() { wc -l <"$DERR"; }
 err_since() { tail -n +$(($1 + 1)) "$DERR"; }
-maillog_mark() { stat -c %s "$POSTFIX_MAILLOG"; }
 # received_since MARK: the commands Postfix received from SCRIPTED_IP since MARK.
-received_since() { tail -c +$(($1 + 1)) "$POSTFIX_MAILLOG" | sed -n "s/.*: < unknown\[$SCRIPTED_IP\]: //p"; }
+received_since() { postfix_commands_since "$1" "$SCRIPTED_IP"; }
 pause
 
 # ---------------------------------------------------------------------------------------------

@@ -48,6 +48,9 @@ run() {
     fi
 }
 
+run "doc references" scripts/check-doc-refs.py
+run "doc reference checker" scripts/check-doc-refs.py --self-test
+run "benchmark report" Tests/bench/report.sh
 run "build" swift build
 # One build serves every suite: the end-to-end scripts take these instead of building again.
 bin_path=$(swift build --show-bin-path)

@@ -41,7 +41,7 @@ void cnfq_cfg_put_flags(struct nlmsghdr *nlh, uint32_t flags, uint32_t mask)
     mnl_attr_put_u32(nlh, NFQA_CFG_MASK, htonl(mask));
 }
 
-// Attribute payloads are only 4-byte aligned: read through memcpy (NFQUEUE-NOTES §6).
+// Attribute payloads are only 4-byte aligned: read through memcpy (docs/nfqueue.md §6).
 static uint32_t be32_attr(const struct nlattr *a)
 {
     uint32_t v;
@@ -85,7 +85,7 @@ void cnfq_parse_message(const struct nlmsghdr *nlh, cnfq_message *out)
     out->queue_num = ntohs(nfg->res_id);
 
     // Sized with the uapi NFQA_MAX (21): the 1.0.5 parser stops at its own (17) and never writes
-    // past it, but a later library might (NFQUEUE-NOTES §6).
+    // past it, but a later library might (docs/nfqueue.md §5).
     struct nlattr *attr[NFQA_MAX + 1] = {0};
     if (nfq_nlmsg_parse(nlh, attr) < 0 || attr[NFQA_PACKET_HDR] == NULL
         || mnl_attr_get_payload_len(attr[NFQA_PACKET_HDR]) < sizeof(struct nfqnl_msg_packet_hdr)) {
@@ -101,7 +101,7 @@ void cnfq_parse_message(const struct nlmsghdr *nlh, cnfq_message *out)
 
     if (attr[NFQA_PAYLOAD]) {
         // The attribute lives in our own receive buffer: casting away const is what lets the
-        // caller edit the packet in place (NFQUEUE-NOTES §3, "mangle directly").
+        // caller edit the packet in place (docs/nfqueue.md §3, "mangle in place").
         out->payload = (uint8_t *)mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
         out->payload_len = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
     }

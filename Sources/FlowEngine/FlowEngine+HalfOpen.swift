@@ -1,7 +1,7 @@
 import PacketWire
 import SMTPInspection
 
-// Half-open session protection, as IOS Firewall does it (BEHAVIOR.md §7):
+// Half-open session protection, as IOS Firewall does it (docs/behaviour.md §7):
 // - max-incomplete high/low: above `high` half-open sessions, or above `one-minute high` new
 //   sessions in the last minute, the engine turns aggressive (%FW-4-ALERT_ON): each new session
 //   deletes the oldest half-open one. Below both lows it calms down (%FW-4-ALERT_OFF).

@@ -15,6 +15,7 @@ import SMTPInspection
 //   opening, open, closing,   torn down              reset     its counter −1; held packets dropped, kept
 //   closed                                                    bytes freed; leaves tornDownLinger later
 //   any                       removed               (gone)    its counter −1; audit stop if it started
+//                                                             (or when it leaves the bypass table)
 // Anything else (an event that does not apply in the state) changes nothing.
 
 /// Where a session is in its TCP life; the states IOS names in `show ip inspect sessions`.
@@ -106,14 +107,15 @@ extension FlowEngine {
         statistics.noteMaxima()
     }
 
-    /// Removes a session from the table (swap-remove), releasing what it held.
-    mutating func remove(_ i: Int, at now: Moment, into out: inout FlowOutput) {
+    /// Removes a session from the table (swap-remove), releasing what it held. `auditStop`: print
+    /// the audit trail's stop line now (not for a session that left the queue: it goes on).
+    mutating func remove(_ i: Int, at now: Moment, auditStop: Bool = true, into out: inout FlowOutput) {
         leaveCounters(i, established: false, at: now)
         releaseAllHeld(i, verdict: .drop, into: &out)
         summariseSuppressedAlerts(i, at: now, into: &out)
         let flow = flows[i]
         retainedBytes -= flow.initiatorStream.window.count + flow.responderStream.window.count
-        if flow.life.audited {  // a Stop line only where a Start line was printed
+        if flow.life.audited && auditStop {  // a Stop line only where a Start line was printed
             out.events.append(FlowEvent(time: now, initiator: flow.initiator, responder: flow.responder,
                                         kind: .sessionStop(initiatorBytes: flow.initiatorStream.bytes,
                                                            responderBytes: flow.responderStream.bytes),

@@ -180,7 +180,7 @@ extension FlowEngine {
 
     /// Rewrites the first `count` payload bytes, already released once, to what was released.
     /// Returns whether anything changed; bytes that differ other than by our own masks are a
-    /// peer's overlap trick, counted and reported (BEHAVIOR.md §7).
+    /// peer's overlap trick, counted and reported (docs/behaviour.md §7).
     private mutating func rewriteReleased(_ i: Int, _ d: Direction, _ packet: TCPPacket, _ bytes: inout MutableSpan<UInt8>,
                                           count: Int, mode: ChecksumUpdate, at now: Moment,
                                           into out: inout FlowOutput) -> Bool {
@@ -294,7 +294,7 @@ extension FlowEngine {
                     if packet.flags.contains(.fin) { fin = packet }
                     switch Self.finish(judged, packet: packet, edited: held.edited, partial: held.checksumNotReady, &span) {
                     case .hold: return  // held again (a reply is awaited): it keeps its token
-                    case .accept: verdict = .accept
+                    case .accept, .acceptBypassing: verdict = .accept  // a held packet never bypasses
                     case let .acceptModified(length): verdict = .acceptModified(length: length)
                     case .drop: verdict = .drop
                     case .reset: verdict = .reset

@@ -23,6 +23,7 @@ extension FlowEngine {
         }
         statistics.heldNow = heldPackets
         halfOpenTick(at: now, into: &out)
+        expireBypassed(at: now, into: &out)
     }
 
     private func isExpired(_ flow: Flow, at now: Moment) -> Bool {

@@ -1,12 +1,13 @@
 import PacketWire
 import SMTPInspection
 
-// The flow table between packets and the SMTP inspection core (DESIGN.md "The path of one
-// packet"). Both directions of a connection are one session; each direction's bytes reach the
-// core strictly in order (invariant 1); what the core masks is written into the packet, same
-// length, checksums fixed (invariant 3); retransmissions carry exactly what was released first
-// (invariant 2); where the views could diverge the engine holds, or tears the session down
-// (invariant 5). Time is a parameter; nothing here makes a syscall.
+// The flow table between packets and the SMTP inspection core
+// (docs/design.md "The path of one packet"). Both directions of a connection are one session;
+// each direction's bytes reach the core strictly in order, and retransmissions carry exactly
+// what was released first (docs/design.md invariant 3); what the core masks is written into the
+// packet, same length, checksums fixed (invariant 4); where the views could diverge the engine
+// holds, or tears the session down (invariant 6). Time is a parameter; nothing here makes a
+// syscall.
 //
 // Sessions: a SYN to the SMTP port opens one (half-open); any other packet of a connection not
 // in the table resets it (mid-stream: its SMTP state is unknown), but for an RST, which passes.
@@ -49,6 +50,14 @@ public struct FlowEngine {
     var retainedBytes = 0
     var sessionCounter: UInt32 = 0
     var halfOpen = HalfOpenGuard()
+    /// Sessions that left the queue (FlowEngine+Bypass.swift), and when they were last swept.
+    var bypassed: [ConnectionKey: BypassedSession] = [:]
+    var bypassedSwept = Moment(nanoseconds: 0)
+    /// The order in which sessions left the queue (key and serial), oldest from `bypassOrderHead`:
+    /// at maxSessions the oldest is forgotten.
+    var bypassOrder: [(ConnectionKey, UInt64)] = []
+    var bypassOrderHead = 0
+    var bypassSerial: UInt64 = 0
 
     /// A segment starting this far or farther beyond the stream's next byte is in no receive
     /// window (TCP's largest is 2^30 bytes, RFC 7323 §2.3): dropped, not held.
@@ -110,6 +119,8 @@ public struct FlowEngine {
             } else {
                 verdict = existing(i, &packet, &bytes, meta, edited: edited, at: now, into: &out)
             }
+        } else if let passed = bypassed.isEmpty ? nil : bypassedPacket(key, packet, at: now) {
+            verdict = passed
         } else {
             verdict = newFlow(packet, key: key, meta, at: now, into: &out)
         }
@@ -187,10 +198,12 @@ public struct FlowEngine {
             statistics.count(PacketVerdict.accept)
             return .accept
         }
-        let key = error.flowKey
-        out.events.append(FlowEvent(
-            time: now, initiator: key?.source ?? Self.unknownEndpoint, responder: key?.destination ?? Self.unknownEndpoint,
-            kind: .dropPacket(reason: reason), alertOn: rule.alert, auditOn: rule.auditTrail))
+        // What was readable of the packet names it: addresses, and ports when the TCP header was
+        // there (a fragment's may be in another fragment).
+        let source = error.source.map { Endpoint($0, error.sourcePort ?? 0) } ?? Self.unknownEndpoint
+        let destination = error.destination.map { Endpoint($0, error.destinationPort ?? 0) } ?? Self.unknownEndpoint
+        out.events.append(FlowEvent(time: now, initiator: source, responder: destination,
+                                    kind: .dropPacket(reason: reason), alertOn: rule.alert, auditOn: rule.auditTrail))
         statistics.count(PacketVerdict.drop)
         return .drop
     }
@@ -325,7 +338,7 @@ public struct FlowEngine {
             fin = packet.flags.contains(.fin)  // cutting the payload's tail cuts its FIN too
         }
         switch verdict {
-        case .accept, .acceptModified:
+        case .accept, .acceptModified, .acceptBypassing:
             if fin && flows[i].state != .reset { finSeen(i, packet, from: direction, at: now, into: &out) }
         case .drop, .reset, .hold:
             break  // a held packet's FIN counts when it is released
@@ -338,6 +351,10 @@ public struct FlowEngine {
         // Torn down while its held packets were judged: this one is reset too (unless it was
         // held itself: then the tear-down released it already).
         if flows[i].state == .reset && verdict != .hold { return .reset }
+        if verdict == .accept && !edited && mayBypass(i) {
+            bypass(i, at: now, into: &out)
+            return .acceptBypassing
+        }
         return verdict
     }
 

@@ -34,7 +34,7 @@ public enum MidstreamTreatment: String, Sendable, CaseIterable {
 }
 
 /// Timeouts and bounds. Every buffer and table has one, and a counter for what it refused
-/// (DESIGN.md invariant 6).
+/// (docs/design.md invariant 7).
 public struct FlowEngineConfiguration: Sendable {
     /// The server port: a SYN to it starts a session; the side with it is the responder.
     public var smtpPort: UInt16 = 25
@@ -59,6 +59,10 @@ public struct FlowEngineConfiguration: Sendable {
     /// sessions that keep much (bulk DATA to a slow server) cannot starve those that keep little.
     public var retainGuaranteedPerStream = 64 << 10
     public var midstream: MidstreamTreatment = .reset
+    /// A session whose both sides switched to TLS after STARTTLS (allowed by its policy, and
+    /// checked: SMTPSession.isTLSEstablished) leaves the queue: the verdict is
+    /// `acceptBypassing`, the engine keeps only the session's key (FlowEngine+Bypass.swift).
+    public var bypassTLS = false
     /// max-incomplete, one-minute and per-host thresholds (FlowEngine+HalfOpen.swift).
     public var halfOpen = HalfOpenLimits()
 

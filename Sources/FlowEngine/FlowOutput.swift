@@ -79,6 +79,11 @@ public enum PacketVerdict: Equatable, Sendable {
     case reset
     /// The engine kept a copy and will give a verdict later, in `FlowOutput.releases`.
     case hold
+    /// Let it through unchanged, and let the session's later packets bypass the queue: both
+    /// sides switched to TLS (FlowEngineConfiguration.bypassTLS). The caller marks the
+    /// connection (the executable: the packet mark the generated rules save to the connection
+    /// and accept before their NFQUEUE rule); the engine has forgotten the session's state.
+    case acceptBypassing
 }
 
 /// A held packet's verdict, given later. `bytes` is the engine's copy: for `acceptModified`

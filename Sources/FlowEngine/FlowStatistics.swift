@@ -56,7 +56,11 @@ public struct FlowStatistics: Equatable, Sendable {
     public var dataAfterFIN: UInt64 = 0
     /// Alerts a session could not print because it had used its share (summarised).
     public var alertsSuppressed: UInt64 = 0
-    // Bounds that said no (DESIGN.md invariant 6).
+    /// TLS sessions that left the queue once both sides had switched, and those still
+    /// remembered (their stray packets pass; they leave after their rule's idle time).
+    public var bypassed: UInt64 = 0
+    public var bypassedNow = 0
+    // Bounds that said no (docs/design.md invariant 7).
     public var tableFull: UInt64 = 0
     public var holdRefused: UInt64 = 0
     public var holdExpired: UInt64 = 0
@@ -82,7 +86,7 @@ public struct FlowStatistics: Equatable, Sendable {
 
     mutating func count(_ verdict: PacketVerdict) {
         switch verdict {
-        case .accept: accepted += 1
+        case .accept, .acceptBypassing: accepted += 1
         case .acceptModified: modified += 1
         case .drop: dropped += 1
         case .reset: resets += 1
@@ -121,6 +125,7 @@ public struct FlowStatistics: Equatable, Sendable {
         lhs.unvouchedRemoved += rhs.unvouchedRemoved; lhs.outOfWindow += rhs.outOfWindow
         lhs.dataAfterFIN += rhs.dataAfterFIN
         lhs.alertsSuppressed += rhs.alertsSuppressed
+        lhs.bypassed += rhs.bypassed; lhs.bypassedNow += rhs.bypassedNow
         lhs.sessionsCreated += rhs.sessionsCreated; lhs.teardowns += rhs.teardowns
         lhs.established += rhs.established; lhs.halfOpen += rhs.halfOpen; lhs.closing += rhs.closing
         lhs.maxEstablished += rhs.maxEstablished; lhs.maxHalfOpen += rhs.maxHalfOpen; lhs.maxClosing += rhs.maxClosing

@@ -2,7 +2,7 @@ import PacketWire
 
 /// The bytes of one direction that were released but not yet acknowledged, as they were
 /// released (masks applied), so that a retransmission can be made to carry exactly the same
-/// bytes (DESIGN.md invariant 2). A ring buffer: appending and trimming never move bytes.
+/// bytes (docs/design.md invariant 3). A ring buffer: appending and trimming never move bytes.
 struct StreamWindow {
     /// Sequence number of the oldest byte kept.
     private(set) var start: SequenceNumber

@@ -40,8 +40,8 @@ extension FlowRun {
     mutating func apply(_ verdict: PacketVerdict, bytes: [UInt8], sent: SentPacket, token: UInt64, origin: String) {
         let original = sent.bytes
         switch verdict {
-        case .accept:
-            findings.check(bytes == original, "\(origin): accept, but the engine changed the bytes")
+        case .accept, .acceptBypassing:
+            findings.check(bytes == original, "\(origin): \(verdict), but the engine changed the bytes")
             forward(original, sent: sent, modified: false, origin: origin)
         case .acceptModified(let length):
             guard length >= 20 && length <= bytes.count else {

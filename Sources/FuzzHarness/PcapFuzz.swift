@@ -48,7 +48,7 @@ public enum PcapFuzz {
                 let now = moment(record.timestamp)
                 let verdict = engine.process(&bytes, token: token, rule: rule, at: now, into: &out)
                 switch verdict {
-                case .accept:
+                case .accept, .acceptBypassing:
                     writer?.write(bytes.span, timestamp: record.timestamp, originalLength: record.originalLength)
                 case .acceptModified(let length):
                     if length <= bytes.count {

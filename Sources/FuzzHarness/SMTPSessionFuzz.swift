@@ -135,7 +135,7 @@ public enum SMTPSessionFuzz {
         return findings
     }
 
-    /// DESIGN.md invariant 3, "a masked line is never a command a server accepts": the stream as
+    /// docs/design.md invariant 4, "a masked line is never a command a server accepts": the stream as
     /// the server got it, judged again with the same replies, must be refused the same way (its
     /// masks change nothing, the replies are read as before).
     static func checkMaskedStream(_ script: Script, _ whole: Judgement, guards: KnownIssueGuards,

@@ -40,8 +40,8 @@ extension RuleGenerator {
             "  \(inspected)  the connection was created through an `ip inspect` rule: a CBAC session, whose",
             "             packets pass the access lists both ways (IOS 12.3(4)T session table)",
             "  \(smtp)  its rule inspects smtp/esmtp: both directions go to smtp-inspect via NFQUEUE",
-            "",
             "  \(RuleGenerator.hex(IptablesRules.reflexiveMark))  created by a `permit … reflect NAME` entry: `evaluate NAME` lets its replies in",
+        ] + IptablesRules.bypassMarkLines + [
             "",
             "Where each IOS step happens (IOS order of operations):",
             "  raw PREROUTING      anti-spoofing; conntrack helpers (ftp, tftp, sip, h323, …) and timeout",

@@ -222,6 +222,7 @@ extension RuleGenerator {
             "             session, whose packets pass the access lists both ways",
             "  \(smtp)  its rule inspects smtp/esmtp: both directions go to smtp-inspect via NFQUEUE",
             "  \(RuleGenerator.hex(IptablesRules.reflexiveMark))  created by a `permit … reflect NAME` entry: `evaluate NAME` lets its replies in",
+        ] + IptablesRules.bypassMarkLines + [
             "",
             "Where each IOS step happens:",
             "  raw PREROUTING      fragment guard; anti-spoofing; conntrack helpers and timeout policies",

@@ -152,6 +152,13 @@ extension RuleGenerator {
             mangle.note(post, "No --queue-bypass: while smtp-inspect is not running, these sessions stop (fail closed),",
                         "as an IOS router forwards nothing its inspection has not seen.")
         }
+        let bypass = RuleGenerator.hex(IptablesRules.bypassMark)
+        mangle.note(post, "Sessions smtp-inspect let go (TLS after STARTTLS, --allow-starttls): its verdict marks the packet",
+                    "\(bypass) and repeats the hook; the mark goes to the connection, whose packets are accepted here.")
+        mangle.rule(post, ["-m mark --mark \(bypass)/\(bypass)"], comment: "smtp-inspect: the session leaves the queue",
+                    "-j CONNMARK --set-xmark \(bypass)/\(bypass)")
+        mangle.rule(post, [RuleGenerator.markMatch(IptablesRules.bypassMark)], comment: "smtp-inspect: a session that left the queue",
+                    "-j ACCEPT")
         mangle.rule(post, ["-p tcp", RuleGenerator.markMatch(IptablesRules.smtpMark)],
                     comment: "smtp/esmtp inspection by smtp-inspect",
                     "-j NFQUEUE \(target)" + (options.queueBypass ? " --queue-bypass" : ""))

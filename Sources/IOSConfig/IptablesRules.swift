@@ -23,6 +23,20 @@ public enum IptablesRules {
     public static let smtpMark: UInt32 = 0x0200_0000
     /// Connection mark bit: created by a `permit … reflect NAME` entry (a reflexive session).
     public static let reflexiveMark: UInt32 = 0x0400_0000
+    /// Packet and connection mark bit: a session smtp-inspect no longer needs to see (TLS after a
+    /// checked STARTTLS). Its verdict sets the bit on the packet; the rules before the NFQUEUE rule
+    /// copy it to the connection and accept the connection's packets from then on.
+    public static let bypassMark: UInt32 = 0x0800_0000
+    /// Packet mark bit of the resets smtp-inspect sends itself; no rule matches it.
+    public static let ownPacketMark: UInt32 = 0x1000_0000
+
+    /// The header lines that explain the bypass bit and smtp-inspect's own packet bit (both families).
+    static let bypassMarkLines = [
+        "  \(RuleGenerator.hex(bypassMark))  smtp-inspect no longer needs to see the session (TLS after a checked STARTTLS,",
+        "             with --allow-starttls): its verdict marks a packet with this bit, mangle POSTROUTING",
+        "             saves it to the connection and accepts the connection's packets before NFQUEUE",
+        "Packet mark: \(RuleGenerator.hex(ownPacketMark)) is set on the resets smtp-inspect sends (no rule uses it).",
+    ]
 
     /// Between the IPv4 and the IPv6 rule set when `rules` prints both.
     public static let familySeparator = "#\n# ==== IPv6: what follows is for ip6tables-restore --noflush (alone: smtp-inspect rules --family ipv6)\n#\n"

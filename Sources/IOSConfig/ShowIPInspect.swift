@@ -39,10 +39,11 @@ public enum ShowIPInspect {
         return text(lines)
     }
 
-    /// `config`, a blank line, `interfaces` (as in the seed's output), then `sessions` verbatim
-    /// when given (the daemon's `Established Sessions` … part).
-    public static func all(_ configuration: IOSConfiguration, sessions: String? = nil) -> String {
-        config(configuration) + "\n" + interfaces(configuration) + (sessions ?? "")
+    /// `config` (then `configNotes`: the daemon's lines on its own choices), a blank line,
+    /// `interfaces` (as in the seed's output), then `sessions` verbatim when given (the daemon's
+    /// `Established Sessions` … part).
+    public static func all(_ configuration: IOSConfiguration, configNotes: String = "", sessions: String? = nil) -> String {
+        config(configuration) + configNotes + "\n" + interfaces(configuration) + (sessions ?? "")
     }
 
     /// Inspected interfaces, the one whose inspection was applied last first (see the type's note).

@@ -217,7 +217,7 @@ extension NFQueue {
         precondition(sendLength + size <= sendCapacity, "verdict message of \(size) bytes")
         let nlh = nfq_nlmsg_put((sendBuffer + sendLength).assumingMemoryBound(to: CChar.self),
                                 Int32(NFQNL_MSG_VERDICT.rawValue), UInt32(configuration.queue))!
-        // nfq_nlmsg_verdict_put converts the host-order id itself (NFQUEUE-NOTES §6).
+        // nfq_nlmsg_verdict_put converts the host-order id itself (docs/nfqueue.md §6).
         nfq_nlmsg_verdict_put(nlh, Int32(bitPattern: id.rawValue), Int32(bitPattern: verdict.rawValue))
         if let mark { nfq_nlmsg_verdict_put_mark(nlh, mark.rawValue) }
         if let payload {

@@ -1,6 +1,6 @@
 /// NFQueue: one netfilter queue bound through libnetfilter_queue's libmnl API, with the receive
 /// loop, verdict batching and the only syscalls and C pointers of smtp-inspect
-/// (reference/NFQUEUE-NOTES.md has the measured facts behind every choice here).
+/// (docs/nfqueue.md has the measured facts behind every choice here).
 ///
 /// Public API:
 /// ```
@@ -51,7 +51,7 @@ public final class NFQueue {
     // message cut by a smaller buffer would be a packet that never gets a verdict.
     let receiveCapacity = 0xffff + 8192
     let receiveBuffer: UnsafeMutableRawPointer
-    // Several verdicts, or one carrying a whole 64 KiB replacement (NFQUEUE-NOTES §6).
+    // Several verdicts, or one carrying a whole 64 KiB replacement (docs/nfqueue.md §6).
     let sendCapacity = 0x10000 + 4096
     let sendBuffer: UnsafeMutableRawPointer
     var sendLength = 0

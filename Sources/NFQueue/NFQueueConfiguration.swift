@@ -16,7 +16,7 @@ public struct NFQueueConfiguration: Sendable {
     public var gso: Bool
     /// The receive loop calls `onIdle` at least this often, and whenever the socket would block.
     public var idleInterval: Duration
-    /// At most this many verdicts go out in one sendto (several per call, NFQUEUE-NOTES §2);
+    /// At most this many verdicts go out in one sendto (several per call, docs/nfqueue.md §2);
     /// the send buffer is also flushed whenever the socket would block.
     public var maxVerdictsPerSend: Int
     /// Where the queue reports events worth a line (first error ack of each errno, ENOBUFS).

@@ -35,9 +35,10 @@ public struct PacketMark: RawRepresentable, Hashable, Sendable, ExpressibleByInt
     public var description: String { "0x" + String(rawValue, radix: 16) }
 
     /// The bit on packets smtp-inspect sends itself (RawPacketSender: the resets of a torn-down
-    /// session). It is not a connection mark bit of the generated rules (0x1000000, 0x2000000),
-    /// and nothing else sets it, so a queued packet with it was made on this host by us.
-    public static let ownPacket = PacketMark(rawValue: 0x4000000)
+    /// session). No bit the generated rules use on packets or connections (IOSConfig's
+    /// IptablesRules.ownPacketMark, the same value), and nothing else sets it, so a queued packet
+    /// with it was made on this host by us.
+    public static let ownPacket = PacketMark(rawValue: 0x10000000)
 
     /// Whether every bit of `bits` is set.
     public func contains(_ bits: PacketMark) -> Bool { rawValue & bits.rawValue == bits.rawValue }

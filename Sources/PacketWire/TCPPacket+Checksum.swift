@@ -55,7 +55,7 @@ extension TCPPacket {
 
     /// Recomputes the IPv4 header checksum and the TCP checksum of `bytes` in full. Use after
     /// edits to a packet the kernel flagged `CSUMNOTREADY` (an incremental update of a partial
-    /// checksum is wrong; NFQUEUE-NOTES §3), or to repair one.
+    /// checksum is wrong; docs/nfqueue.md §3), or to repair one.
     public func recomputeChecksums(in bytes: inout MutableSpan<UInt8>) {
         if case .v4(let ip) = network {
             ip.recomputeChecksum(in: &bytes)

@@ -1,6 +1,6 @@
 // In-place edits of a parsed packet's TCP payload. Offsets are relative to the first payload
 // byte, like nfq_tcp_mangle_ipv4's. Same-length edits never move sequence numbers, so they need
-// no conntrack seqadj (NFQUEUE-NOTES §3); only truncation changes the length, and then the
+// no conntrack seqadj (docs/nfqueue.md §3); only truncation changes the length, and then the
 // sender simply retransmits what was cut.
 //
 // Passing bytes the packet was not parsed from, or a range outside the payload, is a caller bug
@@ -19,7 +19,7 @@ public enum ChecksumUpdate: Sendable {
 }
 
 extension TCPPacket {
-    /// Overwrites payload bytes `range` with `mask` (same length; `x` by default, BEHAVIOR §2).
+    /// Overwrites payload bytes `range` with `mask` (same length; `x` by default, docs/behaviour.md §2).
     public func maskPayload(_ range: Range<Int>, with mask: UInt8 = UInt8(ascii: "x"),
                             in bytes: inout MutableSpan<UInt8>, checksum: ChecksumUpdate = .incremental) {
         let absolute = absoluteRange(range, bytesCount: bytes.count)
@@ -31,7 +31,7 @@ extension TCPPacket {
     }
 
     /// Overwrites payload bytes from `offset` with `replacement` (same length), e.g. to rewrite a
-    /// retransmission to the bytes first seen (BEHAVIOR §7).
+    /// retransmission to the bytes first seen (docs/behaviour.md §7).
     public func replacePayload(at offset: Int, with replacement: Span<UInt8>,
                                in bytes: inout MutableSpan<UInt8>, checksum: ChecksumUpdate = .incremental) {
         let absolute = absoluteRange(offset..<(offset + replacement.count), bytesCount: bytes.count)

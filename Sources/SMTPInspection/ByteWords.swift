@@ -22,16 +22,22 @@ enum ByteWords {
         zeroBytes(word ^ splat(byte))
     }
 
+    /// Flags the bytes of `word` equal to the byte `splat` holds in every position.
+    @inline(__always)
+    static func bytes(_ word: UInt64, equalToSplat splat: UInt64) -> UInt64 {
+        zeroBytes(word ^ splat)
+    }
+
     /// Flags the bytes of `word` below `bound` (at most 0x80).
     @inline(__always)
     static func bytes(_ word: UInt64, below bound: UInt8) -> UInt64 {
         (word &- splat(bound)) & ~word & highs
     }
 
-    /// Flags the bytes of `word` that are 0x7F or above (DEL and 8-bit bytes); exact.
+    /// Flags the bytes of `word` that are `bound` or above (`bound` at most 0x80); exact.
     @inline(__always)
-    static func bytesFrom7F(_ word: UInt64) -> UInt64 {
-        (((word & ~highs) &+ ones) | word) & highs
+    static func bytes(_ word: UInt64, from bound: UInt8) -> UInt64 {
+        (((word & ~highs) &+ splat(0x80 &- bound)) | word) & highs
     }
 
     /// The index (0-7) of the lowest flagged byte of a non-zero mask.
@@ -49,7 +55,6 @@ enum ByteWords {
         return unsafe raw.unsafeLoadUnaligned(fromByteOffset: offset, as: UInt64.self)
     }
 }
-
 /// A token of up to eight ASCII bytes to compare with the bytes at a position in one go,
 /// letters case-insensitively. `x | 0x20` equals a lower-case letter only when `x` is that letter
 /// in either case, so setting bit 5 at the letters' positions and comparing is exact.

@@ -1,29 +1,35 @@
 // Reads one client command line, one byte at a time, and says for each byte whether it may reach
-// the server unchanged (BEHAVIOR.md §2, §4).
+// the server unchanged (docs/behaviour.md §2, §4). The byte classes and limits named here are in
+// SMTPGrammar.swift; the argument phases are in +Arguments, the run skipping in +Runs.
 //
-// Transitions (phase, byte) → phase; any byte not listed makes the line illegal (`masking`):
-//   verb        letter continuing an allowed verb → verb; verb complete → afterVerb
-//   afterVerb   SP → the verb's argument phase (esmtp) or free (smtp, and verbs without grammar)
-//   free        any byte but controls → free
-//   prefix      "FROM:" (MAIL) / "TO:" (RCPT), case-insensitive → beforePath   RFC 5321 §4.1.1.2-3
-//   beforePath  SP → beforePath; "<" → pathAngle; other printable → pathBare
-//   pathAngle   ">" → afterPath; DQUOTE → pathQuoted (with "\" escapes); SP, "<", 8-bit illegal
-//   pathBare    SP → beforeKeyword
-//   afterPath   SP → beforeKeyword
-//   beforeKeyword SP → beforeKeyword; else → keyword                              RFC 5321 §4.1.2
-//   keyword     a byte continuing an allowed parameter of this command whose extension was
-//               advertised and that was not given before → keyword; "=" → value
-//   value       per parameter: SIZE digits ≤ max-data (RFC 1870), BODY/RET enumerations
-//               (RFC 6152, 3461), NOTIFY list (RFC 3461 §4.1), ENVID/AUTH xtext (RFC 3461 §4,
-//               RFC 4954 §5), ORCPT addr-type ";" xtext; SP → beforeKeyword
-//   etrn        one [@#]node name, then only spaces                             RFC 1985 §5
-//   authMechanism 1-20 of [A-Z0-9-_], SP → authResponse (base64 or "=")         RFC 4954 §4
-//   masking     every byte is masked to the end of the line
+// Transitions (phase, byte) → phase; in each phase a byte of its class stays (counted against
+// its limit), the bytes listed move on, and any other byte makes the line illegal (`masking`):
+//   verb(trie)       a letter continuing an allowed verb → verb; verb complete → afterVerb
+//   afterVerb        SP → the verb's arguments (esmtp) or free (smtp, and verbs without grammar)
+//   free             freeText
+//   prefix(trie)     "FROM:" (MAIL) / "TO:" (RCPT), case-insensitive → beforePath  RFC 5321 §4.1.1.2-3
+//   beforePath       SP → beforePath; "<" → path(angle); ">", 8-bit refused; other → path(bare)
+//   path(angle)      pathAngle; ">" → path(closed); DQUOTE → path(quoted)      ≤ Limits.path
+//   path(quoted)     pathQuoted; DQUOTE → path(angle); "\" → path(quotedEscape)
+//   path(quotedEscape) quotedPair → path(quoted)
+//   path(bare)       pathBare; SP → beforeKeyword
+//   path(closed)     SP → beforeKeyword
+//   beforeKeyword    SP → beforeKeyword; else → keyword                          RFC 5321 §4.1.2
+//   keyword(trie)    a byte continuing an allowed parameter of this command whose extension was
+//                    advertised and that was not given before → keyword; "=" → value
+//   value(…)         per parameter (+Arguments): SIZE digits ≤ max-data (RFC 1870), BODY/RET
+//                    words (RFC 6152, 3461), NOTIFY list (RFC 3461 §4.1), ENVID/AUTH xtext
+//                    (RFC 3461 §4, RFC 4954 §5), ORCPT addrType ";" xtext; SP → beforeKeyword
+//   etrn             nodeNameStart, then nodeName; SP → trailing  ≤ Limits.nodeName  RFC 1985 §5
+//   authMechanism    mechanism; SP → authResponse        ≤ Limits.mechanism          RFC 4954 §4
+//   authResponse     base64; SP → trailing
+//   trailing         SP
+//   masking          every byte is masked to the end of the line
 // CR and LF are never masked. LF ends the line (servers such as Postfix accept a bare LF); a CR not
-// followed by LF makes the rest of the line illegal. Content longer than the line limit minus
-// CRLF makes the rest of the line illegal. Problems found only at the end of the line (an
-// incomplete verb or argument) cannot be masked: the line passes, the server refuses it, and an
-// event reports it.
+// followed by LF makes the rest of the line illegal, and so do `control` bytes in any phase.
+// Content longer than the line limit minus CRLF makes the rest of the line illegal. Problems
+// found only at the end of the line (an incomplete verb or argument) cannot be masked: the line
+// passes, the server refuses it, and an event reports it.
 
 /// A problem with a command line: where it was found decides whether bytes could be masked.
 enum LineProblem: Equatable {
@@ -35,39 +41,76 @@ enum LineProblem: Equatable {
 }
 
 struct CommandLineStateMachine {
-    enum Phase: UInt8 {
-        case verb = 1, afterVerb, free
-        case prefix, beforePath, pathAngle, pathQuoted, pathQuotedEscape, pathBare, afterPath
-        case beforeKeyword, keyword, value
-        case etrn, authMechanism, authResponse, trailing
+    enum Phase: Equatable {
+        /// The verb's trie state.
+        case verb(TokenTrie.State)
+        case afterVerb
+        case free
+        /// The state in "FROM:" / "TO:".
+        case prefix(TokenTrie.State)
+        case beforePath
+        case path(Path)
+        case beforeKeyword
+        /// The parameter trie's state, and the parameters still allowed on this line.
+        case keyword(TokenTrie.State, allowed: UInt32)
+        case value(Value)
+        case etrn
+        case authMechanism
+        case authResponse
+        case trailing
         case masking
     }
 
-    var phase: Phase = .verb
+    /// Where in a MAIL/RCPT path the line is.
+    enum Path: Equatable {
+        case angle, quoted, quotedEscape, bare, closed
+    }
+
+    /// Where in a parameter's value the line is (`parameter` says which).
+    enum Value: Equatable {
+        /// SIZE: the number so far.
+        case size(UInt64)
+        /// BODY, RET: the state in the value's trie.
+        case word(TokenTrie.State)
+        /// NOTIFY: the state in the current word, and the words already given (bits by token id).
+        case notify(TokenTrie.State, given: UInt8)
+        /// ORCPT before its ";".
+        case addrType
+        /// ENVID, AUTH=, ORCPT after ";".
+        case xtext(XText)
+        /// AUTH=<>: whether the ">" came.
+        case nullMailbox(closed: Bool)
+    }
+
+    /// RFC 3461 §4 xtext: a plain xchar next, or the first or second hex digit after "+".
+    enum XText: Equatable {
+        case char, firstHex, secondHex
+    }
+
+    var phase: Phase = .verb(TokenTrie.start)
     /// Content bytes so far (a CR is counted once known to be bare).
     var length = 0
     /// The verb, once the bytes spell an allowed one.
-    private(set) var verb: SMTPVerb?
+    var verb: SMTPVerb?
     /// The first problem, and whether it was found in time to mask bytes.
     private(set) var problem: LineProblem?
     var sawCR = false
     /// The first word as sent (for events) and the parameter keyword being read.
     var verbText = ShortText()
     var keyword = ShortText()
-    /// State in whichever trie the phase reads (verb, FROM:/TO:, keyword, enumerated value).
-    var token: TokenTrie.State = TokenTrie.start
-    private(set) var verbTextDone = false
+    var verbTextDone = false
+    /// Parameters given on this line (bits of SMTPParameter).
     var seenParameters: UInt32 = 0
-    var allowedParameters: UInt32 = 0
-    // Value and argument state, used by CommandLineStateMachine+Values.swift.
+    /// The parameter whose value is being read.
     var parameter: SMTPParameter?
-    var number: UInt64 = 0
+    /// Bytes of the element being read (path, value, argument), against its `Limits`.
     var count = 0
-    /// Small sub-state of a value (xtext escapes, NOTIFY words seen, ORCPT type, AUTH=<>).
-    var sub: UInt8 = 0
+    /// The line began while earlier commands were unanswered where RFC 2920 forbids it (set by
+    /// the session when the line begins).
+    var outOfTurn = false
 
     var isEmpty: Bool { length == 0 && !sawCR }
-    var masking: Bool { phase == .masking }
+    var masking: Bool { if case .masking = phase { true } else { false } }
 
     /// Judges one byte that is not LF; true means the byte must be masked.
     @inline(__always)
@@ -81,18 +124,55 @@ struct CommandLineStateMachine {
             sawCR = false
             bareCR()
         }
-        length += 1
-        if !verbTextDone {
-            if byte == 0x20 { verbTextDone = true } else { verbText.append(byte) }
+        if masking || length >= policy.commandLineLimit - 2 {
+            length += 1
+            if !verbTextDone { collectVerbText(byte) }
+            if !masking { fail(.tooLong) }
+            return true
         }
-        if length > policy.commandLineLimit - 2 && phase != .masking { fail(.tooLong) }
-        if phase == .masking { return true }
-        if (byte < 0x20 && byte != 0x09) || byte == 0x7F {
+        return take(byte, policy: policy, advertised: advertised)
+    }
+
+    /// Judges one content byte (not CR or LF) of a line that is neither masked nor at its length
+    /// limit, with no CR pending; true means the byte must be masked.
+    @inline(__always)
+    private mutating func take(_ byte: UInt8, policy: SMTPPolicy, advertised: UInt32) -> Bool {
+        length += 1
+        if !verbTextDone { collectVerbText(byte) }
+        if policy.classes.contains(.control, byte) {
             fail(.command(.controlCharacter))
             return true
         }
         step(byte, policy: policy, advertised: advertised)
-        return phase == .masking
+        return masking
+    }
+
+    /// The first word as sent, for events: every byte up to the first SP.
+    @inline(__always)
+    private mutating func collectVerbText(_ byte: UInt8) {
+        if byte == 0x20 { verbTextDone = true } else { verbText.append(byte) }
+    }
+
+    /// Takes the bytes from `start` that pass: runs of a phase's class (`run`, +Runs) and single
+    /// bytes that move the phase on, exactly as `judge` would take them one by one. Stops at the
+    /// end, at CR or LF, at the line's length limit (all left to `judge`), or at a byte that makes
+    /// the line illegal: that byte is taken, and `masking` says so.
+    @inline(__always)
+    mutating func pass(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy,
+                       advertised: UInt32) -> Int {
+        guard !sawCR && !masking else { return start }
+        // Every byte taken here adds one to `length`: the limit is an index.
+        let limit = min(end, start &+ max(0, policy.commandLineLimit &- 2 &- length))
+        var i = start
+        while i < limit {
+            i = run(bytes, from: i, to: limit, policy: policy)
+            if i == limit { break }
+            let byte = bytes[i]
+            if byte == 0x0D || byte == 0x0A { break }
+            if take(byte, policy: policy, advertised: advertised) { break }
+            i &+= 1
+        }
+        return i
     }
 
     /// At LF: the line is complete. Returns a problem found only now (nothing could be masked).
@@ -105,52 +185,55 @@ struct CommandLineStateMachine {
             // MAIL, RCPT, ETRN and AUTH need an argument (RFC 5321 §4.1.1, RFC 1985, RFC 4954).
             let needsArgument = verb == .mail || verb == .rcpt || verb == .etrn || verb == .auth
             late = policy.inspectsParameters && needsArgument ? .parameter(.missingValue) : nil
-        case .free, .afterPath, .beforeKeyword, .trailing, .masking: late = nil
-        case .prefix, .beforePath, .pathAngle, .pathQuoted, .pathQuotedEscape:
-            late = .parameter(.malformed)
-        case .pathBare: late = nil
+        case .free, .path(.closed), .path(.bare), .beforeKeyword, .trailing, .masking: late = nil
+        case .prefix, .beforePath, .path: late = .parameter(.malformed)
         case .keyword: late = .parameter(.missingValue)
-        case .value: late = valueComplete(policy: policy).map { .parameter($0) }
-        case .etrn, .authMechanism: late = count == 0 ? .parameter(.missingValue) : nil
-        case .authResponse: late = count == 0 ? .parameter(.missingValue) : nil
+        case let .value(value): late = complete(value, policy: policy).map { .parameter($0) }
+        case .etrn, .authMechanism, .authResponse: late = count == 0 ? .parameter(.missingValue) : nil
         }
         problem = late
         return late
     }
 
-    // MARK: - Phases
-
+    /// The transition function (the table at the top of the file).
     private mutating func step(_ byte: UInt8, policy: SMTPPolicy, advertised: UInt32) {
         switch phase {
-        case .verb:
-            let next = policy.verbTrie.step(token, byte)
+        case let .verb(state):
+            let next = policy.verbTrie.step(state, byte)
             guard next != TokenTrie.dead else { return fail(.command(.verbNotAllowed)) }
-            token = next
             if let id = policy.verbTrie.accepted(next) {
                 verb = policy.verb(forToken: id)
                 phase = .afterVerb
+            } else {
+                phase = .verb(next)
             }
         case .afterVerb:
             guard byte == 0x20 else { return fail(.command(.verbNotAllowed)) }
             startArguments(policy: policy)
         case .free:
-            break
-        case .prefix:
+            break  // `judge` refused the controls; every other byte is free text
+        case let .prefix(state):
             let trie = verb == .mail ? policy.fromTrie : policy.toTrie
-            let next = trie.step(token, byte)
+            let next = trie.step(state, byte)
             guard next != TokenTrie.dead else { return fail(.parameter(.malformed)) }
-            token = next
-            if trie.accepted(next) != nil { phase = .beforePath }
-        case .beforePath, .pathAngle, .pathQuoted, .pathQuotedEscape, .pathBare, .afterPath:
-            path(byte)
-        case .beforeKeyword, .keyword:
-            keywordByte(byte, policy: policy, advertised: advertised)
-        case .value:
-            valueByte(byte, policy: policy)
+            phase = trie.accepted(next) != nil ? .beforePath : .prefix(next)
+        case .beforePath:
+            beforePath(byte)
+        case let .path(part):
+            path(part, byte, policy)
+        case .beforeKeyword:
+            if byte == 0x20 { return }
+            keyword = ShortText()
+            let allowed = policy.parameters(onMail: verb == .mail, advertised: advertised) & ~seenParameters
+            keywordByte(byte, state: TokenTrie.start, allowed: allowed, policy: policy, advertised: advertised)
+        case let .keyword(state, allowed):
+            keywordByte(byte, state: state, allowed: allowed, policy: policy, advertised: advertised)
+        case let .value(value):
+            valueByte(byte, value, policy: policy)
         case .etrn:
-            etrnByte(byte)
+            etrnByte(byte, policy)
         case .authMechanism, .authResponse:
-            authByte(byte)
+            authByte(byte, policy)
         case .trailing:
             if byte != 0x20 { fail(.parameter(.extraArgument)) }
         case .masking:
@@ -160,113 +243,49 @@ struct CommandLineStateMachine {
 
     mutating func startArguments(policy: SMTPPolicy) {
         guard policy.inspectsParameters, let verb else { phase = .free; return }
-        token = TokenTrie.start
         count = 0
         switch verb {
-        case .mail, .rcpt: phase = .prefix
+        case .mail, .rcpt: phase = .prefix(TokenTrie.start)
         case .etrn: phase = .etrn
         case .auth: phase = .authMechanism
         default: phase = .free
         }
     }
 
-    /// RFC 5321 §4.1.2 Reverse-path / Forward-path, with Postfix's tolerance of spaces after the
-    /// colon and of a path without angle brackets. 8-bit needs SMTPUTF8, which is never offered.
-    private mutating func path(_ byte: UInt8) {
-        count += 1
-        if count > 256 { return fail(.parameter(.tooLong)) }
-        switch phase {
-        case .beforePath:
-            count = 0
-            if byte == 0x20 { return }
-            if byte == UInt8(ascii: "<") { phase = .pathAngle; return }
-            if byte == UInt8(ascii: ">") || byte >= 0x80 { return fail(.parameter(.malformed)) }
-            phase = .pathBare
-        case .pathAngle:
-            switch byte {
-            case UInt8(ascii: ">"): phase = .afterPath
-            case UInt8(ascii: "\""): phase = .pathQuoted
-            case 0x20, 0x09, UInt8(ascii: "<"), 0x80...: fail(.parameter(.malformed))
-            default: break
-            }
-        case .pathQuoted:
-            if byte == UInt8(ascii: "\"") { phase = .pathAngle }
-            else if byte == UInt8(ascii: "\\") { phase = .pathQuotedEscape }
-            else if byte >= 0x80 { fail(.parameter(.malformed)) }
-        case .pathQuotedEscape:
-            if byte >= 0x80 { fail(.parameter(.malformed)) } else { phase = .pathQuoted }
-        case .pathBare:
-            if byte == 0x20 { phase = .beforeKeyword }
-            else if byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte >= 0x80 {
-                fail(.parameter(.malformed))
-            }
-        case .afterPath:
-            if byte == 0x20 { phase = .beforeKeyword } else { fail(.parameter(.malformed)) }
-        default:
-            preconditionFailure("path() called in phase \(phase)")
-        }
-    }
-
-    private mutating func keywordByte(_ byte: UInt8, policy: SMTPPolicy, advertised: UInt32) {
-        if phase == .beforeKeyword {
-            if byte == 0x20 { return }
-            phase = .keyword
-            keyword = ShortText()
-            token = TokenTrie.start
-            allowedParameters = Self.parameterMask(verb: verb, advertised: advertised) & ~seenParameters
-        }
-        keyword.append(byte)
-        let trie = policy.parameterTrie
-        if byte == UInt8(ascii: "=") {
-            guard let id = trie.accepted(token), let p = SMTPParameter(rawValue: UInt8(id)),
-                  allowedParameters & p.bit != 0
-            else { return fail(.parameter(classify(token, trie: trie, advertised: advertised))) }
-            seenParameters |= p.bit
-            parameter = p
-            phase = .value
-            token = TokenTrie.start
-            (number, count, sub) = (0, 0, p == .orcpt ? 8 : 0)
-            return
-        }
-        if byte == 0x20 { return fail(.parameter(.missingValue)) }
-        let next = trie.step(token, byte)
-        guard next != TokenTrie.dead, trie.reachable(next) & allowedParameters != 0 else {
-            return fail(.parameter(classify(next, trie: trie, advertised: advertised)))
-        }
-        token = next
-    }
-
-    /// Which rule a keyword broke, judged on the parameters still reachable from its state.
-    private func classify(_ state: TokenTrie.State, trie: TokenTrie, advertised: UInt32) -> ParameterProblem {
-        let reachable = state == TokenTrie.dead ? 0 : trie.reachable(state)
-        let forVerb = Self.parameterMask(verb: verb, advertised: ~0)
-        if reachable == 0 { return .unknownParameter }
-        if reachable & forVerb == 0 { return .wrongCommand }
-        if reachable & Self.parameterMask(verb: verb, advertised: advertised) == 0 { return .notAdvertised }
-        return .duplicate
-    }
-
-    /// Parameters legal on this verb given the advertised extensions (as bits of SMTPParameter).
-    static func parameterMask(verb: SMTPVerb?, advertised: UInt32) -> UInt32 {
+    /// Parameters legal on MAIL (or RCPT) given the advertised extensions (as bits of
+    /// SMTPParameter); the policy keeps a table of them.
+    static func parameterMask(onMail: Bool, advertised: UInt32) -> UInt32 {
+        precondition(SMTPParameter.allCases.allSatisfy { $0.requires.rawValue < 7 })
         var mask: UInt32 = 0
-        for p in SMTPParameter.allCases where p.onMail == (verb == .mail) && advertised & p.requires.bit != 0 {
+        for p in SMTPParameter.allCases where p.onMail == onMail && advertised & p.requires.bit != 0 {
             mask |= p.bit
         }
         return mask
     }
 
-    /// Sets what `judge` leaves after the leading words of a fresh line; for
-    /// `takeLeadingWords` (CommandLineStateMachine+Lines.swift), which checked those bytes.
-    mutating func set(phase: Phase, verb: SMTPVerb, text: ShortText, token: TokenTrie.State, length: Int,
-                      sawCR: Bool, verbTextDone: Bool, count: Int) {
-        self.phase = phase
-        self.verb = verb
-        self.verbText = text
-        self.token = token
-        self.length = length
-        self.sawCR = sawCR
-        self.verbTextDone = verbTextDone
-        self.count = count
+    /// The number `debug ip inspect smtp` prints as `cmd_re_state` once the verb is read (the
+    /// seed's numbering of argument phases, kept for the trace's readers).
+    var traceState: Int {
+        switch phase {
+        case let .verb(state): Int(state)
+        case .afterVerb: 2
+        case .free: 3
+        case .prefix: 4
+        case .beforePath: 5
+        case .path(.angle): 6
+        case .path(.quoted): 7
+        case .path(.quotedEscape): 8
+        case .path(.bare): 9
+        case .path(.closed): 10
+        case .beforeKeyword: 11
+        case .keyword: 12
+        case .value: 13
+        case .etrn: 14
+        case .authMechanism: 15
+        case .authResponse: 16
+        case .trailing: 17
+        case .masking: 18
+        }
     }
 
     mutating func fail(_ why: LineProblem) {
@@ -276,6 +295,6 @@ struct CommandLineStateMachine {
 
     private mutating func bareCR() {
         length += 1
-        if phase != .masking { fail(.command(.bareCarriageReturn)) }
+        if !masking { fail(.command(.bareCarriageReturn)) }
     }
 }

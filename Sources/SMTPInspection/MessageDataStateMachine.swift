@@ -2,7 +2,7 @@
 //
 // SMTP smuggling (2023) uses the other line ends a server may accept around the dot. The
 // inspector must not see the message go on while the server sees it end, so any dot alone on a
-// line delimited by a bare LF or a bare CR stops the scan as an attack (BEHAVIOR.md §6).
+// line delimited by a bare LF or a bare CR stops the scan as an attack (docs/behaviour.md §6).
 //
 // Transitions (phase, byte) → phase; "." is the dot, other is any byte not CR, LF or ".":
 //   inLine         CR → inLineCR        LF → afterLF        other/"." → inLine

@@ -20,6 +20,9 @@ struct PendingReplies {
     private var runs: InlineArray<12, UInt16> = .init(repeating: 0)
     private var head: UInt8 = 0
     private(set) var runCount: UInt8 = 0
+    /// The last command queued ends a pipelined group (RFC 2920 §3.1): nothing may follow it until
+    /// every reply is in.
+    private(set) var groupClosed = false
 
     var isEmpty: Bool { runCount == 0 }
 
@@ -39,8 +42,10 @@ struct PendingReplies {
         return sum
     }
 
-    /// Appends one command; false when there is no room (the caller tears the session down).
-    mutating func push(_ kind: Kind) -> Bool {
+    /// Appends one command (that ends its pipelined group, or not); false when there is no room
+    /// (the caller tears the session down).
+    mutating func push(_ kind: Kind, endingGroup: Bool = false) -> Bool {
+        if endingGroup { groupClosed = true }
         if runCount > 0 {
             let last = slot(Int(runCount) - 1)
             let run = runs[last]
@@ -65,6 +70,7 @@ struct PendingReplies {
         } else {
             head = UInt8((index + 1) % Self.capacity)
             runCount -= 1
+            if runCount == 0 { groupClosed = false }
         }
     }
 

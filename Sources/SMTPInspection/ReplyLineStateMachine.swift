@@ -1,11 +1,11 @@
 // Reads one server reply line (RFC 5321 §4.2): Reply-code [ ("-" / SP) textstring ] CRLF.
 //
 // Transitions (phase, byte) → phase:
-//   code0      "2".."5" → code1                        other → text (bad code)
-//   code1      "0".."5" → code2                        other → text (bad code)
-//   code2      "0".."9" → separator                    other → text (bad code)
+//   code0      replyCode.0 ("2".."5") → code1          other → text (bad code)
+//   code1      replyCode.1 ("0".."5") → code2          other → text (bad code)
+//   code2      replyCode.2 ("0".."9") → separator      other → text (bad code)
 //   separator  SP → text (last line)   "-" → text (more lines follow)   other → text (bad separator)
-//   text       any → text; in an EHLO reply after its first line the text starts with a keyword
+//   text       lineText → text; in an EHLO reply after its first line the text starts with a keyword
 // LF ends the line (a bare LF is accepted, as clients accept it); CR is never part of the text.
 // Replies are never rewritten except for two maskings decided by the session: EHLO keywords the
 // policy refuses (`x`) and, when configured, the greeting's text (`*`).
@@ -18,7 +18,7 @@ struct ReplyLineStateMachine: Equatable {
         case plain
         /// An EHLO keyword line: the keyword is checked against the policy's kept extensions.
         case ehloKeyword
-        /// The greeting, masked with `*` (BEHAVIOR.md §3 banner option).
+        /// The greeting, masked with `*` (docs/behaviour.md §3 banner option).
         case maskedBanner
     }
 
@@ -38,14 +38,14 @@ struct ReplyLineStateMachine: Equatable {
 
     /// Judges one byte that is not LF; returns the mask byte, or 0 to pass it.
     @inline(__always)
-    mutating func judge(_ byte: UInt8, extensions: TokenTrie) -> UInt8 {
+    mutating func judge(_ byte: UInt8, policy: SMTPPolicy) -> UInt8 {
         if byte == 0x0D { sawCR = true; return 0 }
         if sawCR { sawCR = false; length += 1 }  // a bare CR was text
         length += 1
         switch phase {
-        case .code0: digit(byte, "2", "5")
-        case .code1: digit(byte, "0", "5")
-        case .code2: digit(byte, "0", "9")
+        case .code0: digit(byte, .replyCode0, policy)
+        case .code1: digit(byte, .replyCode1, policy)
+        case .code2: digit(byte, .replyCode2, policy)
         case .separator:
             phase = .text
             if byte == UInt8(ascii: "-") { isLast = false }
@@ -54,61 +54,14 @@ struct ReplyLineStateMachine: Equatable {
             switch textKind {
             case .plain: return 0
             case .maskedBanner: return UInt8(ascii: "*")
-            case .ehloKeyword: return keyword(byte, extensions: extensions)
+            case .ehloKeyword: return keyword(byte, extensions: policy.extensionTrie)
             }
         }
         return 0
     }
 
-    /// A reply line that is whole in the chunk and well formed up to its text: a code `judge`
-    /// accepts, SP or "-", and CR LF or LF at the end (`lineBreak` is the CR, or the LF).
-    struct WholeLine {
-        var code: UInt16
-        var isLast: Bool
-        var lineBreak: Int
-        var lf: Int
-    }
-
-    /// The line from `start` when it is such a line; nil otherwise (`judge` reads it).
-    @inline(__always)
-    static func wholeLine(_ bytes: Span<UInt8>, from start: Int, to end: Int) -> WholeLine? {
-        guard end &- start >= 5 else { return nil }
-        let (c0, c1, c2, separator) = (bytes[start], bytes[start &+ 1], bytes[start &+ 2], bytes[start &+ 3])
-        guard c0 >= UInt8(ascii: "2") && c0 <= UInt8(ascii: "5"), c1 >= UInt8(ascii: "0") && c1 <= UInt8(ascii: "5"),
-              c2 >= UInt8(ascii: "0") && c2 <= UInt8(ascii: "9"),
-              separator == 0x20 || separator == UInt8(ascii: "-")
-        else { return nil }
-        let lineBreak = LineBreakSearch.next(in: bytes, from: start &+ 4, to: end)
-        guard lineBreak < end else { return nil }
-        var lf = lineBreak
-        if bytes[lineBreak] == 0x0D {
-            // CR LF ends it; a bare CR is text, which `judge` counts in its own way.
-            guard lineBreak &+ 1 < end, bytes[lineBreak &+ 1] == 0x0A else { return nil }
-            lf = lineBreak &+ 1
-        }
-        let code = UInt16(c0 &- 0x30) &* 100 &+ UInt16(c1 &- 0x30) &* 10 &+ UInt16(c2 &- 0x30)
-        return WholeLine(code: code, isLast: separator == 0x20, lineBreak: lineBreak, lf: lf)
-    }
-
-    /// A whole plain reply line from `start` in one pass (`wholeLine`): leaves exactly the state
-    /// `judge` would leave before the LF and returns the LF's index; nil (nothing taken)
-    /// otherwise. The line must be fresh.
-    @inline(__always)
-    mutating func takeWholeLine(_ bytes: Span<UInt8>, from start: Int, to end: Int) -> Int? {
-        guard textKind == .plain, let line = Self.wholeLine(bytes, from: start, to: end) else { return nil }
-        phase = .text
-        code = line.code
-        isLast = line.isLast
-        length = line.lineBreak &- start
-        sawCR = line.lf > line.lineBreak
-        return line.lf
-    }
-
     /// Nothing of a line read yet.
     var isFresh: Bool { phase == .code0 && length == 0 && !sawCR }
-
-    /// Whether the rest of the line's bytes can be skipped without looking at them.
-    var inPlainText: Bool { phase == .text && (textKind == .plain || keywordDone) && !sawCR }
 
     /// The accepted EHLO keyword (a trie token id), once the keyword is complete and unmasked.
     func keptKeyword(extensions: TokenTrie) -> Int? {
@@ -116,11 +69,44 @@ struct ReplyLineStateMachine: Equatable {
         return extensions.accepted(keywordState)
     }
 
-    /// Accounts for bytes skipped by a line-break search.
-    mutating func skipText(_ count: Int) { length += count }
+    /// Takes the bytes from `start` as `judge` would one at a time: the code and separator, and
+    /// text that is neither a keyword nor masked, found by a line-break search (`lineText`), and
+    /// the CR of a CR LF. Stops at the end, at LF, at another CR, or at a byte `judge` may mask.
+    @inline(__always)
+    mutating func pass(_ bytes: Span<UInt8>, from start: Int, to end: Int, policy: SMTPPolicy) -> Int {
+        var i = start
+        if phase == .code0 && length == 0 && !sawCR && start &+ 4 <= end {
+            // Code and separator at once, when `judge` would take them as they are.
+            let (c0, c1, c2, separator) = (bytes[start], bytes[start &+ 1], bytes[start &+ 2], bytes[start &+ 3])
+            if policy.classes.contains(.replyCode0, c0) && policy.classes.contains(.replyCode1, c1)
+                && policy.classes.contains(.replyCode2, c2)
+                && (separator == 0x20 || separator == UInt8(ascii: "-")) {
+                code = UInt16(c0 &- 0x30) &* 100 &+ UInt16(c1 &- 0x30) &* 10 &+ UInt16(c2 &- 0x30)
+                (phase, isLast, length) = (.text, separator == 0x20, 4)
+                i = start &+ 4
+            }
+        }
+        while i < end && !sawCR {
+            if phase == .text {
+                guard textKind == .plain || keywordDone else { break }
+                let next = LineBreakSearch.next(in: bytes, from: i, to: end)
+                length &+= next &- i
+                if next &+ 1 < end && bytes[next] == 0x0D && bytes[next &+ 1] == 0x0A {
+                    sawCR = true  // as `judge` takes the CR of CR LF
+                    return next &+ 1
+                }
+                return next
+            }
+            let byte = bytes[i]
+            if byte == 0x0D || byte == 0x0A { break }
+            _ = judge(byte, policy: policy)  // a code or separator byte: never masked
+            i &+= 1
+        }
+        return i
+    }
 
-    private mutating func digit(_ byte: UInt8, _ low: Unicode.Scalar, _ high: Unicode.Scalar) {
-        if byte >= UInt8(ascii: low) && byte <= UInt8(ascii: high) {
+    private mutating func digit(_ byte: UInt8, _ allowed: ByteClass, _ policy: SMTPPolicy) {
+        if policy.classes.contains(allowed, byte) {
             code = code * 10 + UInt16(byte - 0x30)
             phase = Phase(rawValue: phase.rawValue + 1)!
         } else {

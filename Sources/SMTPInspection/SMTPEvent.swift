@@ -70,7 +70,7 @@ public enum CommandProblem: String, Sendable {
     case incompleteVerb = "incomplete verb"
 }
 
-/// Why a command's parameter was refused (BEHAVIOR.md §4).
+/// Why a command's parameter was refused (docs/behaviour.md §4).
 public enum ParameterProblem: String, Sendable {
     case malformed = "malformed"
     case unknownParameter = "unknown parameter"
@@ -83,7 +83,7 @@ public enum ParameterProblem: String, Sendable {
     case extraArgument = "extra argument"
 }
 
-/// Why a reply was found malformed (BEHAVIOR.md §3).
+/// Why a reply was found malformed (docs/behaviour.md §3).
 public enum ReplyProblem: String, Sendable {
     case badCode = "bad reply code"
     case badSeparator = "bad separator after reply code"
@@ -92,7 +92,7 @@ public enum ReplyProblem: String, Sendable {
     case unexpectedIntermediate = "intermediate reply to a command that takes none"
 }
 
-/// The bare-newline end-of-data variants of SMTP smuggling (BEHAVIOR.md §6).
+/// The bare-newline end-of-data variants of SMTP smuggling (docs/behaviour.md §6).
 public enum SmugglingForm: String, Sendable {
     case bareLineFeed = "end of data with bare LF"
     case bareCarriageReturn = "end of data with bare CR"
@@ -123,6 +123,9 @@ public enum SMTPEvent: Equatable, Sendable {
     case smugglingAttempt(SmugglingForm)
     /// The client sent bytes before the server's greeting (Suricata NO_SERVER_WELCOME_MESSAGE).
     case clientSpokeBeforeBanner
+    /// After the 220 to STARTTLS a side sent something other than the start of a TLS handshake
+    /// (TLSRecordCheck): the switch did not happen; the session is torn down.
+    case starttlsNotTLS(fromServer: Bool)
 
     /// A stable name for counters and tests.
     public var name: String {
@@ -138,6 +141,7 @@ public enum SMTPEvent: Equatable, Sendable {
         case .starttlsInjection: "starttls-injection"
         case .smugglingAttempt: "smuggling-attempt"
         case .clientSpokeBeforeBanner: "client-spoke-before-banner"
+        case .starttlsNotTLS: "starttls-not-tls"
         }
     }
 
@@ -155,6 +159,7 @@ public enum SMTPEvent: Equatable, Sendable {
         case .starttlsInjection: "SMTP_STARTTLS_INJECTION"
         case .smugglingAttempt: "SMTP_SMUGGLING"
         case .clientSpokeBeforeBanner: "SMTP_PREGREET"
+        case .starttlsNotTLS: "SMTP_STARTTLS_NOT_TLS"
         }
     }
 
@@ -162,6 +167,7 @@ public enum SMTPEvent: Equatable, Sendable {
     public var fromServer: Bool {
         switch self {
         case .replyLineTooLong, .invalidReply: true
+        case let .starttlsNotTLS(fromServer): fromServer
         default: false
         }
     }
@@ -194,6 +200,8 @@ public enum SMTPEvent: Equatable, Sendable {
             return "SMTP smuggling attempt (\(form.rawValue)) from \(who) \(peer); session reset"
         case .clientSpokeBeforeBanner:
             return "SMTP client spoke before the server greeting: \(who) \(peer)"
+        case .starttlsNotTLS:
+            return "SMTP STARTTLS answered 220 but \(who) \(peer) sent no TLS handshake; session reset"
         }
     }
 }

@@ -87,7 +87,8 @@ public struct ClientVerdict: Equatable, Sendable {
 public struct ServerVerdict: Equatable, Sendable {
     /// Bytes read, from the chunk's start. Less than the chunk only when a reply decided what
     /// held client bytes are (`resumeClient`): present those first, then pass the rest of the
-    /// chunk again, so the result never depends on where TCP split the server's bytes.
+    /// chunk again, so the result never depends on where TCP split the server's bytes; or on a
+    /// teardown, where the bytes stopped being what the session expects (the packet is reset).
     public var consumed: Int
     /// A reply decided what held client bytes are: present them again.
     public var resumeClient: Bool

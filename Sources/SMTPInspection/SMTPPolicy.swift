@@ -2,7 +2,7 @@
 public enum SMTPInspectionKind: String, Sendable, CaseIterable {
     /// `ip inspect name N smtp`: the 12 RFC 821 verbs, verbs only.
     case smtp
-    /// `ip inspect name N esmtp`: 15 verbs and the parameter checks of BEHAVIOR.md §4.
+    /// `ip inspect name N esmtp`: 15 verbs and the parameter checks of docs/behaviour.md §4.
     case esmtp
 }
 
@@ -18,9 +18,9 @@ public final class SMTPPolicy: Sendable {
     public let commandLineLimit: Int
     /// Longest reply line in octets including CRLF (RFC 5321 §4.5.3.1.5).
     public let replyLineLimit: Int
-    /// Mask the greeting banner's text with `*`, as PIX MailGuard did (BEHAVIOR.md §3).
+    /// Mask the greeting banner's text with `*`, as PIX MailGuard did (docs/behaviour.md §3).
     public let maskBanner: Bool
-    /// Let STARTTLS through; after the server's 220 the session is opaque TLS (BEHAVIOR.md §6).
+    /// Let STARTTLS through; after the server's 220 the session is opaque TLS (docs/behaviour.md §6).
     public let allowSTARTTLS: Bool
 
     /// The allowed verbs in trie-id order.
@@ -29,33 +29,30 @@ public final class SMTPPolicy: Sendable {
     /// EHLO keywords passed to the client, in trie-id order.
     let keptExtensions: [SMTPExtension]
     let extensionTrie: TokenTrie
-    // The shared vocabulary, copied here (the arrays are shared, not duplicated) so the byte
-    // loops reach it with a field load instead of a global's once-check.
+    // The shared vocabulary and byte classes, copied here (the tries' arrays are shared, not
+    // duplicated) so the byte loops reach them with a field load instead of a global's once-check.
     let parameterTrie = Vocabulary.parameterTrie
     let bodyValueTrie = Vocabulary.bodyValueTrie
     let retValueTrie = Vocabulary.retValueTrie
     let notifyValueTrie = Vocabulary.notifyValueTrie
     let fromTrie = Vocabulary.fromTrie
     let toTrie = Vocabulary.toTrie
-    // Whole tokens compared eight bytes at a time by the one-pass readers
-    // (CommandLineStateMachine+Lines.swift, +Parameters.swift), each with the trie state `judge`
-    // would reach after it; anything else goes through the tries.
-    /// The allowed four-letter verbs (all but STARTTLS), the commonest first.
-    let verbWords: [(pattern: WordPattern, id: Int, state: TokenTrie.State)]
-    let fromWord = (pattern: WordPattern("FROM:<"), state: Vocabulary.fromTrie.state(after: "FROM:".utf8))
-    let toWord = (pattern: WordPattern("TO:<"), state: Vocabulary.toTrie.state(after: "TO:".utf8))
-    /// "KEYWORD=" of every parameter.
-    let parameterWords: [(pattern: WordPattern, parameter: SMTPParameter)] = SMTPParameter.allCases.map {
-        (WordPattern($0.keyword + "="), $0)
+    let classes = ByteClassTable()
+    /// `CommandLineStateMachine.parameterMask` for RCPT (first 128) and MAIL (last 128), by the
+    /// advertised extensions that parameters need (their bits are all below 7).
+    private let parameterMasks: [UInt32] = [false, true].flatMap { onMail in
+        (0..<UInt32(128)).map { CommandLineStateMachine.parameterMask(onMail: onMail, advertised: $0) }
     }
-    /// NOTIFY's words, with their token ids and accepting states.
-    let notifyWords: [(pattern: WordPattern, id: Int, state: TokenTrie.State)] =
-        ["SUCCESS", "FAILURE", "DELAY", "NEVER"].map { word in
-            (WordPattern(word), Vocabulary.notifyValueTrie.match(word.utf8)!,
-             Vocabulary.notifyValueTrie.state(after: word.utf8))
-        }
-    /// ORCPT's usual addr-type and its ";".
-    let rfc822Word = WordPattern("rfc822;")
+    // Whole tokens compared eight bytes at a time by the one-pass reader
+    // (CommandLineStateMachine+OnePass.swift), derived from the tries above.
+    /// The allowed verbs that fit one compare, the commonest first.
+    let verbWords: [TokenTrie.Word]
+    let fromWords = Vocabulary.fromTrie.words(followedBy: "<")
+    let toWords = Vocabulary.toTrie.words(followedBy: "<")
+    /// "KEYWORD=" of every parameter.
+    let parameterWords = Vocabulary.parameterTrie.words(followedBy: "=")
+    /// NOTIFY's words.
+    let notifyWords = Vocabulary.notifyValueTrie.words()
     /// Parameters of MAIL/RCPT are checked (esmtp) or not (smtp: verbs only, as IOS does).
     var inspectsParameters: Bool { kind == .esmtp }
 
@@ -64,8 +61,8 @@ public final class SMTPPolicy: Sendable {
         maxData: Int = 20_000_000,
         maskBanner: Bool = false,
         allowSTARTTLS: Bool = false,
-        commandLineLimit: Int = 512,
-        replyLineLimit: Int = 512
+        commandLineLimit: Int = Limits.commandLine,
+        replyLineLimit: Int = Limits.replyLine
     ) {
         precondition(maxData >= 0 && commandLineLimit >= 3 && replyLineLimit >= 6)
         self.kind = kind
@@ -78,14 +75,13 @@ public final class SMTPPolicy: Sendable {
         var verbs = kind == .smtp ? SMTPVerb.smtpAllowList : SMTPVerb.esmtpAllowList
         if allowSTARTTLS && kind == .esmtp { verbs.append(.starttls) }
         allowedVerbs = verbs
-        let trie = TokenTrie(tokens: verbs.map(\.text))
-        verbTrie = trie
+        verbTrie = TokenTrie(tokens: verbs.map(\.text))
         let common: [SMTPVerb] = [.rcpt, .mail, .data, .rset, .quit, .ehlo, .helo, .noop]
-        verbWords = (common.filter(verbs.contains) + verbs.filter { !common.contains($0) })
-            .filter { $0.text.utf8.count == 4 }
-            .map { verb in (WordPattern(verb.text), trie.match(verb.text.utf8)!, trie.state(after: verb.text.utf8)) }
+        verbWords = verbTrie.words().sorted { a, b in
+            (common.firstIndex(of: verbs[a.id]) ?? common.count) < (common.firstIndex(of: verbs[b.id]) ?? common.count)
+        }
 
-        // Only an extension whose commands and parameters pass may be offered (BEHAVIOR.md §3).
+        // Only an extension whose commands and parameters pass may be offered (docs/behaviour.md §3).
         var kept: [SMTPExtension] = []
         if kind == .esmtp {
             kept = [.pipelining, .size, .etrn, .dsn, .enhancedStatusCodes, .eightBitMIME, .auth]
@@ -102,4 +98,10 @@ public final class SMTPPolicy: Sendable {
 
     @inline(__always)
     func extensionFor(token id: Int) -> SMTPExtension { keptExtensions[id] }
+
+    /// Parameters legal on MAIL (or RCPT) given the advertised extensions, as SMTPParameter bits.
+    @inline(__always)
+    func parameters(onMail: Bool, advertised: UInt32) -> UInt32 {
+        parameterMasks[(onMail ? 128 : 0) | Int(advertised & 0x7F)]
+    }
 }

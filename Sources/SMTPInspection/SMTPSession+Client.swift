@@ -9,14 +9,24 @@ extension SMTPSession {
         var traceFrom = start
         let tracing = out.traceEnabled
         while i < end {
-            if !flags.contains(.lineBegun) {
+            if line.isEmpty {
                 beginLine(into: &out)
-                // The verb, path and parameters in one pass, when `judge` would pass them all;
+                // The verb, path and parameters in one pass, where `judge` would pass them all;
                 // the trace wants its per-verb records, so it reads byte by byte.
-                if !tracing && line.phase == .verb && line.isEmpty {
+                if !tracing, case .verb = line.phase {
                     i = line.takeLeadingWords(bytes, from: i, to: end, policy: policy, advertised: advertised)
                     if i == end { break }  // it ended on the SP before an argument
                 }
+            }
+            if !tracing && !line.masking {
+                // What passes, in runs and single steps; the trace wants its records byte by byte.
+                i = line.pass(bytes, from: i, to: end, policy: policy, advertised: advertised)
+                if line.masking {
+                    if maskStart < 0 { maskStart = i }  // the byte `pass` refused, and the rest
+                    i += 1
+                    continue
+                }
+                if i == end { break }
             }
             let byte = bytes[i]
             if byte == 0x0A {
@@ -26,13 +36,13 @@ extension SMTPSession {
                     traceProgress(upTo: i + 1, from: traceFrom, length: total, into: &out)
                 }
                 finishLine(into: &out)
-                if mode == .tornDown { return i }  // the LF does not pass: the line never executes
+                if state == .tornDown { return i }  // the LF does not pass: the line never executes
                 i += 1
                 traceFrom = i
                 if mode != .commands { return i }
                 continue
             }
-            let wasVerb = tracing && line.phase == .verb
+            let wasVerb = tracing && line.verb == nil
             if line.judge(byte, policy: policy, advertised: advertised) {
                 if maskStart < 0 { maskStart = i }
             } else if maskStart >= 0 {
@@ -41,7 +51,7 @@ extension SMTPSession {
             }
             if wasVerb && line.phase == .afterVerb, let verb = line.verb {
                 out.trace.append(.verb(commandLength: line.length, matchLength: i + 1 - traceFrom,
-                                       state: Int(line.token)))
+                                       state: Int(policy.verbTrie.state(after: verb.text.utf8))))
                 out.trace.append(.verbMatch(id: Int(verb.rawValue)))
                 traceFrom = i + 1
             }
@@ -60,27 +70,23 @@ extension SMTPSession {
     /// The first byte of a line: adopt a reloaded policy, and check what RFC 2920 and the
     /// greeting allow to be sent now.
     private mutating func beginLine(into out: inout SMTPOutput) {
-        flags.insert(.lineBegun)
         if let next = nextPolicy, reply.isFresh && replyLines == 0 {
             policy = next
             nextPolicy = nil
         }
-        if flags.contains(.starttlsGuard) {
+        if case .starttlsSent = state {
             line.fail(.injection)
-            if !flags.contains(.injectionReported) {
-                flags.insert(.injectionReported)
-                out.events.append(.starttlsInjection)
-            }
+            transition(.lineAfterSTARTTLS, into: &out)
             return
         }
         guard !pending.isEmpty else { return }
-        if !flags.contains(.bannerSeen) {
-            if !flags.contains(.pregreetReported) {
-                flags.insert(.pregreetReported)
+        if !greeted {
+            if !reported.contains(.pregreet) {
+                reported.insert(.pregreet)
                 out.events.append(.clientSpokeBeforeBanner)
             }
-        } else if flags.contains(.groupClosed) || advertised & SMTPExtension.pipelining.bit == 0 {
-            flags.insert(.linePipelinedBadly)
+        } else if pending.groupClosed || advertised & SMTPExtension.pipelining.bit == 0 {
+            line.outOfTurn = true  // RFC 2920 §3.1
         }
     }
 
@@ -103,8 +109,8 @@ extension SMTPSession {
         case .injection?, nil:
             break
         }
-        if flags.contains(.linePipelinedBadly) && !flags.contains(.pipeliningReported) {
-            flags.insert(.pipeliningReported)
+        if line.outOfTurn && !reported.contains(.pipelining) {
+            reported.insert(.pipelining)
             out.events.append(.pipeliningViolation(verb: line.verbText))
         }
         if out.traceEnabled {
@@ -112,32 +118,18 @@ extension SMTPSession {
             out.trace.append(.endOfCommandLine(index: Int(commandLines), length: total))
         }
         let verb = masked ? nil : line.verb
-        if verb?.endsPipelinedGroup == true { flags.insert(.groupClosed) }
         line = CommandLineStateMachine()
-        flags.remove([.lineBegun, .linePipelinedBadly])
-        guard pending.push(verb?.replyKind ?? .other) else {
-            out.events.append(.tooManyPendingCommands)
-            mode = .tornDown
-            return
-        }
-        switch verb {
-        case .data?: mode = .awaitingDataReply
-        case .auth?: mode = .awaitingAuthReply
-        case .starttls?: flags.insert(.starttlsGuard)
-        default: break
-        }
-        if out.traceEnabled && mode != .commands { out.trace.append(.modeChange(modeDescription)) }
+        transition(.commandLine(verb), into: &out)
     }
 
     /// A VERB or CMD PARAM trace record for the bytes of the current line in this chunk;
     /// `length` counts the line so far, terminator bytes included, as the seed's trace does.
     private func traceProgress(upTo end: Int, from start: Int, length: Int, into out: inout SMTPOutput) {
         guard end > start else { return }
-        if line.phase == .verb {
-            out.trace.append(.verb(commandLength: length, matchLength: end - start, state: Int(line.token)))
+        if case .verb = line.phase {
+            out.trace.append(.verb(commandLength: length, matchLength: end - start, state: line.traceState))
         } else {
-            out.trace.append(.parameter(commandLength: length, matchLength: end - start,
-                                        state: Int(line.phase.rawValue)))
+            out.trace.append(.parameter(commandLength: length, matchLength: end - start, state: line.traceState))
         }
     }
 
@@ -150,26 +142,15 @@ extension SMTPSession {
         case let .end(at):
             count(messageBytes: at - start, into: &out)
             out.counters.messages += 1
-            data = MessageDataStateMachine()
-            mode = .commands
-            if out.traceEnabled { out.trace.append(.modeChange(modeDescription)) }
-            if !pending.push(.message) {
-                out.events.append(.tooManyPendingCommands)
-                mode = .tornDown
-                return at - 1
-            }
-            return at
+            transition(.endOfMessage, into: &out)
+            return state == .tornDown ? at - 1 : at
         case let .smuggling(form, at):
             count(messageBytes: at - start, into: &out)
-            out.events.append(.smugglingAttempt(form))
-            mode = .tornDown
+            transition(.violation(.smugglingAttempt(form)), into: &out)
             return at
         case .none:
             count(messageBytes: limit - start, into: &out)
-            if limit < end {
-                out.events.append(.maxDataExceeded(limit: policy.maxData))
-                mode = .tornDown
-            }
+            if limit < end { transition(.violation(.maxDataExceeded(limit: policy.maxData)), into: &out) }
             return limit
         }
     }
@@ -180,7 +161,7 @@ extension SMTPSession {
     }
 
     /// One SASL response line after a 334 (RFC 4954 §4): passed as is, never judged as a
-    /// command (DESIGN.md invariant 4); its reply decides what follows.
+    /// command (docs/design.md invariant 5); its reply decides what follows.
     mutating func saslResponse(_ bytes: Span<UInt8>, from start: Int, into out: inout SMTPOutput) -> Int {
         let end = bytes.count
         var i = start
@@ -188,13 +169,8 @@ extension SMTPSession {
             i = LineBreakSearch.next(in: bytes, from: i, to: end)
             if i == end { return end }
             if bytes[i] == 0x0A {
-                if !pending.push(.auth) {
-                    out.events.append(.tooManyPendingCommands)
-                    mode = .tornDown
-                    return i
-                }
-                mode = .awaitingAuthReply
-                return i + 1
+                transition(.saslLine, into: &out)
+                return state == .tornDown ? i : i + 1
             }
             i += 1
         }

@@ -1,4 +1,4 @@
-/// One line of `debug ip inspect smtp`, as the seed prints them (BEHAVIOR.md §8).
+/// One line of `debug ip inspect smtp`, as the seed prints them (docs/behaviour.md §8).
 ///
 /// The shape is Cisco's; the numbers are ours (README "debug ip inspect smtp"):
 /// - `Cmd len` / `Reply len`: bytes of the line so far, terminator included; `match_len`: bytes of

@@ -106,7 +106,8 @@ enum SMTPParameter: UInt8, CaseIterable {
         }
     }
 
-    /// The extension that must have been advertised for the parameter to be legal.
+    /// The extension that must have been advertised for the parameter to be legal (one of the
+    /// first seven: SMTPPolicy tabulates the parameters by those bits).
     var requires: SMTPExtension {
         switch self {
         case .size: .size

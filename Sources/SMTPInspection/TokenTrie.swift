@@ -21,6 +21,8 @@ public struct TokenTrie: Sendable {
     private let acceptId: [Int8]
     /// Bit set of token ids reachable from each state (including the one it accepts).
     private let reachable: [UInt32]
+    /// The tokens, by id.
+    private let tokens: [String]
 
     /// Number of states including the dead one.
     public var stateCount: Int { acceptId.count }
@@ -53,6 +55,7 @@ public struct TokenTrie: Sendable {
             precondition(acceptId[state] == -1, "duplicate token \(token)")
             acceptId[state] = Int8(id)
         }
+        self.tokens = tokens
         self.next = next
         self.acceptId = acceptId
         self.reachable = reachable
@@ -82,6 +85,25 @@ public struct TokenTrie: Sendable {
         var state = Self.start
         for byte in token where state != Self.dead { state = step(state, byte) }
         return state
+    }
+
+    /// A whole token (and what must follow it) to compare in one go: its id, the state after the
+    /// token, and how many bytes the pattern covers.
+    struct Word: Sendable {
+        let pattern: WordPattern
+        let id: Int
+        let state: State
+        var count: Int { pattern.count }
+    }
+
+    /// The tokens as `Word`s with `suffix` after each, for readers that compare eight bytes at
+    /// once; tokens too long for one compare are left out (the trie reads them).
+    func words(followedBy suffix: String = "") -> [Word] {
+        tokens.enumerated().compactMap { id, token in
+            let text = token + suffix
+            guard text.utf8.count <= 8 else { return nil }
+            return Word(pattern: WordPattern(text), id: id, state: state(after: token.utf8))
+        }
     }
 
     /// Runs a whole token through the trie (tests and one-off lookups).

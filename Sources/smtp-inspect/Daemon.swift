@@ -79,11 +79,11 @@ final class Daemon: Sendable {
         switch request.topic {
         case .all:
             let sessions = self.sessionsText(detail: false)
-            guard let config = setup.configuration else { return Self.builtInConfig(setup) + sessions }
-            return ShowIPInspect.all(config, sessions: sessions)
+            guard let config = setup.configuration else { return Self.builtInConfig(setup) + Self.starttlsLine(setup) + sessions }
+            return ShowIPInspect.all(config, configNotes: Self.starttlsLine(setup), sessions: sessions)
         case .config:
-            guard let config = setup.configuration else { return Self.builtInConfig(setup) }
-            return ShowIPInspect.config(config)
+            guard let config = setup.configuration else { return Self.builtInConfig(setup) + Self.starttlsLine(setup) }
+            return ShowIPInspect.config(config) + Self.starttlsLine(setup)
         case .interfaces:
             guard let config = setup.configuration else { return "Interface Configuration\n (all queued traffic)\n" }
             return ShowIPInspect.interfaces(config)
@@ -176,6 +176,14 @@ final class Daemon: Sendable {
 
     private func moment(_ instant: ContinuousClock.Instant) -> Moment {
         Moment(instant, since: origin)
+    }
+
+    /// What the daemon does with STARTTLS (`--allow-starttls`), after the configuration's lines:
+    /// IOS has no such line, as it has no such choice.
+    static func starttlsLine(_ setup: InspectionSetup) -> String {
+        setup.engine.bypassTLS
+            ? "SMTP STARTTLS is allowed; TLS sessions are checked and bypassed (they leave the queue)\n"
+            : "SMTP STARTTLS is masked (as IOS); --allow-starttls lets it through\n"
     }
 
     /// `show ip inspect config` for the built-in policy, in IOS's words.

@@ -32,10 +32,12 @@ struct InspectionSetup {
     /// The rule used when no interface says otherwise: the first one.
     var defaultRule: InspectionRuleBinding { rules[0] }
 
-    /// `run` without `--config`: one esmtp inspection on everything queued (DESIGN.md).
+    /// `run` without `--config`: one esmtp inspection on everything queued (README.md "Commands").
     static func builtIn(kind: SMTPInspectionKind, maxData: Int, allowSTARTTLS: Bool, maskBanner: Bool) -> InspectionSetup {
         let policy = SMTPPolicy(kind: kind, maxData: maxData, maskBanner: maskBanner, allowSTARTTLS: allowSTARTTLS)
-        return InspectionSetup(rules: [InspectionRuleBinding(name: "default", policy: policy)], inspectedInterfaces: 1)
+        var setup = InspectionSetup(rules: [InspectionRuleBinding(name: "default", policy: policy)], inspectedInterfaces: 1)
+        setup.engine.bypassTLS = allowSTARTTLS  // a TLS session leaves the queue (FlowEngine+Bypass.swift)
+        return setup
     }
 
     /// From a validated configuration; `interfaces` maps IOS names to Linux names. Throws a
@@ -65,6 +67,7 @@ struct InspectionSetup {
         }
         var setup = InspectionSetup(rules: rules, configuration: config)
         setup.interfaces = interfaces
+        setup.engine.bypassTLS = allowSTARTTLS  // a TLS session leaves the queue (FlowEngine+Bypass.swift)
         var counted: Set<String> = []
         // Both families, own rules and the other family's smtp where an interface says nothing of
         // one (IOSConfiguration.inspectionAttachments(family:)): as the generated rules queue them.

@@ -1,4 +1,5 @@
 import FlowEngine
+import IOSConfig
 import NFQueue
 import PacketWire
 
@@ -8,6 +9,8 @@ import PacketWire
 protocol PacketSink {
     /// The packet goes on as `bytes` (edited by the engine when `edited`).
     mutating func pass(_ bytes: Span<UInt8>, edited: Bool, token: UInt64)
+    /// The packet goes on unchanged, and its connection's later packets bypass the queue.
+    mutating func passBypassing(_ bytes: Span<UInt8>, token: UInt64)
     mutating func drop(token: UInt64)
     /// The engine kept a copy; the packet's verdict comes later, as a release.
     mutating func hold(token: UInt64)
@@ -32,6 +35,8 @@ extension PacketSink {
             drop(token: token)
         case .hold:
             hold(token: token)
+        case .acceptBypassing:
+            passBypassing(bytes, token: token)
         }
     }
 
@@ -72,6 +77,14 @@ struct QueueSink: PacketSink {
         if token == current { action = .drop } else { queue.verdict(Self.id(token), .drop, replacing: nil, mark: nil) }
     }
 
+    /// NF_REPEAT with the bypass mark: the hook runs again from its first rule, and the generated
+    /// rules save the mark to the connection and accept it, before their NFQUEUE rule, as they
+    /// accept every later packet of it (rules without them queue it again: it passes then).
+    mutating func passBypassing(_ bytes: Span<UInt8>, token: UInt64) {
+        precondition(token == current, "a release cannot bypass")
+        action = .repeatWithMark(.bypass)
+    }
+
     mutating func hold(token: UInt64) {
         precondition(token == current, "a release cannot hold")
         action = .deferred
@@ -84,4 +97,11 @@ struct QueueSink: PacketSink {
     private static func id(_ token: UInt64) -> PacketID {
         PacketID(rawValue: UInt32(truncatingIfNeeded: token))
     }
+}
+
+extension PacketMark {
+    /// The bit a verdict sets on a packet whose connection leaves the queue (a TLS session
+    /// smtp-inspect no longer needs to see): the generated rules save it to the connection's mark
+    /// and accept the connection's packets before their NFQUEUE rule.
+    static let bypass = PacketMark(rawValue: IptablesRules.bypassMark)
 }

@@ -5,7 +5,7 @@ import SMTPInspection
 
 /// Where the inspection policy comes from, for `run` and `replay`: a configuration file, or the
 /// built-in esmtp inspection with `--policy`/`--max-data`; and the two options IOS has no word
-/// for (BEHAVIOR.md §3, §6).
+/// for (docs/behaviour.md §3, §6).
 struct PolicyOptions: ParsableArguments {
     @Option(help: "IOS running-config to take the inspection rules from.")
     var config: String?

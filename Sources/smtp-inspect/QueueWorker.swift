@@ -125,6 +125,9 @@ final class QueueWorker: @unchecked Sendable {
             path.lastReceived = info.receivedAt
             path.lastMoment = moment(info.receivedAt)
         }
+        // A packet of a connection that left the queue, queued again by rules without the bypass
+        // (PacketMark.bypass): it was judged already.
+        if info.mark?.contains(.bypass) == true { return .accept }
         let checksum: ChecksumStatus = info.checksumNotReady ? .notReady : info.checksumNotVerified ? .unverified : .verified
         // Our own resets carry the address of the peer they speak for, not its interface: they
         // are not bound to one (and they change nothing: the session is over).

@@ -121,6 +121,7 @@ struct FileSink: PacketSink {
     }
 
     mutating func pass(_ bytes: Span<UInt8>, edited: Bool, token: UInt64) { writer?.write(bytes, timestamp: timestamp) }
+    mutating func passBypassing(_ bytes: Span<UInt8>, token: UInt64) { writer?.write(bytes, timestamp: timestamp) }
     mutating func drop(token: UInt64) {}
     mutating func hold(token: UInt64) {}
     mutating func sendReset(_ packet: Span<UInt8>) {
@@ -235,6 +236,7 @@ struct Replay {
         case .drop: "dropped"
         case .reset: "reset"
         case .hold: "held"
+        case .acceptBypassing: "bypassed"
         }
         verdicts[released ? "released " + name : name, default: 0] += 1
     }

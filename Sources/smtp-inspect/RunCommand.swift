@@ -181,7 +181,7 @@ final class CounterLine {
         }
         return "packets \(s.packets) accepted \(s.accepted) modified \(s.modified) dropped \(s.dropped) "
             + "reset \(s.resets) held \(s.heldNow) | sessions \(s.established) open \(s.halfOpen) half-open "
-            + "\(s.closing) closing | commands \(s.smtp.commands) masked \(s.smtp.commandsMasked) "
+            + "\(s.closing) closing \(s.bypassed) bypassed | commands \(s.smtp.commands) masked \(s.smtp.commandsMasked) "
             + "replies \(s.smtp.replies) messages \(s.smtp.messages) | bytes \(s.bytes) | alerts \(s.smtpEvents) "
             + "resets sent \(resets) | log suppressed \(log.suppressed) lost \(log.dropped + log.failed)"
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
 
-/// `smtp-inspect`: the command line of DESIGN.md ("Command line"), one subcommand per file.
+/// `smtp-inspect`: the command line of README.md "Commands", one subcommand per file.
 @main
 struct SMTPInspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

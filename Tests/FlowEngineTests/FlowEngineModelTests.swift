@@ -1,6 +1,7 @@
 import FlowEngine
 import PacketWire
 import SMTPInspection
+import TestSupport
 import Testing
 
 /// The engine against a simple model (smoltcp's assembler tests do the same): for random
@@ -9,20 +10,8 @@ import Testing
 /// bytes given whole. Whatever TCP does, the inspection outcome may not change.
 @Suite("FlowEngine: random segmentation against the core alone")
 struct FlowEngineModelTests {
-    struct Rng {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-    }
-
     /// Steps: (from client?, bytes). Replies stay consistent with the commands.
-    static func script(_ rng: inout Rng) -> [(Bool, [UInt8])] {
+    static func script(_ rng: inout SplitMix64) -> [(Bool, [UInt8])] {
         let commands = ["NOOP", "RSET", "VRFY bob", "EXPN staff", "MAIL FROM:<a@b> SIZE=100", "RCPT TO:<c@d>",
                         "TURN", "MAIL FROM:<a@b> FOO=1", "HELP", "GET / HTTP/1.0"]
         var steps: [(Bool, [UInt8])] = [(false, Array(banner.utf8)), (true, Array("EHLO c\r\n".utf8)), (false, Array(ehloReply.utf8))]
@@ -84,7 +73,7 @@ struct FlowEngineModelTests {
     }
 
     /// Sends one step as impaired segments, then lets TCP retransmit until nothing moves.
-    static func send(_ bytes: [UInt8], fromClient: Bool, on net: inout Network, rng: inout Rng) {
+    static func send(_ bytes: [UInt8], fromClient: Bool, on net: inout Network, rng: inout SplitMix64) {
         let isn = fromClient ? net.clientISN : net.serverISN
         let base = isn + 1 + (fromClient ? net.clientSent.count : net.serverSent.count)
         if fromClient { net.clientSent += bytes } else { net.serverSent += bytes }
@@ -109,7 +98,7 @@ struct FlowEngineModelTests {
     func randomSessions(batch: Int) {
         var held = 0, reordered = 0
         for seed in (batch * 50)..<(batch * 50 + 50) {
-            var rng = Rng(state: UInt64(seed) &* 7919)
+            var rng = SplitMix64(seed: UInt64(seed) &* 7919)
             let steps = Self.script(&rng)
             var net = Network()
             net.handshake()

@@ -36,7 +36,7 @@ import Testing
 
         let lines = DualStackRuleTests.ruleLines(try DualStackRuleTests.rules(seed, DualStackRuleTests.seedMap))
         #expect(lines.contains { $0.hasPrefix("-A SI-POSTROUTING -p tcp -m connmark --mark 0x2000000/0x2000000 ") && $0.hasSuffix("-j NFQUEUE --queue-num 0") })
-        #expect(lines.filter { $0.contains("CONNMARK") } == [
+        #expect(lines.filter { $0.contains("CONNMARK --set-xmark 0x3000000") } == [
             "-A SI-INSP4-OUT-IN -p tcp -m tcp --dport 25 --syn -m comment --comment \"ip inspect name OUT-IN smtp (line 51)\" -j CONNMARK --set-xmark 0x3000000/0x3000000",
         ])
         #expect(!lines.contains { $0.contains("ACL") }, "the IPv4 access list 101 has no IPv6 meaning")
@@ -89,7 +89,7 @@ import Testing
              ipv6 inspect MAIL in
             """)
         let lines = DualStackRuleTests.ruleLines(try DualStackRuleTests.rules(model, ["E0=e0", "E1=e1"]))
-        #expect(lines.filter { $0.contains("CONNMARK") }.map { $0.split(separator: " ")[1] } == ["SI-INSP4-MAIL", "SI-INSP-MAIL"])
+        #expect(lines.filter { $0.contains("CONNMARK") && !$0.hasPrefix("-A SI-POSTROUTING") }.map { $0.split(separator: " ")[1] } == ["SI-INSP4-MAIL", "SI-INSP-MAIL"])
     }
 
     @Test func accessListChainsEndAsIOSEndsThem() throws {

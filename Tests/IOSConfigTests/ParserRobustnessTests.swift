@@ -1,26 +1,16 @@
 import IOSConfig
+import TestSupport
 import Testing
 
 /// Seeded random damage to the seed: the parser never traps, is deterministic, and every
 /// diagnostic points inside the text it was given.
 @Suite struct ParserRobustnessTests {
-    struct SplitMix64: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let words = ["ip", "inspect", "name", "smtp", "esmtp", "in", "out", "access-list", "101", "permit",
                         "tcp", "any", "host", "eq", "interface", "nat", "inside", "source", "static", "!", "\u{2212}",
                         "10.0.0.1", "0.0.0.255", "999", "range", "log", "\t", " ", "\n", "#", "^C", "banner", "end"]
 
     static func damaged(_ text: String, seed: UInt64) -> String {
-        var generator = SplitMix64(state: seed)
+        var generator = SplitMix64(seed: seed)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         for _ in 0..<Int.random(in: 1...8, using: &generator) {
             let index = Int.random(in: 0..<lines.count, using: &generator)

@@ -1,4 +1,5 @@
 import IOSConfig
+import TestSupport
 import Testing
 
 /// Nothing from the configuration can break the rule file (issue 10): comments and notes carry no
@@ -42,7 +43,7 @@ import Testing
     @Test(arguments: 0..<40)
     func everyAcceptedConfigurationGivesALoadableShape(_ seed: Int) throws {
         let names = ["OUT-IN", "a\"b", "x\\y", "é-rule", "verylongnameverylongnameverylongname", "NAME WITH", "#hash"]
-        var generator = ParserRobustnessTests.SplitMix64(state: UInt64(seed))
+        var generator = SplitMix64(seed: UInt64(seed))
         let rule = names.randomElement(using: &generator)!.split(separator: " ").first.map(String.init) ?? "R"
         let list = names.randomElement(using: &generator)!.split(separator: " ").first.map(String.init) ?? "L"
         let text = """

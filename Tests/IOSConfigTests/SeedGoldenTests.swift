@@ -22,17 +22,23 @@ import Testing
                 == expected.split(separator: "\n", omittingEmptySubsequences: false))
     }
 
-    /// The golden is the technote's lines 281-315, untouched; check it when the technote is at
-    /// hand (../shared/reference beside the repository).
-    @Test func showGoldenIsTheTechnotesOwnText() throws {
-        let document = Repository.root.deletingLastPathComponent()
-            .appendingPathComponent("shared/reference/cisco-ios-firewall-smtp-esmtp-inspection.txt")
-        guard let text = try? String(contentsOf: document, encoding: .utf8) else { return }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        let extract = lines[280..<315].map { $0 + "\n" }.joined()
-        #expect(extract == (try Repository.read(SeedGoldenTests.showGolden)))
-        // And the configuration under iptables/ is the technote's lines 111-263.
-        #expect(lines[110..<263].map { $0 + "\n" }.joined() == (try Repository.seedText()))
+    /// The golden is the technote's lines 281-315 and the configuration under iptables/ its lines
+    /// 111-263, byte for byte (the technote as converted to text, U+2212 minus signs and all; it
+    /// is Cisco's and not in the repository). Their FNV-1a 64 hashes were taken from the
+    /// technote's lines, so an edit of either file fails here. To check them against the
+    /// technote: `sed -n 281,315p technote.txt`, and 111,263, equal the files; or recompute
+    /// with python3: `h = 0xcbf29ce484222325; for b in data: h = ((h ^ b) * 0x100000001b3) % 2**64`.
+    @Test func seedFilesAreTheTechnotesOwnText() throws {
+        let show = Array(try Repository.read(SeedGoldenTests.showGolden).utf8)
+        #expect(show.count == 1517)
+        #expect(SeedGoldenTests.fnv1a64(show) == 0x6c42_8327_fccb_b40a)
+        let configuration = Array(try Repository.seedText().utf8)
+        #expect(configuration.count == 2666)
+        #expect(SeedGoldenTests.fnv1a64(configuration) == 0x23f5_b6fb_bce9_be8c)
+    }
+
+    static func fnv1a64(_ bytes: [UInt8]) -> UInt64 {
+        bytes.reduce(0xcbf2_9ce4_8422_2325) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
     }
 
     @Test func allIsConfigThenInterfacesThenSessions() throws {

@@ -1,4 +1,5 @@
 import PacketWire
+import TestSupport
 import Testing
 
 /// Random bytes and mutated real packets never trap `init(checking:)`, its accessors or the

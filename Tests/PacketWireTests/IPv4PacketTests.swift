@@ -1,4 +1,5 @@
 import PacketWire
+import TestSupport
 import Testing
 
 /// The four smoltcp tests for the IPv4 + TCP view: parse a real packet, reject every truncation

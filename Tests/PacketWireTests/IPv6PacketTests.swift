@@ -1,4 +1,5 @@
 import PacketWire
+import TestSupport
 import Testing
 
 /// An extension header to splice in front of TCP: its protocol number and its bytes (the

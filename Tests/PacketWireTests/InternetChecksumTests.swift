@@ -1,4 +1,5 @@
 import PacketWire
+import TestSupport
 import Testing
 
 @Suite("InternetChecksum")

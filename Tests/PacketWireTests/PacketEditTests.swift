@@ -1,4 +1,5 @@
 import PacketWire
+import TestSupport
 import Testing
 
 /// Edits on real and random packets, each checked by re-parsing and re-verifying checksums.
@@ -37,7 +38,7 @@ struct PacketEditTests {
     }
 
     /// A packet the kernel queued with CSUMNOTREADY carries only the pseudo-header sum in its TCP
-    /// checksum field (NFQUEUE-NOTES §3). An incremental update keeps it wrong; `.full` fixes it.
+    /// checksum field (docs/nfqueue.md §3). An incremental update keeps it wrong; `.full` fixes it.
     @Test(arguments: captured)
     func partialChecksumNeedsFullRecompute(original: [UInt8]) throws {
         let packet = try TCPPacket(checking: original.span)

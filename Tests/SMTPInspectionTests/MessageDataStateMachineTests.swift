@@ -1,5 +1,6 @@
 import Testing
 @testable import SMTPInspection
+import TestSupport
 
 /// The end-of-data scanner checked against a deliberately simple model (smoltcp's assembler
 /// tests do the same): random seeded content over an alphabet rich in CR, LF and dots, fed in

@@ -167,6 +167,60 @@ struct SMTPSessionModeTests {
         #expect(outcome.events == [])
     }
 
+    static let clientHelloStart: [UInt8] = [0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0x00, 0x01, 0xFC, 0x03, 0x03]
+    static let serverHelloStart: [UInt8] = [0x16, 0x03, 0x03, 0x00, 0x7A, 0x02, 0x00, 0x00, 0x76, 0x03, 0x03]
+
+    @Test("After the 220 to STARTTLS both sides must start a TLS handshake; then the session is TLS, opaque")
+    func tlsSwitchChecked() {
+        let steps = Script.opening + [
+            .c("STARTTLS\r\n"), .s("220 2.0.0 Ready to start TLS\r\n"),
+            .client(Self.clientHelloStart), .server(Self.serverHelloStart),
+            .c("EXPN inside-tls\r\n"), .s("anything\r\n"),
+        ]
+        let outcome = verify(steps, policy: Self.tlsPolicy)
+        #expect(!outcome.tornDown)
+        #expect(outcome.toServer == Script.clientBytes(steps))
+        #expect(outcome.events == [])
+        var harness = SessionHarness(policy: Self.tlsPolicy)
+        for step in steps.dropLast(2) {
+            switch step {
+            case let .client(b): harness.client(b)
+            case let .server(b): harness.server(b)
+            }
+        }
+        #expect(harness.session.isTLSEstablished)
+    }
+
+    static let notTLS: [(String, [Step], Bool)] = [
+        ("plaintext from the client after the 220", [.c("MAIL FROM:<a@b>\r\n")], false),
+        ("an SSLv2-style hello from the client", [.client([0x80, 0x2E, 0x01, 0x00, 0x02])], false),
+        ("a client record that is not a ClientHello", [.client([0x16, 0x03, 0x01, 0x00, 0x05, 0x02])], false),
+        ("an application-data record first", [.client([0x17, 0x03, 0x03, 0x00, 0x20])], false),
+        ("a record longer than TLS allows", [.client([0x16, 0x03, 0x01, 0x40, 0x01])], false),
+        ("plaintext from the server after its 220", [.client(clientHelloStart), .s("250 ok\r\n")], true),
+        ("a server record that is not a ServerHello", [.client(clientHelloStart), .server([0x16, 0x03, 0x03, 0x00, 0x10, 0x01])], true),
+    ]
+
+    @Test("Anything but the start of a TLS handshake after the 220 tears the session down", arguments: notTLS)
+    func notTLSTearsDown(_ name: String, after: [Step], fromServer: Bool) {
+        let steps = Script.opening + [.c("STARTTLS\r\n"), .s("220 2.0.0 Ready to start TLS\r\n")] + after
+        let outcome = verify(steps, policy: Self.tlsPolicy)
+        #expect(outcome.tornDown, "\(name)")
+        #expect(outcome.events == [.starttlsNotTLS(fromServer: fromServer)], "\(name)")
+        // Nothing the client sent after the 220 that is not TLS reached the server.
+        #expect(!outcome.toServerText.contains("MAIL FROM"))
+    }
+
+    @Test("An alert from the server after its 220 is TLS too (it refuses the handshake)")
+    func serverAlert() {
+        let steps = Script.opening + [
+            .c("STARTTLS\r\n"), .s("220 go\r\n"), .client(Self.clientHelloStart), .server([0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28]),
+        ]
+        let outcome = verify(steps, policy: Self.tlsPolicy)
+        #expect(!outcome.tornDown)
+        #expect(outcome.events == [])
+    }
+
     @Test("Plaintext pipelined after STARTTLS is an injection: masked, whatever the reply")
     func starttlsInjection() {
         for reply in ["220 2.0.0 Ready to start TLS\r\n", "454 4.7.0 TLS not available\r\n"] {

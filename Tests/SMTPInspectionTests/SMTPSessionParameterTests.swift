@@ -1,7 +1,7 @@
 import Testing
 @testable import SMTPInspection
 
-@Suite("ESMTP parameters (BEHAVIOR.md §4)")
+@Suite("ESMTP parameters (docs/behaviour.md §4)")
 struct SMTPSessionParameterTests {
     /// Plays one command after Postfix's EHLO reply; returns the line as the server got it.
     static func judge(_ command: String, policy: SMTPPolicy = .esmtpDefault,

@@ -1,5 +1,6 @@
 import Testing
 @testable import SMTPInspection
+import TestSupport
 
 /// Random, self-consistent sessions: a small simulated server answers every line, DATA and AUTH
 /// end their group, message bodies mix dot lines, bare newlines and binary. Every script must

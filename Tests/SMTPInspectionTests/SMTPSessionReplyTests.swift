@@ -1,7 +1,7 @@
 import Testing
 @testable import SMTPInspection
 
-@Suite("Replies (BEHAVIOR.md §3)")
+@Suite("Replies (docs/behaviour.md §3)")
 struct SMTPSessionReplyTests {
     @Test("EHLO reply: STARTTLS, SMTPUTF8 and CHUNKING are masked, the rest is kept")
     func ehloKeywordsMasked() {

@@ -14,17 +14,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 SEED=$ROOT/iptables/seed-running-config.txt
 MAP=(--interface Ethernet2/0=ext0 --interface Ethernet2/1=int0)
 
-PASSED=0
-ok()   { PASSED=$((PASSED + 1)); echo "ok   $*"; }
-fail() { echo "FAIL $*" >&2; echo "$PASSED passed, 1 failed"; exit 1; }
-
-BIN=${SMTP_INSPECT_BIN:-}
-if [[ -z "$BIN" ]]; then
-    [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-    (cd "$ROOT" && swift build --product smtp-inspect 2>&1 | tail -n 3) || { echo "commands: build failed" >&2; exit 1; }
-    BIN=$(cd "$ROOT" && swift build --show-bin-path)/smtp-inspect
-fi
-[[ -x "$BIN" ]] || { echo "commands: $BIN is not executable" >&2; exit 1; }
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
+E2E_FAIL_FAST=1
+e2e_binary
 
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -54,7 +47,7 @@ says() { grep -qF -- "$2" "$TMP/err" || { sed 's/^/  stderr | /' "$TMP/err" >&2;
 sed 's/\xe2\x88\x92/-/g' "$ROOT/iptables/seed-show-ip-inspect-all.txt" >"$TMP/show-all.txt"
 expect 0 "show ip inspect all" "$BIN" show ip inspect all --config "$SEED"
 same "show ip inspect all" "$TMP/show-all.txt"
-ok "show ip inspect all --config seed equals the seed's own output (iptables/seed-show-ip-inspect-all.txt)"
+pass "show ip inspect all --config seed equals the seed's own output (iptables/seed-show-ip-inspect-all.txt)"
 cp "$TMP/out" "$TMP/all.txt"
 
 expect 0 "show ip inspect config" "$BIN" show ip inspect config --config "$SEED"
@@ -62,11 +55,11 @@ cp "$TMP/out" "$TMP/config.txt"
 expect 0 "show ip inspect interfaces" "$BIN" show IP Insp INT --config "$SEED"
 { cat "$TMP/config.txt"; echo; cat "$TMP/out"; } >"$TMP/both.txt"
 cmp -s "$TMP/both.txt" "$TMP/all.txt" || fail "all is not config, a blank line, interfaces"
-ok "show ip inspect config + interfaces (words abbreviated, any case) make up all"
+pass "show ip inspect config + interfaces (words abbreviated, any case) make up all"
 
 expect 0 "check" "$BIN" check --config "$SEED"
 same "check" "$ROOT/iptables/seed-check.txt"
-ok "check --config seed equals iptables/seed-check.txt (no warnings repeated on stderr: $(wc -l <"$TMP/err") lines)"
+pass "check --config seed equals iptables/seed-check.txt (no warnings repeated on stderr: $(wc -l <"$TMP/err") lines)"
 
 expect 0 "rules --family ipv4" "$BIN" rules --config "$SEED" "${MAP[@]}" --family ipv4
 same "rules --family ipv4" "$ROOT/iptables/seed-rules.txt"
@@ -78,17 +71,17 @@ same "rules --family ipv6" "$ROOT/iptables/seed-rules6.txt"
   cat "$ROOT/iptables/seed-rules6.txt"; } >"$TMP/both.rules"
 expect 0 "rules" "$BIN" rules --config "$SEED" "${MAP[@]}"
 same "rules" "$TMP/both.rules"
-ok "rules --config seed ${MAP[*]}: --family ipv4 equals iptables/seed-rules.txt, ipv6 seed-rules6.txt, both (the default) one after the other; warnings collapsed on stderr"
+pass "rules --config seed ${MAP[*]}: --family ipv4 equals iptables/seed-rules.txt, ipv6 seed-rules6.txt, both (the default) one after the other; warnings collapsed on stderr"
 expect 64 "rules --family ipv5" "$BIN" rules --config "$SEED" "${MAP[@]}" --family ipv5
-ok "rules --family ipv5: exit 64"
+pass "rules --family ipv5: exit 64"
 
 expect 0 "rules --queues --queue-bypass" "$BIN" rules --config "$SEED" "${MAP[@]}" --queues 2-5 --queue-bypass
 grep -q -- '-j NFQUEUE --queue-balance 2:5 --queue-bypass$' "$TMP/out" || fail "no NFQUEUE --queue-balance 2:5 --queue-bypass rule"
-ok "rules --queues 2-5 --queue-bypass: NFQUEUE --queue-balance 2:5 --queue-bypass"
+pass "rules --queues 2-5 --queue-bypass: NFQUEUE --queue-balance 2:5 --queue-bypass"
 
 expect 0 "check --interface" "$BIN" check --config "$SEED" "${MAP[@]}"
 sed -n 3p "$TMP/out" | grep -qxF '# interfaces: Ethernet2/0=ext0 Ethernet2/1=int0' || fail "check --interface: no map line: $(sed -n 3p "$TMP/out")"
-ok "check --config seed --interface …: the map checked and printed in the header"
+pass "check --config seed --interface …: the map checked and printed in the header"
 
 expect 2 "--interface auto, addresses not on this box" "$BIN" rules --config "$SEED" --interface auto
 says "--interface auto" "--interface auto: interface Ethernet2/0 (ip address 172.22.1.16/24) maps to no Linux interface"
@@ -97,13 +90,13 @@ says "--interface auto" "give --interface Ethernet2/0=LINUXNAME"
 [[ ! -s "$TMP/out" ]] || fail "rules --interface auto printed rules although the map is incomplete"
 expect 0 "--interface auto with the pairs given" "$BIN" rules --config "$SEED" --interface auto --interface e2/0=ext0 --interface Ethernet2/1=int0
 grep -q '^# interfaces: Ethernet2/0=ext0 Ethernet2/1=int0 (--interface auto: by address);' "$TMP/out" || fail "no map line with auto"
-ok "--interface auto: a name that maps nowhere is exit 2 with the candidates; explicit pairs (short names too) win"
+pass "--interface auto: a name that maps nowhere is exit 2 with the candidates; explicit pairs (short names too) win"
 
 for corpus in "$ROOT"/Tests/configs/corpus/*.cfg; do
     expect 0 "check $(basename "$corpus")" "$BIN" check --config "$corpus"
     same "check $(basename "$corpus")" "${corpus%.cfg}.check.txt"
 done
-ok "check of every corpus configuration equals its golden (Tests/configs/corpus)"
+pass "check of every corpus configuration equals its golden (Tests/configs/corpus)"
 
 printf 'hostname ok\n! a note with a NUL: \000 and an escape \033[1m\nip inspect name M esmtp\ninterface E0\n ip inspect M in\n' >"$TMP/nul.cfg"
 expect 0 "control characters in a comment" "$BIN" rules --config "$TMP/nul.cfg" --interface E0=e0
@@ -111,18 +104,18 @@ expect 0 "control characters in a comment" "$BIN" rules --config "$TMP/nul.cfg" 
 printf 'hostname o\000k\n' >"$TMP/nulhost.cfg"
 expect 2 "control character in an applied line" "$BIN" check --config "$TMP/nulhost.cfg"
 says "control character" "nulhost.cfg:1:11: error: control character in a line smtp-inspect applies"
-ok "control characters: in a comment, never in the rules; in an applied line, exit 2 located"
+pass "control characters: in a comment, never in the rules; in an applied line, exit 2 located"
 
 # --- errors: configuration (2), runtime (1), usage (64)
 expect 2 "rules without --interface" "$BIN" rules --config "$SEED"
 says "rules without --interface" "add --interface Ethernet2/0=LINUXNAME"
 says "rules without --interface" "add --interface Ethernet2/1=LINUXNAME"
 [[ ! -s "$TMP/out" ]] || fail "rules printed something although it failed"
-ok "rules without --interface: exit 2, names the --interface to add for each interface, prints no rules"
+pass "rules without --interface: exit 2, names the --interface to add for each interface, prints no rules"
 
 expect 2 "rules with an unknown interface" "$BIN" rules --config "$SEED" --interface Ethernet9/9=ext0 --interface Ethernet2/1=int0
 says "rules with an unknown interface" "the configuration has no interface Ethernet9/9"
-ok "rules --interface Ethernet9/9=…: exit 2, lists the configuration's interfaces"
+pass "rules --interface Ethernet9/9=…: exit 2, lists the configuration's interfaces"
 
 printf 'hostname r1\nip inspect name MAIL smtp\nip inspect name MAIL esmtp\ninterface Ethernet0\n ip inspect NOPE in\n' >"$TMP/bad.cfg"
 for cmd in "check" "rules ${MAP[*]}" "show ip inspect all"; do
@@ -133,14 +126,14 @@ for cmd in "check" "rules ${MAP[*]}" "show ip inspect all"; do
     says "$cmd" "2 errors; nothing was applied"
     [[ ! -s "$TMP/out" ]] || fail "$cmd printed something for an invalid configuration"
 done
-ok "check, rules and show on an invalid configuration: exit 2, every error as file:line:column, nothing on stdout"
+pass "check, rules and show on an invalid configuration: exit 2, every error as file:line:column, nothing on stdout"
 
 expect 2 "missing file" "$BIN" check --config "$TMP/absent.cfg"
 says "missing file" "cannot read the configuration $TMP/absent.cfg: there is no such file"
 printf 'hostname caf\xe9\n' >"$TMP/latin1.cfg"
 expect 2 "not UTF-8" "$BIN" check --config "$TMP/latin1.cfg"
 says "not UTF-8" "$TMP/latin1.cfg:1:13: error: the file is not UTF-8 text"
-ok "an absent file and a Latin-1 file: exit 2, said plainly (the second located)"
+pass "an absent file and a Latin-1 file: exit 2, said plainly (the second located)"
 
 # The size limit (4 MiB) is checked before reading: a sparse 200 GB file is refused at once
 # (without it: minutes and gigabytes), and so is a pipe that brings more than the limit.
@@ -152,7 +145,7 @@ expect 2 "a 5 MB pipe" timeout 20 "$BIN" rules "${MAP[@]}" --config <(head -c 50
 says "a 5 MB pipe" "more than 4194304 bytes came from it; a configuration may be at most 4194304 bytes (4 MiB)"
 { cat "$SEED"; head -c $((4194304 - $(wc -c <"$SEED"))) /dev/zero | tr '\0' '!'; } >"$TMP/limit.cfg"
 expect 0 "a configuration of exactly 4 MiB" timeout 60 "$BIN" show ip inspect config --config "$TMP/limit.cfg"
-ok "configuration size: a sparse 200 GB file and a 5 MB pipe refused at once (exit 2, size and limit said); exactly 4 MiB is read"
+pass "configuration size: a sparse 200 GB file and a 5 MB pipe refused at once (exit 2, size and limit said); exactly 4 MiB is read"
 
 expect 64 "sessions from a file" "$BIN" show ip inspect sessions detail --config "$SEED"
 says "sessions from a file" "--control PATH"
@@ -160,7 +153,7 @@ expect 64 "statistics from a file" "$BIN" show ip inspect stat --config "$SEED"
 says "statistics from a file" "--control PATH"
 expect 1 "show --control" "$BIN" show ip inspect sessions --control "$TMP/control.sock"
 says "show --control" "no smtp-inspect daemon answers on $TMP/control.sock"
-ok "sessions/statistics from a file: exit 64, pointing to --control; --control with no daemon: exit 1, says so"
+pass "sessions/statistics from a file: exit 64, pointing to --control; --control with no daemon: exit 1, says so"
 
 expect 64 "ambiguous word" "$BIN" show ip inspect s --config "$SEED"
 says "ambiguous word" "% Ambiguous command: \`s\` could be sessions or statistics"
@@ -170,7 +163,7 @@ expect 64 "incomplete" "$BIN" show ip --config "$SEED"
 says "incomplete" "% Incomplete command."
 expect 64 "extra word" "$BIN" show ip inspect all now --config "$SEED"
 says "extra word" "nothing may follow \`show ip inspect all\`"
-ok "show: ambiguous, wrong, missing and extra words: exit 64 with the valid words"
+pass "show: ambiguous, wrong, missing and extra words: exit 64 with the valid words"
 
 # --- replay (issue 10): --write never destroys its input or leaves half a file; every I/O error
 # is an exit status; no capture timestamp traps
@@ -183,12 +176,12 @@ for out in in.pcap in-link.pcap in-hard.pcap; do
     says "replay --write $out" "smtp-inspect: --write $TMP/$out is the input capture $TMP/in.pcap itself"
     cmp -s "$CAP" "$TMP/in.pcap" || fail "replay --write $out changed its input"
 done
-ok "replay --write onto its own input (same name, a symbolic link, a hard link): exit 1, the input intact"
+pass "replay --write onto its own input (same name, a symbolic link, a hard link): exit 1, the input intact"
 
 expect 1 "replay --write /dev/full" "$BIN" replay "$CAP" --write /dev/full
 says "replay --write /dev/full" "smtp-inspect: cannot write the capture /dev/full: No space left on device"
 [[ $(grep -c /dev/full "$TMP/err") == 1 ]] || fail "replay --write /dev/full: the path is not named exactly once: $(cat "$TMP/err")"
-ok "replay --write /dev/full: exit 1, ENOSPC said on stderr, the path named once"
+pass "replay --write /dev/full: exit 1, ENOSPC said on stderr, the path named once"
 
 # A write that fails half-way (a file size limit of 1 KiB; SIGXFSZ ignored, so write gets EFBIG):
 # the file it would replace keeps its old content, and no temporary file is left.
@@ -200,18 +193,18 @@ says "replay --write past the file size limit" "smtp-inspect: cannot write the c
 expect 0 "replay --write" "$BIN" replay "$CAP" --write "$TMP/w/out.pcap"
 [[ "$(head -c 4 "$TMP/w/out.pcap" | od -An -tx1 | tr -d ' ')" == "4d3cb2a1" && "$(ls -A "$TMP/w")" == out.pcap ]] ||
     fail "replay --write did not replace out.pcap with a nanosecond pcap"
-ok "replay --write failing half-way: exit 1, the old file kept whole, no temporary file; then a good run replaces it"
+pass "replay --write failing half-way: exit 1, the old file kept whole, no temporary file; then a good run replaces it"
 
 expect 0 "replay of a pcapng with a large timestamp" "$BIN" replay "$ROOT/Tests/cli/inputs/pcapng-large-timestamp.pcapng"
 says "replay of a pcapng with a large timestamp" "2 packets had a timestamp past 17000000000 s after 1970 (the year 2508) (taken as that time)"
 grep -q '^replay: 3 packets' "$TMP/out" || fail "replay of the large-timestamp pcapng: $(cat "$TMP/out")"
-ok "replay of a pcapng whose timestamps have a large high word (Tests/cli/inputs): no trap, 3 packets, the clamping said"
+pass "replay of a pcapng whose timestamps have a large high word (Tests/cli/inputs): no trap, 3 packets, the clamping said"
 
 for v in nan 1e300 inf 86401; do
     expect 64 "run --stats-interval $v" timeout 10 "${NS[@]}" "$BIN" run --stats-interval "$v" --no-control --queue 65000
     says "run --stats-interval $v" "give seconds from 0 (no counters line) to 86400"
 done
-ok "run --stats-interval nan, 1e300, inf, 86401: refused before anything is bound (exit 64)"
+pass "run --stats-interval nan, 1e300, inf, 86401: refused before anything is bound (exit 64)"
 
 # --- the control socket (issue 10): the default path is the unit's; a request that fails is an error
 unit_path=$(sed -n 's/^ExecStart=.* --control \([^ ]*\) .*$/\1/p' "$ROOT/deploy/smtp-inspect.service")
@@ -222,7 +215,7 @@ for cmd in run debug undebug clear reload; do
 done
 "$BIN" show --help | tr -s ' \n' '  ' | grep -qF -- "(the default without --config: $unit_path)" ||
     fail "show --help: the default --control is not the unit's $unit_path"
-ok "the default --control of run, show, debug, undebug, clear and reload is the unit's $unit_path"
+pass "the default --control of run, show, debug, undebug, clear and reload is the unit's $unit_path"
 
 # The unit's MemoryMax is README's arithmetic over FlowEngineConfiguration's limits (per queue:
 # sessions x 3,230 B, two 4 KiB rings per session, twice the retained bytes, held packets x 64 KiB,
@@ -238,7 +231,7 @@ want_gib=$(( ((per_queue + 32) * 11 / 10 + 1023) / 1024 ))
 unit_max=$(sed -n 's/^MemoryMax=//p' "$ROOT/deploy/smtp-inspect.service")
 [[ "$unit_max" == "${want_gib}G" ]] ||
     fail "deploy/smtp-inspect.service: MemoryMax=$unit_max, but the limits ($sessions sessions, $held held packets, $retained MiB retained) make ${per_queue} MiB a queue: ${want_gib}G"
-ok "MemoryMax=$unit_max in the unit = ($per_queue MiB a queue from FlowEngineConfiguration + 32 MiB) + 10%, rounded up"
+pass "MemoryMax=$unit_max in the unit = ($per_queue MiB a queue from FlowEngineConfiguration + 32 MiB) + 10%, rounded up"
 
 # fake_daemon MODE: a control socket at $TMP/fake.sock that reads the request and answers as
 # MODE says: "close" (nothing), "partial" (text without the final NUL), "whole" (text + NUL).
@@ -271,7 +264,7 @@ fake_daemon whole
 expect 0 "a whole answer" "$BIN" show ip inspect sessions --control "$TMP/fake.sock"
 [[ "$(cat "$TMP/out")" == "Established Sessions" ]] || fail "the whole answer was printed as: $(cat "$TMP/out")"
 wait "$FAKE_PID"
-ok "show --control: a daemon that closes without answering, or in the middle of its answer: exit 1, said; a whole answer: printed, exit 0"
+pass "show --control: a daemon that closes without answering, or in the middle of its answer: exit 1, said; a whole answer: printed, exit 0"
 
 # `run --control` never replaces or follows anything but a stale socket; it checks before
 # binding any queue (as root, in a network namespace of its own all the same).
@@ -285,12 +278,12 @@ expect 1 "--control onto a file" timeout 10 "${NS[@]}" "$BIN" run --control "$TM
 says "--control onto a file" "--control $TMP/file.sock is a regular file, not a socket: refusing to replace it"
 [[ "$(stat -c '%a %s' "$TMP/target")" == "644 7" && -L "$TMP/link.sock" && "$(cat "$TMP/file.sock")" == data ]] ||
     fail "run --control changed what was at the path: $(ls -l "$TMP")"
-ok "run --control onto a symbolic link or a regular file: exit 1, refused by name; the link, its target (mode 644) and the file untouched"
+pass "run --control onto a symbolic link or a regular file: exit 1, refused by name; the link, its target (mode 644) and the file untouched"
 
 expect 64 "bad --interface" "$BIN" rules --config "$SEED" --interface Ethernet2/0
 says "bad --interface" "expected IOSNAME=LINUXNAME"
 expect 64 "bad --queues" "$BIN" rules --config "$SEED" "${MAP[@]}" --queues 5-3
 expect 64 "--queue and --queues" "$BIN" rules --config "$SEED" "${MAP[@]}" --queue 1 --queues 2-3
-ok "rules: malformed --interface, --queues 5-3, --queue with --queues: exit 64"
+pass "rules: malformed --interface, --queues 5-3, --queue with --queues: exit 64"
 
-echo "$PASSED passed, 0 failed"
+finish

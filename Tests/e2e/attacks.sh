@@ -42,8 +42,10 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/Tests/e2e/attacks
 # shellcheck source=scripts/lib/lab.sh
 source "$ROOT/scripts/lib/lab.sh"
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
 
-PY=/usr/bin/python3         # Debian's: python3-scapy lives in its dist-packages
+E2E_XFAIL=${ATTACKS_XFAIL:-}    # case names: XFAIL in every cell of the matrix
 Q=0
 MODES=${ATTACKS_MODES:-plain4 plain6 gen4 gen6}
 SERVERS=${ATTACKS_SERVERS:-rec postfix}
@@ -54,10 +56,8 @@ MAP=(--interface "Ethernet2/0=$LAB_EXT_IF" --interface "Ethernet2/1=$LAB_INT_IF"
 CASES=("$@")
 ((${#CASES[@]})) || CASES=('*')
 
-((EUID == 0)) || { echo "attacks: needs root" >&2; exit 2; }
-for c in ip iptables ip6tables postfix "$PY"; do
-    command -v "$c" >/dev/null || { echo "attacks: $c missing: run scripts/deps.sh" >&2; exit 2; }
-done
+e2e_require_root
+e2e_require ip iptables ip6tables postfix "$PY"
 "$PY" -c 'import scapy.all' 2>/dev/null || { echo "attacks: $PY cannot import scapy: run scripts/deps.sh (python3-scapy)" >&2; exit 2; }
 SMTP_SOURCE=$(smtp_source) || { echo "attacks: smtp-source missing: run scripts/deps.sh" >&2; exit 2; }
 
@@ -70,29 +70,12 @@ selected() {    # NAME CLASS: is the case selected by the arguments?
     return 1
 }
 
-T_START=$(lab_now)
-BIN=${SMTP_INSPECT_BIN:-}
-if [[ -z "$BIN" ]]; then
-    [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-    echo "== build: swift build --product smtp-inspect"
-    (cd "$ROOT" && swift build --product smtp-inspect 2>&1 | tail -n 2) || { echo "attacks: build failed" >&2; exit 2; }
-    BIN=$(cd "$ROOT" && swift build --show-bin-path)/smtp-inspect
-fi
-[[ -x "$BIN" ]] || { echo "attacks: $BIN is not executable" >&2; exit 2; }
-echo "== binary: $BIN"
+e2e_binary
 
 # ---------------------------------------------------------------------------------------------
-# Results
+# Results: checks.sh's, with the matrix of cases and the logs kept (ATTACKS_KEEP=DIR) first.
 
-NPASS=0
-FAILED=()
-pass() { NPASS=$((NPASS + 1)); echo "ok   $1: $2"; }
-fail() {
-    if [[ " ${ATTACKS_XFAIL:-} " == *" ${1##* } "* ]]; then echo "XFAIL $1: $2"; return 0; fi
-    FAILED+=("$1"); echo "FAIL $1: $2"
-}
-abort() { echo "FAIL setup: $*" >&2; summary; exit 1; }
-summary() {
+e2e_report() {
     if [[ -s "${RESULTS:-}" ]]; then
         echo
         echo "== attacks: EXPN = the server read EXPN as a command; dead = the session did not survive"
@@ -112,20 +95,16 @@ for (klass, name), cells in rows.items():
     print("%-26s %s" % (name, " ".join("%-14s" % cells.get(c, "-") for c in cols)))
 EOF
     fi
-    echo
-    echo "== summary: $NPASS passed, ${#FAILED[@]} failed in $(lab_since "$T_START") s"
-    if ((${#FAILED[@]})); then printf '   FAILED: %s\n' "${FAILED[@]}"; fi
     if [[ -n "${ATTACKS_KEEP:-}" && -n "$LAB_DIR" ]]; then
         mkdir -p "$ATTACKS_KEEP" && cp -r "$LAB_DIR"/*.log "$LAB_DIR"/*.tsv "$LAB_DIR"/*.err "$LAB_DIR"/*.pcap "$ATTACKS_KEEP"/ 2>/dev/null || true
         [[ -n "$POSTFIX_MAILLOG" ]] && cp "$POSTFIX_MAILLOG" "$ATTACKS_KEEP"/maillog 2>/dev/null || true
     fi
-    echo "$NPASS passed, ${#FAILED[@]} failed"
 }
 
 # ---------------------------------------------------------------------------------------------
 # The lab
 
-lab_up || abort "lab_up"
+lab_up || abort setup "lab_up"
 RESULTS=$LAB_DIR/results.tsv
 : >"$RESULTS"
 ROUTER_MAC=$(lab_exec router cat "/sys/class/net/$LAB_EXT_IF/address")
@@ -157,16 +136,8 @@ echo "== lab $LAB_PREFIX up; router $LAB_EXT_IF is $ROUTER_MAC"
 # ---------------------------------------------------------------------------------------------
 # Rule sets and the daemon
 
-DAEMON_PID=""
-DERR=""
 daemon_start() {        # OPTIONS...
-    DERR=$LAB_DIR/daemon-$1.err
-    shift
-    # shellcheck disable=SC2016
-    lab_spawn router "$LAB_DIR/daemon.out" sh -c 'exec "$@" 2>"$0"' "$DERR" "$BIN" run --queue "$Q" --stats-interval 0 "$@"
-    DAEMON_PID=$LAB_LAST_PID
-    lab_nfq_wait_bound "$Q" 20 && lab_wait_until 10 grep -q "inspecting queue" "$DERR" ||
-        { sed 's/^/  | /' "$DERR" >&2; abort "the daemon did not start"; }
+    e2e_daemon_start --queue "$Q" --stats-interval 0 "$@" || abort setup "the daemon did not start"
 }
 daemon_stop() {
     [[ -n "$DAEMON_PID" ]] && lab_kill "$DAEMON_PID" 5 >/dev/null 2>&1
@@ -174,16 +145,16 @@ daemon_stop() {
 }
 
 rules_plain() {
-    lab_nfqueue_smtp "$Q" || abort "lab_nfqueue_smtp"
+    lab_nfqueue_smtp "$Q" || abort setup "lab_nfqueue_smtp"
     lab_exec router ip6tables -A FORWARD -p tcp --dport 25 -j NFQUEUE --queue-num "$Q"
     lab_exec router ip6tables -A FORWARD -p tcp --sport 25 -j NFQUEUE --queue-num "$Q"
-    daemon_start plain --allow-starttls
+    daemon_start --allow-starttls
 }
 rules_gen() {
     lab_exec router "$ROOT/scripts/setup-iptables.sh" apply --config "$SEED" "${MAP[@]}" --queue "$Q" --binary "$BIN" \
-        >"$LAB_DIR/apply.out" 2>&1 || { cat "$LAB_DIR/apply.out" >&2; abort "setup-iptables.sh apply"; }
+        >"$LAB_DIR/apply.out" 2>&1 || { cat "$LAB_DIR/apply.out" >&2; abort setup "setup-iptables.sh apply"; }
     lab_on_cleanup "lab_exec router '$ROOT/scripts/setup-iptables.sh' remove >/dev/null 2>&1 || true"
-    daemon_start gen --config "$SEED" "${MAP[@]}"
+    daemon_start --config "$SEED" "${MAP[@]}"
 }
 rules_down() {
     daemon_stop
@@ -216,11 +187,11 @@ server_up() {
             lab_spawn server "$LAB_DIR/recserver.out" "$PY" "$HERE/recserver.py" "$REC_LOG" "$LAB_SERVER_IP" "$LAB_SERVER_IP6"
             REC_PID=$LAB_LAST_PID
             lab_wait_listen server "$LAB_SERVER_IP" 25 10 && lab_wait_listen server "$LAB_SERVER_IP6" 25 10 ||
-                { cat "$LAB_DIR/recserver.out" >&2; abort "recording server"; }
+                { cat "$LAB_DIR/recserver.out" >&2; abort setup "recording server"; }
             ;;
         postfix)
             postfix_up "debug_peer_list = $LAB_CLIENT_IP, [$LAB_CLIENT_IP6]" "smtpd_client_port_logging = yes" \
-                >/dev/null 2>&1 || abort "postfix_up"
+                >/dev/null 2>&1 || abort setup "postfix_up"
             ;;
     esac
 }
@@ -243,8 +214,9 @@ run_cases() {
     # shellcheck disable=SC2046  # word splitting of the argument lists on purpose
     while IFS= read -r line; do
         case "$line" in
-            "ok   "*) NPASS=$((NPASS + 1)); echo "$line" ;;
-            "FAIL "*) line=${line#FAIL }; FAILED+=("${line%%:*}"); echo "FAIL $line" ;;
+            "ok   "*) line=${line#ok   }; pass "${line%%: *}" "${line#*: }" ;;
+            "FAIL "*) line=${line#FAIL }; fail "${line%%: *}" "${line#*: }" ;;
+            "XFAIL "*) NXFAIL=$((NXFAIL + 1)); echo "$line" ;;
             *) echo "$line" ;;
         esac
     done < <(lab_exec client "$PY" "$HERE/run.py" --label "$mode/$server" --router-mac "$ROUTER_MAC" \
@@ -320,5 +292,4 @@ for rules in plain gen; do
     rules_down
 done
 
-summary
-((${#FAILED[@]} == 0))
+finish

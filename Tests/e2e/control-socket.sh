@@ -42,7 +42,7 @@ source "$ROOT/scripts/lib/lab.sh"
 # shellcheck source=Tests/e2e/daemon/common.sh
 source "$ROOT/Tests/e2e/daemon/common.sh"
 
-dt_preflight control-socket
+dt_preflight
 dt_binary
 
 # ---------------------------------------------------------------------------------------------
@@ -397,5 +397,4 @@ verdict p8-stops-with-stderr-stopped "$ok" "SIGTERM with stderr's reader still s
     "SIGTERM: exit $rc (137: killed after the timeout); socket still there: $([[ -e "$CTL" ]] && echo yes || echo no)"
 kill -CONT "$reader_pid" 2>/dev/null || true
 wait "$reader_pid" 2>/dev/null || true
-summary
-((${#FAILED[@]} == 0))
+finish

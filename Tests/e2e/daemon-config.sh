@@ -38,7 +38,7 @@ FLOOD_COUNT=240             # SYNs ...
 FLOOD_RATE=80               # ... per second: 3 s; under one-minute low (400) so only max-incomplete acts
 HIGH=20 LOW=10 SYNWAIT=5
 
-dt_preflight daemon-config
+dt_preflight
 dt_binary
 
 # ---------------------------------------------------------------------------------------------
@@ -199,5 +199,4 @@ verdict daemon-still-running "$(daemon_alive && echo 1)" "pid $DAEMON_PID; count
 rc=0
 lab_kill "$DAEMON_PID" 5 || rc=$?
 note "daemon SIGTERM: exit $rc; last line: $(tail -n 1 "$DERR")"
-summary
-((${#FAILED[@]} == 0))
+finish

@@ -12,16 +12,10 @@
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-((EUID == 0)) || { echo "demo test: needs root" >&2; exit 2; }
-
-BIN=${SMTP_INSPECT_BIN:-}
-if [[ -z "$BIN" ]]; then
-    [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-    echo "== build: swift build --product smtp-inspect"
-    (cd "$ROOT" && swift build --product smtp-inspect 2>&1 | tail -n 2) || { echo "demo test: build failed" >&2; exit 2; }
-    BIN=$(cd "$ROOT" && swift build --show-bin-path)/smtp-inspect
-fi
-[[ -x "$BIN" ]] || { echo "demo test: $BIN is not executable" >&2; exit 2; }
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
+e2e_require_root
+e2e_binary
 
 OUT=$(mktemp /tmp/smtp-inspect-demo-test.XXXXXX)
 trap 'rm -f "$OUT"' EXIT
@@ -30,33 +24,31 @@ rc=0
 SMTP_INSPECT_BIN=$BIN "$ROOT/scripts/demo.sh" >"$OUT" 2>&1 </dev/null || rc=$?
 secs=$((SECONDS - t0))
 
-failed=0
-check() {       # NAME OK DETAIL
-    if [[ "$2" == 1 ]]; then printf 'PASS  %-26s %s\n' "$1" "$3"; else printf 'FAIL  %-26s %s\n' "$1" "$3"; failed=1; fi
-}
 has() { grep -qE -- "$1" "$OUT"; }
 
-check exit-status "$( ((rc == 0)) && echo 1)" "scripts/demo.sh exited $rc after $secs s"
-check all-parts "$( (($(grep -cE '^━━━ [0-9]+/10 ' "$OUT") == 10)) && echo 1)" "$(grep -cE '^━━━ [0-9]+/10 ' "$OUT") of 10 parts shown"
-check swaks-ehlo-masked "$(has '<\*\* 500 5\.5\.2 Error: command not recognized' && echo 1)" "swaks saw 500 to EHLO (rule OUT-IN is smtp) and went on with HELO"
-check mail-delivered "$(has '✔ mail delivered .*body identical' && echo 1)" "$(grep -m1 -oE 'mail delivered .*' "$OUT" | cut -c1-90)"
-check burst "$(has '✔ burst delivered +300 of 300' && echo 1)" "$(grep -m1 -oE 'burst delivered .*' "$OUT" | cut -c1-90)"
-check illegal-500 "$(has 'C: EXPN root' && has 'S: 500 5\.5\.2' && has '✔ client saw 500s' && echo 1)" "EXPN, STARTTLS, XEXCH50 answered 500; VRFY 252"
-check masked-at-server "$(has '^    \| xxxxxxxxx$' && has '✔ masked at the server' && echo 1)" "Postfix logged 'xxxxxxxxx' where the client sent 'EXPN root'"
-check alerts "$(has '%FW-4-SMTP_INVALID_COMMAND: Invalid SMTP command \(EXPN\)' && has '✔ alerts ' && echo 1)" "%FW-4-SMTP_INVALID_COMMAND (EXPN), (STARTTLS), (XEXCH50)"
-check trace "$(has 'INSPECT SMTP Inspection debugging is on' && has 'CBAC SMTP: VERB' && has 'All possible debugging has been turned off' && has '✔ trace off after undebug' && echo 1)" "debug on: CBAC SMTP lines; undebug all: none for the next session"
-check show-sessions "$(has 'Responder \(10\.10\.10\.2:25\) is \(172\.22\.1\.110:25\) before NAT' && has '✔ show sessions detail' && echo 1)" "the held session with its addresses before and after NAT"
-check statistics "$(has 'Session creations since subsystem startup' && echo 1)" "show ip inspect statistics answered"
-check all-checks-passed "$(has 'All checks passed' && ! grep -q '✘' "$OUT" && echo 1)" "$(grep -c '✔' "$OUT") demo checks passed, $(grep -c '✘' "$OUT") failed"
-check demo-time "$(has 'Demo time: [0-9.]+ s' && echo 1)" "$(grep -oE 'Demo time: [0-9.]+ s \(build excluded\)' "$OUT")"
+verdict exit-status "$( ((rc == 0)) && echo 1)" "scripts/demo.sh exited $rc after $secs s"
+verdict all-parts "$( (($(grep -cE '^━━━ [0-9]+/10 ' "$OUT") == 10)) && echo 1)" "$(grep -cE '^━━━ [0-9]+/10 ' "$OUT") of 10 parts shown"
+verdict swaks-ehlo-masked "$(has '<\*\* 500 5\.5\.2 Error: command not recognized' && echo 1)" "swaks saw 500 to EHLO (rule OUT-IN is smtp) and went on with HELO"
+verdict mail-delivered "$(has '✔ mail delivered .*body identical' && echo 1)" "$(grep -m1 -oE 'mail delivered .*' "$OUT" | cut -c1-90)"
+verdict burst "$(has '✔ burst delivered +300 of 300' && echo 1)" "$(grep -m1 -oE 'burst delivered .*' "$OUT" | cut -c1-90)"
+verdict illegal-500 "$(has 'C: EXPN root' && has 'S: 500 5\.5\.2' && has '✔ client saw 500s' && echo 1)" "EXPN, STARTTLS, XEXCH50 answered 500; VRFY 252"
+verdict masked-at-server "$(has '^    \| xxxxxxxxx$' && has '✔ masked at the server' && echo 1)" "Postfix logged 'xxxxxxxxx' where the client sent 'EXPN root'"
+verdict alerts "$(has '%FW-4-SMTP_INVALID_COMMAND: Invalid SMTP command \(EXPN\)' && has '✔ alerts ' && echo 1)" "%FW-4-SMTP_INVALID_COMMAND (EXPN), (STARTTLS), (XEXCH50)"
+verdict trace "$(has 'INSPECT SMTP Inspection debugging is on' && has 'CBAC SMTP: VERB' && has 'All possible debugging has been turned off' && has '✔ trace off after undebug' && echo 1)" "debug on: CBAC SMTP lines; undebug all: none for the next session"
+verdict show-sessions "$(has 'Responder \(10\.10\.10\.2:25\) is \(172\.22\.1\.110:25\) before NAT' && has '✔ show sessions detail' && echo 1)" "the held session with its addresses before and after NAT"
+verdict statistics "$(has 'Session creations since subsystem startup' && echo 1)" "show ip inspect statistics answered"
+verdict all-checks-passed "$(has 'All checks passed' && ! grep -q '✘' "$OUT" && echo 1)" "$(grep -c '✔' "$OUT") demo checks passed, $(grep -c '✘' "$OUT") failed"
+verdict demo-time "$(has 'Demo time: [0-9.]+ s' && echo 1)" "$(grep -oE 'Demo time: [0-9.]+ s \(build excluded\)' "$OUT")"
 prefix=$(grep -m1 -oE 'namespaces: si[0-9]+-' "$OUT" | sed 's/namespaces: //')
 left=$(cd /run/netns 2>/dev/null && for n in "$prefix"*; do [[ -e "$n" ]] && printf '%s ' "$n"; done)
-check nothing-left "$([[ -n "$prefix" && -z "$left" ]] && echo 1)" "no ${prefix:-si<pid>-}* namespace left${left:+: $left}"
+verdict nothing-left "$([[ -n "$prefix" && -z "$left" ]] && echo 1)" "no ${prefix:-si<pid>-}* namespace left${left:+: $left}"
 
-if ((failed)); then
-    echo
-    echo "== the demo's output:"
-    cat "$OUT"
-    exit 1
-fi
-echo "demo test: all passed"
+# When something failed, the demo's output says why.
+e2e_report() {
+    if ((${#FAILED[@]})); then
+        echo
+        echo "== the demo's output:"
+        cat "$OUT"
+    fi
+}
+finish

@@ -35,47 +35,19 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/lab.sh
 source "$ROOT/scripts/lib/lab.sh"
-PY=/usr/bin/python3
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
 INSTALL=$ROOT/scripts/install.sh
 
-((EUID == 0)) || { echo "deploy: needs root" >&2; exit 2; }
-for c in ip iptables swaks postfix setpriv nsenter unshare useradd "$PY"; do
-    command -v "$c" >/dev/null || { echo "deploy: $c missing: run scripts/deps.sh" >&2; exit 2; }
-done
+e2e_require_root
+e2e_require ip iptables swaks postfix setpriv nsenter unshare useradd "$PY"
 if ! command -v systemd-analyze >/dev/null || [[ ! -x /lib/systemd/systemd ]]; then
     echo "== installing systemd (systemd-analyze, and the manager the container boots)"
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends systemd >/dev/null ||
         { echo "deploy: apt-get install systemd failed" >&2; exit 2; }
 fi
 SMTP_SOURCE=$(smtp_source) || { echo "deploy: smtp-source missing: run scripts/deps.sh" >&2; exit 2; }
-
-T_START=$(lab_now)
-BIN=${SMTP_INSPECT_BIN:-}
-if [[ -z "$BIN" ]]; then
-    [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-    echo "== build: swift build --product smtp-inspect"
-    (cd "$ROOT" && swift build --product smtp-inspect 2>&1 | tail -n 2) || { echo "deploy: build failed" >&2; exit 2; }
-    BIN=$(cd "$ROOT" && swift build --show-bin-path)/smtp-inspect
-fi
-[[ -x "$BIN" ]] || { echo "deploy: $BIN is not executable" >&2; exit 2; }
-echo "== binary: $BIN"
-
-NPASS=0 NSKIP=0
-FAILED=()
-pass() { NPASS=$((NPASS + 1)); printf 'PASS  %-44s %s\n' "$1" "$2"; }
-fail() { FAILED+=("$1"); printf 'FAIL  %-44s %s\n' "$1" "$2"; }
-skip() { NSKIP=$((NSKIP + 1)); printf 'SKIP  %-44s %s\n' "$1" "$2"; }
-# verdict NAME OK INFO WHY: PASS NAME INFO when OK is 1, else FAIL NAME WHY
-verdict() { if [[ "$2" == 1 ]]; then pass "$1" "$3"; else fail "$1" "$4"; fi; }
-note() { printf '      %s\n' "$*"; }
-step() { printf '\n== %s (at %s s)\n' "$*" "$(lab_since "$T_START")"; }
-indent() { sed 's/^/      | /'; }
-summary() {
-    echo
-    echo "== summary: $NPASS passed, ${#FAILED[@]} failed, $NSKIP skipped in $(lab_since "$T_START") s"
-    if ((${#FAILED[@]})); then printf '   FAILED: %s\n' "${FAILED[@]}"; fi
-}
-abort() { fail "$1" "$2"; summary; exit 1; }
+e2e_binary
 
 # A run killed with SIGKILL leaves its container's cgroup and its cgroup2 mount behind (lab_up
 # removes its namespaces and directory, not these): kill what is left in that cgroup, by PID, and
@@ -285,12 +257,13 @@ st=$(grep -E '^(Uid|CapEff|CapBnd|CapAmb|NoNewPrivs):' "/proc/$SP_PID/status" 2>
 verdict setpriv-credentials "$([[ "$st" == *"Uid: 65534 "*"CapEff: 0000000000003000"*"CapBnd: 0000000000003000"*"CapAmb: 0000000000003000"*"NoNewPrivs: 1"* ]] && echo 1)" \
     "$st" "${st:-no such process}: $(tail -n 3 "$SP_LOG" | tr '\n' '|')"
 r=$(smtp illegal "$LAB_SERVER_IP" 5)
+# Alerts are written by the daemon's alert-log thread, a moment after the packet's verdict.
 verdict setpriv-binds-and-masks "$([[ "$r" == "EXPN 500 STARTTLS 500" ]] && grep -q 'inspecting queue 0' "$SP_LOG" &&
-    grep -q 'SMTP_INVALID_COMMAND: Invalid SMTP command (STARTTLS)' "$SP_LOG" && echo 1)" \
+    lab_wait_until 3 grep -q 'SMTP_INVALID_COMMAND: Invalid SMTP command (STARTTLS)' "$SP_LOG" && echo 1)" \
     "bound queue 0 as nobody; $r (an unmasked STARTTLS gets 502 from Postfix); alerts logged" "client: $r; daemon: $(tail -n 3 "$SP_LOG" | tr '\n' '|')"
 r=$(smtp big "$LAB_SERVER_IP" 5)
 c=$(counters_now)
-verdict setpriv-net-raw-resets "$([[ "$r" == reset* ]] && (($(resets_sent "$c") > 0)) && grep -q SMTP_MAX_DATA "$SP_LOG" && echo 1)" \
+verdict setpriv-net-raw-resets "$([[ "$r" == reset* ]] && (($(resets_sent "$c") > 0)) && lab_wait_until 3 grep -q SMTP_MAX_DATA "$SP_LOG" && echo 1)" \
     "7 kB over max-data 1000: client saw '$r', resets sent $(resets_sent "$c") (raw sockets, CAP_NET_RAW)" \
     "client: $r; counters: $c; $(grep -m1 MAX_DATA "$SP_LOG")"
 lab_kill "$SP_PID" 5 >/dev/null 2>&1
@@ -298,7 +271,7 @@ lab_kill "$SP_PID" 5 >/dev/null 2>&1
 sp_start no-raw ",+net_admin"
 r=$(smtp big "$LAB_SERVER_IP" 3)
 c=$(counters_now)
-verdict setpriv-without-net-raw "$([[ "$r" != reset* ]] && [[ "$(resets_sent "$c")" == 0 ]] && grep -q SMTP_MAX_DATA "$SP_LOG" && echo 1)" \
+verdict setpriv-without-net-raw "$([[ "$r" != reset* ]] && [[ "$(resets_sent "$c")" == 0 ]] && lab_wait_until 3 grep -q SMTP_MAX_DATA "$SP_LOG" && echo 1)" \
     "without CAP_NET_RAW the session is cut but no reset can be sent (client: '$r', resets sent 0): the capability is needed" \
     "client: $r; counters: $c"
 lab_kill "$SP_PID" 5 >/dev/null 2>&1
@@ -657,6 +630,7 @@ PY
             --body "through smtp-inspect.service" >"$T/unit-swaks.out" 2>&1 || rc=$?
         r=$(smtp illegal "$LAB_SERVER_NAT_IP" 5)
         sleep 1.2
+        lab_wait_until 5 sh -c "nsenter -t $SD -m -p -n -r -w -- journalctl -o cat -u smtp-inspect.service | grep -c SMTP_INVALID_COMMAND | grep -qv '^[012]$'" || true
         alerts=$(journal -u smtp-inspect.service | grep -c 'SMTP_INVALID_COMMAND' || true)
         verdict unit-inspects "$( ((rc == 0)) && mailbox_wait 1 10 2>/dev/null && [[ "$r" == "EXPN 500 STARTTLS 500" ]] && ((alerts >= 3)) && echo 1)" \
             "swaks to 172.22.1.110 delivered (EHLO masked); $r; $alerts alerts in the journal" \
@@ -677,7 +651,7 @@ PY
         restarts=$(IN systemctl show -p NRestarts --value smtp-inspect.service)
         verdict unit-load "$( ((rc == 0 && $(mailbox_count) - n0 == 300)) && [[ "$(main_pid)" == "$PID" && "$restarts" == 0 ]] && echo 1)" \
             "300 messages under the syscall filter and MemoryDenyWriteExecute: all delivered, same PID, 0 restarts" \
-            "smtp-source exit $rc, $(($(mailbox_count) - n0)) delivered, MainPID $(main_pid) (was $PID), NRestarts $restarts"
+            "smtp-source exit $rc ($(tail -n 3 "$T/unit-load.out" | tr '\n' '|')), $(($(mailbox_count) - n0)) delivered, MainPID $(main_pid) (was $PID), NRestarts $restarts; counters: $(journal -u smtp-inspect.service | grep '^packets' | tail -n 1)"
 
         # ----- reload (SIGHUP) with a smaller max-data; the over-long message gets reset (raw sockets)
         IN sed -i 's/^ip inspect name OUT-IN smtp$/ip inspect name OUT-IN smtp max-data 1000/' /etc/smtp-inspect/running-config
@@ -687,7 +661,7 @@ PY
         sleep 1.2
         c=$(counters_line)
         verdict unit-reload-and-resets "$([[ "$r" == reset* && "$(main_pid)" == "$PID" ]] && (($(resets_sent "$c") > 0)) &&
-            journal -u smtp-inspect.service | grep -q 'SMTP_MAX_DATA' && echo 1)" \
+            lab_wait_until 5 sh -c "nsenter -t $SD -m -p -n -r -w -- journalctl -o cat -u smtp-inspect.service | grep -q SMTP_MAX_DATA" && echo 1)" \
             "systemctl reload: '$(journal -u smtp-inspect.service | grep -m1 -o 'reloaded.*')'; a 7 kB message: client '$r', resets sent $(resets_sent "$c")" \
             "client: $r; counters: $c; MainPID $(main_pid) (was $PID); $(journal -u smtp-inspect.service | grep -i -m2 -e reload -e max_data | tr '\n' '|')"
 
@@ -756,5 +730,4 @@ PY
         "container gone, its cgroup removed, cgroup2 unmounted" "cgroup $CG $( [[ -d "$CG" ]] && echo still there)"
 fi
 
-summary
-((${#FAILED[@]} == 0))
+finish

@@ -36,92 +36,29 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/Tests/e2e/inspect
 # shellcheck source=scripts/lib/lab.sh
 source "$ROOT/scripts/lib/lab.sh"
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
 
-PY=/usr/bin/python3
-CLIENT=("$PY" "$HERE/client.py")
+# INSPECT_E2E_XFAIL="name ...": checks that fail because of a known, reported daemon bug; they
+# print XFAIL (or XPASS once fixed) and do not make the run fail. Empty by default.
+E2E_XFAIL=${INSPECT_E2E_XFAIL:-}
 MAILCHECK=("$PY" "$HERE/mailcheck.py")
 Q=0
 SCRIPTED_IP=172.22.1.51     # the python clients' address: Postfix logs its SMTP commands (debug_peer_list)
 STATS=0.5                   # --stats-interval
 
-((EUID == 0)) || { echo "inspect-e2e: needs root" >&2; exit 2; }
-for c in ip iptables swaks postfix tcpdump "$PY"; do
-    command -v "$c" >/dev/null || { echo "inspect-e2e: $c missing: run scripts/deps.sh" >&2; exit 2; }
-done
+e2e_require_root
+e2e_require ip iptables swaks postfix tcpdump "$PY"
 SMTP_SOURCE=$(smtp_source) || { echo "inspect-e2e: smtp-source missing: run scripts/deps.sh" >&2; exit 2; }
-
-T_START=$(lab_now)
-BIN=${SMTP_INSPECT_BIN:-}
-if [[ -z "$BIN" ]]; then
-    [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-    echo "== build: swift build --product smtp-inspect"
-    (cd "$ROOT" && swift build --product smtp-inspect 2>&1 | tail -n 2) || { echo "inspect-e2e: build failed" >&2; exit 2; }
-    BIN=$(cd "$ROOT" && swift build --show-bin-path)/smtp-inspect
-fi
-[[ -x "$BIN" ]] || { echo "inspect-e2e: $BIN is not executable" >&2; exit 2; }
-echo "== binary: $BIN"
-
-# ---------------------------------------------------------------------------------------------
-# Results
-
-# INSPECT_E2E_XFAIL="name ...": checks that fail because of a known, reported daemon bug; they
-# print XFAIL (or XPASS once fixed) and do not make the run fail. Empty by default.
-NPASS=0 NXFAIL=0
-FAILED=()
-_xfail() { [[ " ${INSPECT_E2E_XFAIL:-} " == *" $1 "* ]]; }
-pass() {
-    NPASS=$((NPASS + 1))
-    if _xfail "$1"; then printf 'XPASS %-34s %s (listed in INSPECT_E2E_XFAIL)\n' "$1" "$2"
-    else printf 'PASS  %-34s %s\n' "$1" "$2"; fi
-}
-fail() {
-    if _xfail "$1"; then NXFAIL=$((NXFAIL + 1)); printf 'XFAIL %-34s %s\n' "$1" "$2"; return 0; fi
-    FAILED+=("$1")
-    printf 'FAIL  %-34s %s\n' "$1" "$2"
-}
-# verdict NAME OK INFO WHY: PASS NAME INFO when OK is 1, else FAIL NAME WHY
-verdict() { if [[ "$2" == 1 ]]; then pass "$1" "$3"; else fail "$1" "$4"; fi; }
-note() { printf '      %s\n' "$*"; }
-step() { printf '\n== %s (at %s s)\n' "$*" "$(lab_since "$T_START")"; }
-indent() { sed 's/^/      | /'; }
-
-# Fatal setup problem: what follows cannot run. The EXIT trap cleans up.
-abort() {
-    fail "$1" "$2"
-    summary
-    exit 1
-}
-
-summary() {
-    echo
-    echo "== summary: $NPASS passed, ${#FAILED[@]} failed$( ((NXFAIL)) && echo ", $NXFAIL known failures (XFAIL)") in $(lab_since "$T_START") s"
-    if ((${#FAILED[@]})); then printf '   FAILED: %s\n' "${FAILED[@]}"; fi
-}
+e2e_binary
 
 # ---------------------------------------------------------------------------------------------
 # The daemon
 
-DAEMON_PID="" DOUT="" DERR="" DAEMON_N=0
-
-# daemon_start: spawn `smtp-inspect run` in the router (stdout: counters, stderr: alerts) and wait
-# until it has bound the queue. Sets DAEMON_PID (the daemon itself: ip netns exec and sh exec it).
-daemon_start() {
-    local t0; t0=$(lab_now)
-    DAEMON_N=$((DAEMON_N + 1))
-    DOUT=$LAB_DIR/daemon-$DAEMON_N.out DERR=$LAB_DIR/daemon-$DAEMON_N.err
-    # shellcheck disable=SC2016  # $@ and $0 are for the inner sh
-    # Its control socket in LAB_DIR: the default (/run/smtp-inspect/control.sock) is the host's,
-    # shared with any other run, and a SIGKILL below would leave it behind.
-    lab_spawn router "$DOUT" sh -c 'exec "$@" 2>"$0"' "$DERR" "$BIN" run --queue "$Q" --stats-interval "$STATS" \
-        --control "$LAB_DIR/ctl.sock"
-    DAEMON_PID=$LAB_LAST_PID
-    if ! lab_nfq_wait_bound "$Q" 20 || ! lab_wait_until 10 grep -q "inspecting queue" "$DERR"; then
-        echo "daemon $DAEMON_N did not bind queue $Q:" >&2
-        indent <"$DERR" >&2
-        return 1
-    fi
-    DAEMON_START_S=$(lab_since "$t0")
-}
+# daemon_start: `smtp-inspect run` with the built-in esmtp policy. Its control socket in LAB_DIR:
+# the default (/run/smtp-inspect/control.sock) is the host's, shared with any other run, and a
+# SIGKILL below would leave it behind.
+daemon_start() { e2e_daemon_start --queue "$Q" --stats-interval "$STATS" --control "$LAB_DIR/ctl.sock"; }
 
 # daemon_sigkill: SIGKILL the daemon and reap it.
 daemon_sigkill() {
@@ -183,10 +120,8 @@ phase_end() {
 # ---------------------------------------------------------------------------------------------
 # Mail and logs
 
-maillog_mark() { stat -c %s "$POSTFIX_MAILLOG"; }
-maillog_since() { tail -c +$(($1 + 1)) "$POSTFIX_MAILLOG"; }
 # chat_since MARK: the commands Postfix received from the scripted clients since MARK.
-chat_since() { maillog_since "$1" | sed -n "s/.*: < unknown\[$SCRIPTED_IP\]: //p"; }
+chat_since() { postfix_commands_since "$1" "$SCRIPTED_IP"; }
 mcount() { "${MAILCHECK[@]}" count "$POSTFIX_MAILDIR" "$1"; }
 mwait() { "${MAILCHECK[@]}" wait "$POSTFIX_MAILDIR" "$1" "$2" "${3:-20}"; }
 mlist() { "${MAILCHECK[@]}" list "$POSTFIX_MAILDIR" "$1"; }
@@ -194,22 +129,9 @@ mlist() { "${MAILCHECK[@]}" list "$POSTFIX_MAILDIR" "$1"; }
 # client MODE ARGS...: a scripted client from SCRIPTED_IP; output in $CL_OUT, status in $CL_RC.
 client() {
     CL_RC=0
-    CL_OUT=$(lab_exec client "${CLIENT[@]}" "$1" --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" "${@:2}" 2>&1) || CL_RC=$?
+    CL_OUT=$(lab_exec client "${SMTPC[@]}" "$1" --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" "${@:2}" 2>&1) || CL_RC=$?
 }
 cl_result() { grep '^RESULT' <<<"$CL_OUT" | tail -n 1; }
-
-# is_masked LINE ORIGINAL: LINE is ORIGINAL masked: as long, made of x's (a first letter may
-# have passed as the prefix of a legal verb; a space may remain).
-is_masked() {
-    local line=$1 orig=$2
-    ((${#line} == ${#orig})) && [[ "$line" != "$orig" && "$line" =~ ^[A-Za-z]?x+( x+)?$ ]]
-}
-# has_masked_line CHAT ORIGINAL: a line of CHAT is ORIGINAL masked (and printed).
-has_masked_line() {
-    local l
-    while IFS= read -r l; do is_masked "$l" "$2" && { echo "$l"; return 0; }; done <<<"$1"
-    return 1
-}
 
 # body_same MSGFILE EXPECTED: the delivered body equals EXPECTED byte for byte.
 body_same() { cmp -s <("${MAILCHECK[@]}" body "$1") "$2"; }
@@ -222,7 +144,7 @@ inspected_session() {
     client expn-mail --to "$to" --subject "$name" --body-out "$LAB_DIR/$name.body"
     chat=$(chat_since "$mark")
     ((CL_RC == 0)) || { ok=0; why+="client: $(cl_result); "; }
-    masked=$(has_masked_line "$chat" "EXPN root") || masked=""
+    masked=$(masked_line "$chat" "EXPN root") || masked=""
     if [[ -z "$masked" ]] || grep -q EXPN <<<"$chat"; then ok=0; why+="Postfix got: $(tr '\n' '|' <<<"$chat"); "; fi
     (($(alerts) > a0)) || { ok=0; why+="no alert on the daemon's stderr; "; }
     if mwait "$to" 1 10 >/dev/null; then
@@ -290,7 +212,7 @@ port=$(sed -n 's/^connected port=\([0-9]*\).*/\1/p' <<<"$CL_OUT")
 expn_reply=$(sed -n 's/^EXPN reply: //p' <<<"$CL_OUT")
 verdict p2-expn-client-got-500 "$([[ "$expn_reply" == "500 5.5.2 Error: command not recognized" ]] && echo 1)" \
     "client saw '$expn_reply'" "client saw '${expn_reply:-nothing}': $(cl_result)"
-masked=$(has_masked_line "$chat" "EXPN root") || masked=""
+masked=$(masked_line "$chat" "EXPN root") || masked=""
 verdict p2-expn-masked-at-postfix "$([[ -n "$masked" ]] && ! maillog_since "$mark" | grep -q EXPN && echo 1)" \
     "Postfix's command log has '$masked' where the client sent 'EXPN root', and no EXPN" \
     "Postfix's command log: $(tr '\n' '|' <<<"$chat")"
@@ -409,7 +331,7 @@ phase_end p5b 0
 
 # held_start NAME GO: a session opened now (EHLO done) that sends MAIL once GO exists.
 held_start() {
-    lab_spawn client "$LAB_DIR/held-$1.log" "${CLIENT[@]}" held --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" --go "$2" --wait 90
+    lab_spawn client "$LAB_DIR/held-$1.log" "${SMTPC[@]}" held --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" --go "$2" --wait 90
     HELD_PID=$LAB_LAST_PID
     lab_wait_until 10 grep -q -e '^READY' -e '^RESULT' "$LAB_DIR/held-$1.log"
 }
@@ -441,26 +363,65 @@ connects() { maillog_since "$1" | grep -c 'smtpd\[[0-9]*\]: connect from' || tru
 queued() { maillog_since "$1" | grep -c 'cleanup\[[0-9]*\]: .*message-id=' || true; }
 fwd_packets() { tcpdump -r "$1" -nn 2>/dev/null | wc -l; }
 
+# kill_mid_traffic PHASE [NFQUEUE-OPTIONS]: the rules again (with OPTIONS), a session held open
+# (HELD_BEFORE) and background mail (BG), then SIGKILL of the daemon mid-traffic (T_KILL); the
+# queue must lose its listener. A capture of what the router forwards from the outside to the
+# server while the daemon is down starts (CAP; down$PHASE.pcap).
+kill_mid_traffic() {
+    local phase=$1 last; shift
+    lab_iptables_flush
+    lab_nfqueue_smtp "$Q" "$@"
+    note "rules: $(lab_exec router iptables -S FORWARD | grep NFQUEUE | tr '\n' ';')"
+    held_start "$phase-before" "$LAB_DIR/go-$phase" || fail "p$phase-held-setup" "$(cat "$LAB_DIR/held-$phase-before.log")"
+    HELD_BEFORE=$HELD_PID
+    bg_start "$phase" "bg$phase@example.test"
+    BG=$BG_PID
+    mwait "bg$phase@example.test" 40 20 >/dev/null ||
+        fail "p$phase-traffic" "background smtp-source did not get going: $(mcount "bg$phase@example.test")"
+    last=$(tail -n 1 "$DOUT")
+    daemon_sigkill
+    T_KILL=$(lab_now)
+    BG_AT_KILL=$(mcount "bg$phase@example.test")
+    note "SIGKILL daemon $DAEMON_PID with $BG_AT_KILL of $BG_N background messages delivered; its last counters: $last"
+    verdict "p$phase-kill-unbinds" "$(lab_wait_until 2 test -z "$(lab_nfq_stats "$Q")" && echo 1)" \
+        "queue $Q has no listener after SIGKILL" "$(nfq_line)"
+    lab_capture_start router "$LAB_INT_IF" "$LAB_DIR/down$phase.pcap" src net "$LAB_EXT_NET" and tcp dst port 25 || true
+    CAP=$LAB_LAST_PID
+}
+
+# restart_daemon PHASE: the daemon again, after DOWN_S seconds down.
+restart_daemon() {
+    DOWN_S=$(lab_since "$T_KILL")
+    daemon_start || abort "p$1-restart" "the daemon did not start again"
+    note "restarted after $DOWN_S s down: pid $DAEMON_PID bound in $DAEMON_START_S s"
+}
+
+# after_restart PHASE MARK WHEN=PID...: the held sessions (opened before the kill, or while the
+# daemon was down) now send MAIL: the restarted daemon must reset each; a new session is
+# inspected; the background mail ends.
+after_restart() {
+    local phase=$1 mark=$2 held outcomes="" ok=1; shift 2
+    touch "$LAB_DIR/go-$phase"
+    for held in "$@"; do
+        held_outcome "$phase-${held%%=*}" "${held#*=}"
+        outcomes+="${outcomes:+; }the one opened ${held%%=*}: $HELD_OUTCOME"
+        [[ "$HELD_OUTCOME" == "OUTCOME reset"* ]] || ok=0
+    done
+    verdict "p$phase-open-sessions-reset" "$ok" "sessions open across the kill, used after the restart: $outcomes" \
+        "expected each reset by the restarted daemon: $outcomes"
+    note "daemon after restart: $(grep -c 'no session (began before inspection' "$DERR" || true) mid-stream DROP_PKT alerts; first: $(grep -m1 'began before' "$DERR" | sed 's/.*%FW/%FW/')"
+    note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) held sessions 'lost connection after EHLO' (the server end was reset too)"
+    inspected_session "p$phase-restart-inspects" "after$phase@example.test"
+    bg_finish "$phase" "bg$phase@example.test" "$BG"
+    note "background traffic: $BG_DESC"
+    phase_end "p$phase" 0
+}
+
 step "6a. SIGKILL with --queue-bypass, restart"
-lab_iptables_flush
-lab_nfqueue_smtp "$Q" --queue-bypass
-note "rules: $(lab_exec router iptables -S FORWARD | grep NFQUEUE | tr '\n' ';')"
-held_start 6a-before "$LAB_DIR/go-6a" || fail p6a-held-setup "$(cat "$LAB_DIR/held-6a-before.log")"
-held1=$HELD_PID
-bg_start 6a bg6a@example.test
-bg6a=$BG_PID
-mwait bg6a@example.test 40 20 >/dev/null || fail p6a-traffic "background smtp-source did not get going: $(mcount bg6a@example.test)"
-last=$(tail -n 1 "$DOUT")
-daemon_sigkill
-t_kill=$(lab_now)
-before=$(mcount bg6a@example.test)
-note "SIGKILL daemon $DAEMON_PID with $before of $BG_N background messages delivered; its last counters: $last"
-lab_capture_start router "$LAB_INT_IF" "$LAB_DIR/down6a.pcap" src net "$LAB_EXT_NET" and tcp dst port 25 || true
-cap=$LAB_LAST_PID
-verdict p6a-kill-unbinds "$(lab_wait_until 2 test -z "$(lab_nfq_stats "$Q")" && echo 1)" "queue $Q has no listener after SIGKILL" "$(nfq_line)"
+kill_mid_traffic 6a --queue-bypass
 mark=$(maillog_mark)
 held_start 6a-during "$LAB_DIR/go-6a" || true
-held2=$HELD_PID
+held_during=$HELD_PID
 rc=0
 lab_exec client swaks -n --server "$LAB_SERVER_IP" --helo client.test --from e2e@client.test --to down6a@example.test \
     --body "sent while the daemon is down (bypass)" >"$LAB_DIR/swaks6a.out" 2>&1 || rc=$?
@@ -469,64 +430,35 @@ chat=$(chat_since "$mark")
 sleep 1
 during=$(mcount bg6a@example.test)
 ok=0
-((rc == 0)) && mwait down6a@example.test 1 10 >/dev/null && mwait down6a-expn@example.test 1 10 >/dev/null && ((during > before)) && ok=1
-lab_capture_stop "$cap"
+((rc == 0)) && mwait down6a@example.test 1 10 >/dev/null && mwait down6a-expn@example.test 1 10 >/dev/null && ((during > BG_AT_KILL)) && ok=1
+lab_capture_stop "$CAP"
 passed=$(fwd_packets "$LAB_DIR/down6a.pcap")
-verdict p6a-bypass-mail-flows "$ok" "while down ($(lab_since "$t_kill") s): swaks and a scripted mail delivered, background $before -> $during delivered, $passed client packets forwarded to the server" \
-    "swaks exit $rc, down6a $(mcount down6a@example.test), down6a-expn $(mcount down6a-expn@example.test), background $before -> $during"
+verdict p6a-bypass-mail-flows "$ok" "while down ($(lab_since "$T_KILL") s): swaks and a scripted mail delivered, background $BG_AT_KILL -> $during delivered, $passed client packets forwarded to the server" \
+    "swaks exit $rc, down6a $(mcount down6a@example.test), down6a-expn $(mcount down6a-expn@example.test), background $BG_AT_KILL -> $during"
 verdict p6a-bypass-uninspected "$(grep -qx "EXPN root" <<<"$chat" && echo 1)" "Postfix received 'EXPN root' unmasked while the daemon was down (uninspected, as documented)" \
     "Postfix received: $(tr '\n' '|' <<<"$chat")"
-down_s=$(lab_since "$t_kill")
-daemon_start || abort p6a-restart "the daemon did not start again"
-note "restarted after $down_s s down: pid $DAEMON_PID bound in $DAEMON_START_S s"
-touch "$LAB_DIR/go-6a"
-held_outcome 6a-before "$held1"; o1=$HELD_OUTCOME
-held_outcome 6a-during "$held2"; o2=$HELD_OUTCOME
-verdict p6a-open-sessions-reset "$([[ "$o1" == "OUTCOME reset"* && "$o2" == "OUTCOME reset"* ]] && echo 1)" \
-    "a session opened before the kill: $o1; one opened (uninspected) while down: $o2" \
-    "expected both reset by the restarted daemon; before the kill: $o1; while down: $o2"
-note "daemon after restart: $(grep -c 'no session (began before inspection' "$DERR" || true) mid-stream DROP_PKT alerts; first: $(grep -m1 'began before' "$DERR" | sed 's/.*%FW/%FW/')"
-note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) of the held sessions 'lost connection after EHLO' (the server end was reset too)"
-inspected_session p6a-restart-inspects after6a@example.test
-bg_finish 6a bg6a@example.test "$bg6a"
-note "background traffic: $BG_DESC"
-phase_end p6a 0
+restart_daemon 6a
+after_restart 6a "$mark" before="$HELD_BEFORE" during="$held_during"
 
 step "6b. SIGKILL without bypass (fail closed), restart"
-lab_iptables_flush
-lab_nfqueue_smtp "$Q"
-note "rules: $(lab_exec router iptables -S FORWARD | grep NFQUEUE | tr '\n' ';')"
-held_start 6b-before "$LAB_DIR/go-6b" || fail p6b-held-setup "$(cat "$LAB_DIR/held-6b-before.log")"
-held3=$HELD_PID
-bg_start 6b bg6b@example.test
-bg6b=$BG_PID
-mwait bg6b@example.test 40 20 >/dev/null || fail p6b-traffic "background smtp-source did not get going: $(mcount bg6b@example.test)"
-last=$(tail -n 1 "$DOUT")
-daemon_sigkill
-t_kill=$(lab_now)
-note "SIGKILL daemon $DAEMON_PID with $(mcount bg6b@example.test) of $BG_N background messages delivered; its last counters: $last"
-verdict p6b-kill-unbinds "$(lab_wait_until 2 test -z "$(lab_nfq_stats "$Q")" && echo 1)" "queue $Q has no listener after SIGKILL" "$(nfq_line)"
-lab_capture_start router "$LAB_INT_IF" "$LAB_DIR/down6b.pcap" src net "$LAB_EXT_NET" and tcp dst port 25 || true
-cap=$LAB_LAST_PID
+kill_mid_traffic 6b
 sleep 0.3
 mark=$(maillog_mark)
 # A client that waits: its SYNs are dropped until the daemon is back.
-lab_spawn client "$LAB_DIR/waiter.log" "${CLIENT[@]}" expn-mail --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" \
+lab_spawn client "$LAB_DIR/waiter.log" "${SMTPC[@]}" expn-mail --host "$LAB_SERVER_IP" --source "$SCRIPTED_IP" \
     --connect-timeout 30 --to waiter6b@example.test --subject waiter6b --body-out "$LAB_DIR/waiter6b.body"
 waiter=$LAB_LAST_PID
 client probe --connect-timeout 2
 probe=$(cl_result)
 sleep 0.3
-down_s=$(lab_since "$t_kill")
-lab_capture_stop "$cap"
+lab_capture_stop "$CAP"
 passed=$(fwd_packets "$LAB_DIR/down6b.pcap")
 new_conn=$(connects "$mark") new_msg=$(queued "$mark")
 waiter_early=$(grep -c '^connected' "$LAB_DIR/waiter.log" || true)
 verdict p6b-fail-closed "$([[ "$probe" == "RESULT ok timeout"* ]] && ((passed == 0 && new_conn == 0 && new_msg == 0 && waiter_early == 0)) && echo 1)" \
-    "while down ($down_s s): a 2 s connect timed out, 0 client packets forwarded to the server, Postfix saw 0 connections and queued 0 messages, a client with a 30 s connect timeout still waits" \
+    "while down ($(lab_since "$T_KILL") s): a 2 s connect timed out, 0 client packets forwarded to the server, Postfix saw 0 connections and queued 0 messages, a client with a 30 s connect timeout still waits" \
     "probe: $probe; forwarded $passed; Postfix connects $new_conn, queued $new_msg; waiter connected early: $waiter_early"
-daemon_start || abort p6b-restart "the daemon did not start again"
-note "restarted after $down_s s down: pid $DAEMON_PID bound in $DAEMON_START_S s"
+restart_daemon 6b
 t_restart=$(lab_now)
 for ((i = 0; i < 150; i++)); do kill -0 "$waiter" 2>/dev/null || break; sleep 0.1; done
 wrc=0
@@ -538,24 +470,14 @@ else
 fi
 wchat=$(chat_since "$mark")
 ok=0
-[[ "$wrc" == 0 ]] && has_masked_line "$wchat" "EXPN root" >/dev/null && ! grep -q EXPN <<<"$wchat" && mwait waiter6b@example.test 1 10 >/dev/null &&
+[[ "$wrc" == 0 ]] && masked_line "$wchat" "EXPN root" >/dev/null && ! grep -q EXPN <<<"$wchat" && mwait waiter6b@example.test 1 10 >/dev/null &&
     body_same "$(mlist waiter6b@example.test)" "$LAB_DIR/waiter6b.body" && ok=1
 verdict p6b-waiting-client-gets-through "$ok" \
     "$(grep -m1 '^connected' "$LAB_DIR/waiter.log") ($(lab_since "$t_restart") s after the restart, by SYN retransmission); EXPN masked, mail delivered" \
     "waiter exit $wrc: $(tail -n 2 "$LAB_DIR/waiter.log" | tr '\n' '|'); Postfix got: $(tr '\n' '|' <<<"$wchat")"
-touch "$LAB_DIR/go-6b"
-held_outcome 6b-before "$held3"; o3=$HELD_OUTCOME
-verdict p6b-open-session-reset "$([[ "$o3" == "OUTCOME reset"* ]] && echo 1)" "a session opened before the kill, used after the restart: $o3" \
-    "expected a reset by the restarted daemon: $o3"
-note "daemon after restart: $(grep -c 'no session (began before inspection' "$DERR" || true) mid-stream DROP_PKT alerts (held session and stalled background sessions)"
-note "Postfix: $(maillog_since "$mark" | grep -c "lost connection after EHLO from unknown\[$SCRIPTED_IP\]" || true) held session 'lost connection after EHLO' (the server end was reset too)"
-inspected_session p6b-restart-inspects after6b@example.test
-bg_finish 6b bg6b@example.test "$bg6b"
-note "background traffic: $BG_DESC"
-phase_end p6b 0
+after_restart 6b "$mark" before="$HELD_BEFORE"
 
 daemon_stop_rc=0
 lab_kill "$DAEMON_PID" 5 || daemon_stop_rc=$?
 note "daemon SIGTERM: exit $daemon_stop_rc; last lines: $(tail -n 1 "$DOUT") / $(tail -n 1 "$DERR")"
-summary
-((${#FAILED[@]} == 0))
+finish

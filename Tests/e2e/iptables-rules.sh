@@ -25,84 +25,39 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/lab.sh
 source "$ROOT/scripts/lib/lab.sh"
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
+E2E_FAIL_FAST=1     # each step needs the ones before it
 
-PASSED=0
-ok()   { PASSED=$((PASSED + 1)); echo "ok   $*"; }
-fail() {
-    echo "FAIL $*" >&2
-    echo "$PASSED passed, 1 failed"
-    exit 1      # the EXIT trap (lab_cleanup) removes everything, the router's rules with it
-}
-step() { echo "== $*"; }
-
-((EUID == 0)) || { echo "iptables-rules: needs root" >&2; exit 1; }
-PY=/usr/bin/python3
-for c in ip iptables iptables-save iptables-restore swaks postfix timeout "$PY"; do
-    command -v "$c" >/dev/null || { echo "iptables-rules: $c missing: run scripts/deps.sh" >&2; exit 1; }
-done
+e2e_require_root
+e2e_require ip iptables iptables-save iptables-restore swaks postfix timeout "$PY"
 
 SETUP=$ROOT/scripts/setup-iptables.sh
 SEED=$ROOT/iptables/seed-running-config.txt
 MAP=(--interface "Ethernet2/0=$LAB_EXT_IF" --interface "Ethernet2/1=$LAB_INT_IF")
 WAIT=2          # seconds a connection that must fail is given (one that works takes milliseconds)
 
-BIN=${SMTP_INSPECT_BIN:-}
-if [[ -z "$BIN" ]]; then
-    [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-    step "build"
-    (cd "$ROOT" && swift build --product smtp-inspect 2>&1 | tail -n 3) ||
-        { echo "iptables-rules: build failed" >&2; exit 1; }
-    BIN=$(cd "$ROOT" && swift build --show-bin-path)/smtp-inspect
-fi
-[[ -x "$BIN" ]] || { echo "iptables-rules: $BIN is not executable" >&2; exit 1; }
-T_START=$(lab_now)
+e2e_binary
 
 # ---------------------------------------------------------------------------------------------
 step "command line"
 SMTP_INSPECT_BIN=$BIN "$ROOT/Tests/cli/commands.sh" | sed 's/^/  /' || fail "Tests/cli/commands.sh"
-ok "Tests/cli/commands.sh passed"
+pass "Tests/cli/commands.sh passed"
 
 # ---------------------------------------------------------------------------------------------
 step "lab"
 t0=$(lab_now)
 lab_up || fail "lab_up"
 postfix_up || fail "postfix_up"
-ok "lab and Postfix up in $(lab_since "$t0") s (prefix $LAB_PREFIX)"
+pass "lab and Postfix up in $(lab_since "$t0") s (prefix $LAB_PREFIX)"
 
 # A TCP listener that answers every connection with "peer ADDRESS:PORT" (the address it saw),
-# and a probe that prints that answer, or "timeout" / "refused".
-cat >"$LAB_DIR/tcp.py" <<'EOF'
-import socket, sys
-mode, addr, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
-if mode == "serve":
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.listen(64)
-    print("listening", flush=True)
-    while True:
-        c, peer = s.accept()
-        try:
-            c.sendall(("peer %s:%d\n" % peer).encode())
-        finally:
-            c.close()
-else:
-    try:
-        c = socket.create_connection((addr, port), timeout=float(sys.argv[4]))
-        c.settimeout(float(sys.argv[4]))
-        print(c.recv(200).decode().strip() or "connected, no answer")
-    except socket.timeout:
-        print("timeout"); sys.exit(1)
-    except ConnectionRefusedError:
-        print("refused"); sys.exit(2)
-    except OSError as e:
-        print("error: %s" % e); sys.exit(3)
-EOF
+# and a probe that prints that answer, or "timeout" / "refused" (Tests/e2e/lib/netprobe.py).
 listen() {      # NS ADDR PORT
-    lab_spawn "$1" "$LAB_DIR/listen-$1-$3.log" "$PY" "$LAB_DIR/tcp.py" serve "$2" "$3"
+    lab_spawn "$1" "$LAB_DIR/listen-$1-$3.log" "$PY" "$E2E_LIB/netprobe.py" serve tcp "$2" "$3"
     lab_wait_listen "$1" "$2" "$3" 10 || fail "no listener on $2:$3 in $1"
 }
-probe() { lab_exec "$1" timeout $((WAIT + 3)) "$PY" "$LAB_DIR/tcp.py" probe "$2" "$3" "$WAIT" || true; }
+probe() { lab_exec "$1" timeout $((WAIT + 3)) "$PY" "$E2E_LIB/netprobe.py" probe tcp "$2" "$3" "$WAIT" || true; }
 
 listen server "$LAB_SERVER_IP" 80       # 172.22.1.110:80 must be refused by the list, not by a missing service
 listen inside "$LAB_INSIDE_IP" 25       # 172.22.1.111:25 likewise
@@ -115,7 +70,7 @@ for target in "server $LAB_SERVER_IP 80" "inside $LAB_INSIDE_IP 25" "inside $LAB
     [[ "$(probe client "$addr" "$port")" == "peer $LAB_CLIENT_IP:"* ]] || fail "no rules yet, but $addr:$port does not answer the client"
 done
 [[ "$(probe inside "$LAB_CLIENT_IP" 8000)" == "peer $LAB_INSIDE_IP:"* ]] || fail "no rules yet, but the client's listener does not answer"
-ok "without rules every listener answers (server :80, inside :25 and :8080, client :8000)"
+pass "without rules every listener answers (server :80, inside :25 and :8080, client :8000)"
 
 # ---------------------------------------------------------------------------------------------
 step "what the router had before"
@@ -138,7 +93,7 @@ ext_addresses() { lab_exec router ip -4 -o addr show dev "$LAB_EXT_IF" | awk '{ 
 BEFORE=$LAB_DIR/before.rules
 save_norm >"$BEFORE"
 addresses_before=$(ext_addresses)
-ok "before: $(grep -c '^-A' "$BEFORE") rules in $(grep -c '^\*' "$BEFORE") tables; $LAB_EXT_IF has $addresses_before"
+pass "before: $(grep -c '^-A' "$BEFORE") rules in $(grep -c '^\*' "$BEFORE") tables; $LAB_EXT_IF has $addresses_before"
 
 # ---------------------------------------------------------------------------------------------
 step "apply (--queue-bypass, no smtp-inspect running)"
@@ -151,7 +106,7 @@ apply() {       # extra options...
 }
 t0=$(lab_now)
 apply --queue-bypass
-ok "applied in $(lab_since "$t0") s: $(sed -n 's/^setup-iptables: applied: //p' "$LAB_DIR/apply.out")"
+pass "applied in $(lab_since "$t0") s: $(sed -n 's/^setup-iptables: applied: //p' "$LAB_DIR/apply.out")"
 FIRST=$LAB_DIR/applied.rules
 save_norm >"$FIRST"
 grep -q -- '-j NFQUEUE --queue-num 0 --queue-bypass' "$FIRST" || fail "no NFQUEUE rule with --queue-bypass"
@@ -159,17 +114,17 @@ for line in '-A INPUT -p udp -m udp --dport 9 -j DROP' '-A FORWARD -j OTHER' '-A
     grep -qxF -- "$line" "$FIRST" || fail "apply lost the router's own rule: $line"
 done
 [[ "$(ext_addresses)" == *"$LAB_SERVER_NAT_IP/32"* ]] || fail "apply did not add $LAB_SERVER_NAT_IP/32 to $LAB_EXT_IF"
-ok "the router's own rules kept; $LAB_SERVER_NAT_IP/32 added to $LAB_EXT_IF"
+pass "the router's own rules kept; $LAB_SERVER_NAT_IP/32 added to $LAB_EXT_IF"
 
 t0=$(lab_now)
 apply --queue-bypass
 save_norm | cmp -s - "$FIRST" || { diff "$FIRST" <(save_norm) >&2; fail "apply twice changed the rules"; }
-ok "apply again (in $(lab_since "$t0") s): iptables-save identical"
+pass "apply again (in $(lab_since "$t0") s): iptables-save identical"
 
 lab_exec router "$SETUP" status --config "$SEED" "${MAP[@]}" --queue-bypass --binary "$BIN" \
     >"$LAB_DIR/status.out" 2>/dev/null || { cat "$LAB_DIR/status.out" >&2; fail "status after apply"; }
 grep -q "up to date" "$LAB_DIR/status.out" || { cat "$LAB_DIR/status.out" >&2; fail "status does not say up to date"; }
-ok "status: installed and up to date"
+pass "status: installed and up to date"
 
 # ---------------------------------------------------------------------------------------------
 step "SMTP through NAT and the queue (bypass)"
@@ -188,7 +143,7 @@ grep -q "$qid: client=unknown\[$LAB_CLIENT_IP\]" "$POSTFIX_MAILLOG" ||
     fail "Postfix did not see the session ($qid) from $LAB_CLIENT_IP"
 queued=$(($(counter mangle "$NFQ_RULE") - queued_before))
 ((queued > 0)) || fail "no packet of the SMTP session met the NFQUEUE rule"
-ok "swaks to $LAB_SERVER_NAT_IP:25 delivered to Postfix on $LAB_SERVER_IP in $(lab_since "$t0") s; $queued packets met NFQUEUE (bypassed)"
+pass "swaks to $LAB_SERVER_NAT_IP:25 delivered to Postfix on $LAB_SERVER_IP in $(lab_since "$t0") s; $queued packets met NFQUEUE (bypassed)"
 
 # ---------------------------------------------------------------------------------------------
 step "access list 101"
@@ -199,7 +154,7 @@ refused() {     # NS ADDR PORT WHAT
     answer=$(probe "$1" "$2" "$3")
     [[ "$answer" == timeout ]] || fail "$4: $2:$3 from $1 gave '$answer', expected a timeout"
     (($(counter mangle "$DENY") > denied)) || fail "$4: access list 101's implicit deny counted nothing"
-    ok "$4: $2:$3 from $1 refused by access list 101 (timeout after $(lab_since "$t0") s)"
+    pass "$4: $2:$3 from $1 refused by access list 101 (timeout after $(lab_since "$t0") s)"
 }
 refused client "$LAB_SERVER_NAT_IP" 80 "not smtp to the mail server"
 refused client "$LAB_INSIDE_NAT_IP" 25 "smtp to the other host"
@@ -210,16 +165,16 @@ t0=$(lab_now)
 answer=$(probe inside "$LAB_CLIENT_IP" 8000)
 [[ "$answer" == "peer $LAB_INSIDE_NAT_IP:"* ]] ||
     fail "inside -> $LAB_CLIENT_IP:8000 gave '$answer', expected the client to see $LAB_INSIDE_NAT_IP"
-ok "inside -> $LAB_CLIENT_IP:8000: reply received in $(lab_since "$t0") s; the client saw $answer"
+pass "inside -> $LAB_CLIENT_IP:8000: reply received in $(lab_since "$t0") s; the client saw $answer"
 lab_exec inside ping -n -q -c 1 -W 2 "$LAB_CLIENT_IP" >/dev/null || fail "ping from inside to $LAB_CLIENT_IP"
-ok "ping inside -> $LAB_CLIENT_IP answered (icmp inspection)"
+pass "ping inside -> $LAB_CLIENT_IP answered (icmp inspection)"
 
 refused client "$LAB_INSIDE_NAT_IP" 8080 "unsolicited, to the inside host's global address"
 refused client "$LAB_INSIDE_IP" 8080 "unsolicited, to the inside host's own address"
 if lab_exec client ping -n -q -c 1 -W 1 "$LAB_INSIDE_NAT_IP" >/dev/null 2>&1; then
     fail "ping from the client to $LAB_INSIDE_NAT_IP was answered"
 fi
-ok "unsolicited ping to $LAB_INSIDE_NAT_IP unanswered"
+pass "unsolicited ping to $LAB_INSIDE_NAT_IP unanswered"
 
 # ---------------------------------------------------------------------------------------------
 step "fail closed: no --queue-bypass, no smtp-inspect"
@@ -233,7 +188,7 @@ answer=$(probe client "$LAB_SERVER_NAT_IP" 25)
 [[ "$answer" == timeout ]] || fail "SMTP to $LAB_SERVER_NAT_IP without bypass or smtp-inspect gave '$answer'"
 (($(counter mangle "$NFQ_RULE") > queued_before)) || fail "the SYN did not meet the NFQUEUE rule"
 (($(mailbox_count) == before_mail)) || fail "mail arrived although the queue has no reader"
-ok "SMTP to $LAB_SERVER_NAT_IP:25 held at NFQUEUE 0 (no reader, no bypass): timeout after $(lab_since "$t0") s"
+pass "SMTP to $LAB_SERVER_NAT_IP:25 held at NFQUEUE 0 (no reader, no bypass): timeout after $(lab_since "$t0") s"
 
 # ---------------------------------------------------------------------------------------------
 step "remove"
@@ -245,10 +200,10 @@ if ! save_norm | cmp -s - "$BEFORE"; then
 fi
 [[ "$(ext_addresses)" == "$addresses_before" ]] ||
     fail "$LAB_EXT_IF has $(ext_addresses)after remove, $addresses_before before apply"
-ok "removed in $(lab_since "$t0") s: iptables-save as before apply; $LAB_EXT_IF back to $addresses_before(kept $LAB_INSIDE_NAT_IP/32)"
+pass "removed in $(lab_since "$t0") s: iptables-save as before apply; $LAB_EXT_IF back to $addresses_before(kept $LAB_INSIDE_NAT_IP/32)"
 rc=0
 lab_exec router "$SETUP" status >/dev/null 2>&1 || rc=$?
 ((rc == 3)) || fail "status after remove: exit $rc, expected 3 (not installed)"
-ok "status after remove: not installed"
+pass "status after remove: not installed"
 
-echo "$PASSED passed, 0 failed ($(lab_since "$T_START") s)"
+finish

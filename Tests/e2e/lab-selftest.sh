@@ -18,20 +18,12 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/lab.sh
 source "$ROOT/scripts/lib/lab.sh"
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
+E2E_FAIL_FAST=1     # each step needs the ones before it
 
-PASSED=0
-ok()   { PASSED=$((PASSED + 1)); echo "ok   $*"; }
-fail() {
-    echo "FAIL $*" >&2
-    echo "$PASSED passed, 1 failed"
-    exit 1      # the EXIT trap (lab_cleanup) removes everything
-}
-step() { echo "== $*"; }
-
-((EUID == 0)) || { echo "lab-selftest: needs root" >&2; exit 1; }
-for c in ip iptables ss ping swaks postfix gcc pkg-config; do
-    command -v "$c" >/dev/null || { echo "lab-selftest: $c missing: run scripts/deps.sh" >&2; exit 1; }
-done
+e2e_require_root
+e2e_require ip iptables ss ping swaks postfix gcc pkg-config
 SMTP_SOURCE=$(smtp_source) || { echo "lab-selftest: smtp-source missing: run scripts/deps.sh" >&2; exit 1; }
 
 # /etc/postfix/main.cf before the run, to check the cleanup restores it (after removing what
@@ -44,7 +36,7 @@ main_cf_before=absent
 step "network"
 t0=$(lab_now)
 lab_up || fail "lab_up"
-ok "lab up in $(lab_since "$t0") s (prefix $LAB_PREFIX)"
+pass "lab up in $(lab_since "$t0") s (prefix $LAB_PREFIX)"
 
 ping_ok() {     # NS ADDR
     local fam=-4
@@ -57,19 +49,19 @@ for pair in "client $LAB_ROUTER_EXT_IP" "client $LAB_SERVER_IP" "client $LAB_INS
     # shellcheck disable=SC2086
     ping_ok $pair || fail "ping from $pair"
 done
-ok "routed and bridged reachability (client, router, server, inside; IPv4 and IPv6)"
+pass "routed and bridged reachability (client, router, server, inside; IPv4 and IPv6)"
 
 # Nothing may leave the lab: the router has no default route, the hosts' defaults point at it.
 if lab_exec router ip route get 192.0.2.1 >/dev/null 2>&1; then
     fail "the router has a route out of the lab"
 fi
-ok "no route out of the lab"
+pass "no route out of the lab"
 
 # ---------------------------------------------------------------------------------------------
 step "postfix"
 t0=$(lab_now)
 postfix_up || fail "postfix_up"
-ok "postfix listening on $LAB_SERVER_IP:25 after $(lab_since "$t0") s"
+pass "postfix listening on $LAB_SERVER_IP:25 after $(lab_since "$t0") s"
 
 # A body that exercises dot-stuffing, tabs, trailing blanks, an empty line and a long line.
 body=$LAB_DIR/body.txt
@@ -104,7 +96,7 @@ send_and_check() {     # NS LABEL
         diff <(mail_body "$f") <(sed "1s/\$/ $label/" "$body") >&2 || true
         fail "body of the mail from $ns ($label) differs from what was sent"
     fi
-    ok "swaks from $ns ($label): delivered, body byte-identical"
+    pass "swaks from $ns ($label): delivered, body byte-identical"
 }
 send_and_check client direct
 send_and_check inside inside
@@ -118,7 +110,7 @@ qid=$(sed -n 's/.*queued as \([0-9A-F]*\).*/\1/p' "$LAB_DIR/swaks-nat.out")
 [[ -n "$qid" ]] || fail "no queue id in swaks's output"
 grep -q "$qid: client=unknown\[$LAB_CLIENT_IP\]" "$POSTFIX_MAILLOG" ||
     fail "Postfix did not see the NATed session ($qid) as coming from $LAB_CLIENT_IP"
-ok "static NAT: $LAB_SERVER_NAT_IP -> $LAB_SERVER_IP and $LAB_INSIDE_NAT_IP -> $LAB_INSIDE_IP"
+pass "static NAT: $LAB_SERVER_NAT_IP -> $LAB_SERVER_IP and $LAB_INSIDE_NAT_IP -> $LAB_INSIDE_IP"
 
 # ---------------------------------------------------------------------------------------------
 step "nfqueue"
@@ -130,12 +122,12 @@ nfq_pid=$LAB_LAST_PID
 lab_wait_until 10 grep -q "bound" "$nfqlog" || { cat "$nfqlog" >&2; fail "nfq-accept did not bind queue 0"; }
 lab_nfq_wait_bound 0 5 || fail "queue 0 not bound in the router namespace"
 lab_nfqueue_smtp 0 || fail "iptables NFQUEUE rules"
-ok "nfq-accept bound queue 0; FORWARD sends TCP/25 both ways to it"
+pass "nfq-accept bound queue 0; FORWARD sends TCP/25 both ways to it"
 
 send_and_check client queued
 read -r _ _ _ _ _ qdrop udrop idseq _ <<<"$(lab_nfq_stats 0)"
 ((idseq > 0)) || fail "no packet went through queue 0"
-ok "the queued session's packets went through NFQUEUE ($idseq so far)"
+pass "the queued session's packets went through NFQUEUE ($idseq so far)"
 
 before=$(mailbox_count)
 t0=$(lab_now)
@@ -147,7 +139,7 @@ fi
 mailbox_wait $((before + 100)) 60 || fail "smtp-source's 100 messages did not all arrive"
 got=$(($(mailbox_count) - before))
 ((got == 100)) || fail "expected 100 new messages, got $got"
-ok "smtp-source: 100 messages through the queue, all delivered in $(lab_since "$t0") s"
+pass "smtp-source: 100 messages through the queue, all delivered in $(lab_since "$t0") s"
 
 # Take the rules out first, so that the kernel's count is final when it is compared.
 lab_iptables_flush || fail "iptables -F"
@@ -158,12 +150,12 @@ lab_kill "$nfq_pid" 5 || fail "nfq-accept exited with an error"
 handled=$(sed -n 's/.* packets \([0-9]*\) .*/\1/p' "$nfqlog")
 [[ -n "$handled" ]] || { cat "$nfqlog" >&2; fail "nfq-accept printed no count at exit"; }
 ((handled == idseq)) || fail "nfq-accept handled $handled packets, the kernel queued $idseq"
-ok "nfq-accept stopped cleanly: $handled packets, none dropped"
+pass "nfq-accept stopped cleanly: $handled packets, none dropped"
 
 if postfix_log | grep -E "(fatal|panic|error):" >&2; then
     fail "Postfix logged errors"
 fi
-ok "Postfix log has no errors"
+pass "Postfix log has no errors"
 
 # ---------------------------------------------------------------------------------------------
 step "cleanup"
@@ -187,6 +179,6 @@ fi
 if [[ "$main_cf_before" != "$main_cf_after" && -z "$others" ]]; then
     fail "/etc/postfix/main.cf not restored (before: $main_cf_before, after: $main_cf_after)"
 fi
-ok "nothing left behind"
+pass "nothing left behind"
 
-echo "$PASSED passed, 0 failed"
+finish

@@ -27,32 +27,19 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # shellcheck source=scripts/lib/lab.sh
 source "$ROOT/scripts/lib/lab.sh"
-
-PASSED=0
-ok()   { PASSED=$((PASSED + 1)); echo "ok   $*"; }
-fail() {
-    echo "FAIL $*" >&2
-    [[ -n "${SELFTEST_LOG:-}" && -f "${SELFTEST_LOG:-}" ]] && tail -n 20 "$SELFTEST_LOG" | sed 's/^/  selftest | /' >&2
-    echo "$PASSED passed, 1 failed"
-    exit 1      # the EXIT trap (lab_cleanup) removes everything
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"
+E2E_FAIL_FAST=1     # each step needs the ones before it
+# On a failure, the end of the selftest's log explains it.
+e2e_report() {
+    if ((${#FAILED[@]})) && [[ -n "${SELFTEST_LOG:-}" && -f "${SELFTEST_LOG:-}" ]]; then
+        tail -n 20 "$SELFTEST_LOG" | sed 's/^/  selftest | /'
+    fi
 }
-step() { echo "== $*"; }
 
-((EUID == 0)) || { echo "nfqueue-selftest: needs root" >&2; exit 1; }
-PY=/usr/bin/python3
-for c in ip iptables ip6tables swaks postfix tshark tcpdump stdbuf "$PY"; do
-    command -v "$c" >/dev/null || { echo "nfqueue-selftest: $c missing: run scripts/deps.sh" >&2; exit 1; }
-done
-
-BIN=${NFQUEUE_SELFTEST:-}
-if [[ -z "$BIN" ]]; then
-    [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-    echo "== build"
-    (cd "$ROOT" && swift build --scratch-path .build-nfqueue --product nfqueue-selftest 2>&1 | tail -n 3) ||
-        { echo "nfqueue-selftest: build failed" >&2; exit 1; }
-    BIN=$ROOT/.build-nfqueue/debug/nfqueue-selftest
-fi
-[[ -x "$BIN" ]] || { echo "nfqueue-selftest: $BIN is not executable" >&2; exit 1; }
+e2e_require_root
+e2e_require ip iptables ip6tables swaks postfix tshark tcpdump stdbuf "$PY"
+e2e_binary nfqueue-selftest .build-nfqueue
 
 MARK=0x5e1f
 Q=0
@@ -179,30 +166,6 @@ else:
 EOF
 }
 
-# smtp_expn HOST: EHLO, EXPN root, QUIT against Postfix; prints Postfix's answers.
-write_smtp_expn() {
-    cat >"$LAB_DIR/smtp-expn.py" <<'EOF'
-import socket, sys
-s = socket.create_connection((sys.argv[1], 25), timeout=10)
-f = s.makefile("rb")
-def reply():
-    lines = []
-    while True:
-        l = f.readline()
-        if not l:
-            raise SystemExit("EOF")
-        lines.append(l.decode().rstrip())
-        if l[3:4] != b"-":
-            return lines
-reply()
-out = []
-for cmd in (b"EHLO client.test", b"EXPN root", b"QUIT"):
-    s.sendall(cmd + b"\r\n")
-    out.append("%s => %s" % (cmd.decode(), reply()[-1]))
-print("\n".join(out))
-EOF
-}
-
 rules_on() {
     lab_exec router iptables -A FORWARD -p tcp -m mark --mark "$MARK" -j REJECT --reject-with tcp-reset || return 1
     lab_exec router ip6tables -A FORWARD -p tcp -m mark --mark "$MARK" -j REJECT --reject-with tcp-reset || return 1
@@ -268,10 +231,9 @@ postfix_up || fail "postfix_up"
 mkdir -p "$LAB_DIR/rec"
 write_recorder
 write_client
-write_smtp_expn
 lab_spawn inside "$LAB_DIR/recorder.log" "$PY" "$LAB_DIR/recorder.py" "$LAB_DIR/rec"
 lab_wait_listen inside "::" 25 10 || { cat "$LAB_DIR/recorder.log" >&2; fail "recorder does not listen"; }
-ok "lab, Postfix on $LAB_SERVER_IP:25, echo recorder on $LAB_INSIDE_IP:25 and [$LAB_INSIDE_IP6]:25"
+pass "lab, Postfix on $LAB_SERVER_IP:25, echo recorder on $LAB_INSIDE_IP:25 and [$LAB_INSIDE_IP6]:25"
 
 # ---------------------------------------------------------------------------------------------
 step "a. accept-all"
@@ -308,8 +270,8 @@ packets=$(counter packets)
 ((qdrop == 0 && udrop == 0)) || fail "the kernel dropped packets (queue full $qdrop, socket $udrop)"
 sends=$(counter sends)
 ((sends <= packets)) || fail "more sendto calls ($sends) than packets"
-ok "a. swaks mail delivered byte-identical in $swaks_s s; $packets packets = kernel id_sequence $idseq; $(counter verdicts) verdicts in $sends sendto calls; no drops"
-ok "f. SIGTERM -> exit 0 in $STOP_MS ms; no peer for queue $Q in /proc/net/netfilter/nfnetlink_queue"
+pass "a. swaks mail delivered byte-identical in $swaks_s s; $packets packets = kernel id_sequence $idseq; $(counter verdicts) verdicts in $sends sendto calls; no drops"
+pass "f. SIGTERM -> exit 0 in $STOP_MS ms; no peer for queue $Q in /proc/net/netfilter/nfnetlink_queue"
 
 # ---------------------------------------------------------------------------------------------
 step "b-e. marked (rewrite, shorten, defer, reset) with captures"
@@ -331,22 +293,23 @@ if out=$(lab_exec router "$BIN" queue --queue "$Q" 2>&1); then
     fail "a second process bound queue $Q: $out"
 fi
 grep -q "owned by another process" <<<"$out" || fail "second binder: unexpected message: $out"
-ok "f. a second process is refused: ${out#nfqueue-selftest: ERROR: }"
+pass "f. a second process is refused: ${out#nfqueue-selftest: ERROR: }"
 
 client expn "$LAB_INSIDE_IP"
 port=$(client_port)
 rec=$(recorded "$port")
 [[ "$rec" == *"xxxx root"* && "$rec" != *EXPN* ]] || fail "recorder got: $rec"
-ok "b. IPv4: the recorder received '$(grep -o 'xxxx root' <<<"$rec")' and 'VRFY xxxx xxxx', no EXPN ($CLIENT_OUT)"
+pass "b. IPv4: the recorder received '$(grep -o 'xxxx root' <<<"$rec")' and 'VRFY xxxx xxxx', no EXPN ($CLIENT_OUT)"
 client expn "$LAB_INSIDE_IP6"
 port=$(client_port)
 rec=$(recorded "$port")
 [[ "$rec" == *"xxxx root"* && "$rec" != *EXPN* ]] || fail "recorder (IPv6) got: $rec"
-ok "b. IPv6: the recorder received xxxx, no EXPN ($CLIENT_OUT)"
-answers=$(lab_exec client "$PY" "$LAB_DIR/smtp-expn.py" "$LAB_SERVER_IP" 2>&1) || fail "SMTP session with Postfix: $answers"
+pass "b. IPv6: the recorder received xxxx, no EXPN ($CLIENT_OUT)"
+answers=$(lab_exec client "${SMTPC[@]}" chat --host "$LAB_SERVER_IP" --line "EHLO client.test" --line "EXPN root" \
+    --line QUIT 2>&1) || fail "SMTP session with Postfix: $answers"
 grep -q "^EXPN root => 500 5.5.2 Error: command not recognized" <<<"$answers" || fail "Postfix answered: $answers"
 grep -q "^QUIT => 221" <<<"$answers" || fail "Postfix session did not end normally: $answers"
-ok "b. Postfix received the masked command: 'EXPN root => 500 5.5.2 Error: command not recognized'"
+pass "b. Postfix received the masked command: 'EXPN root => 500 5.5.2 Error: command not recognized'"
 
 client short "$LAB_INSIDE_IP"
 port=$(client_port)
@@ -355,7 +318,7 @@ expected="SHORT:$($PY -c 'import sys; sys.stdout.write("".join(chr(97 + i % 26) 
 cmp -s <(printf '%s\r\n' "$expected") "$LAB_DIR/rec/$port.bin" ||
     fail "the recorder got $(wc -c <"$LAB_DIR/rec/$port.bin") bytes that differ from the 1008 sent"
 grep -q "shorten id=.* payload 1008 -> 64" "$SELFTEST_LOG" || fail "selftest did not shorten the segment"
-ok "b/c. shortened 1008 -> 64 payload bytes; TCP retransmitted the rest; 1008 bytes intact ($CLIENT_OUT)"
+pass "b/c. shortened 1008 -> 64 payload bytes; TCP retransmitted the rest; 1008 bytes intact ($CLIENT_OUT)"
 
 client hold "$LAB_INSIDE_IP"
 port=$(client_port)
@@ -365,13 +328,13 @@ recorded "$port" >/dev/null
 cmp -s <(printf 'HELD-1 first line\r\nAFTER-2 second line\r\nAFTER-3 third line\r\n') "$LAB_DIR/rec/$port.bin" ||
     fail "recorder got: $(cat "$LAB_DIR/rec/$port.bin")"
 holds=$(grep -c "hold id=" "$SELFTEST_LOG")
-ok "d. held $holds copies of the segment 500 ms (released from onIdle, HOLD -> HELD); data complete and in order ($CLIENT_OUT)"
+pass "d. held $holds copies of the segment 500 ms (released from onIdle, HOLD -> HELD); data complete and in order ($CLIENT_OUT)"
 
 client reset "$LAB_INSIDE_IP"
 grep -q "reset id=" "$SELFTEST_LOG" || fail "selftest did not answer with repeatWithMark"
 rejected=$(lab_exec router iptables -L FORWARD -v -n -x | awk '/REJECT/ { print $1; exit }')
 ((rejected >= 1)) || fail "the REJECT rule matched no packet"
-ok "e. repeatWithMark($MARK) -> REJECT --reject-with tcp-reset ($rejected packet): client reset ($CLIENT_OUT)"
+pass "e. repeatWithMark($MARK) -> REJECT --reject-with tcp-reset ($rejected packet): client reset ($CLIENT_OUT)"
 
 rules_off
 sleep 0.2
@@ -384,10 +347,10 @@ errs=$(counter error-acks)
 grep -q "error answers errno 2 2: No such file" "$SELFTEST_LOG" || fail "the 2 error answers are not both ENOENT"
 logged=$(grep -c "error answer from the kernel.*No such file" "$SELFTEST_LOG" || true)
 ((logged == 1)) || fail "ENOENT was logged $logged times, expected once"
-ok "f. 2 verdicts for an id never issued: 2 ENOENT answers in the receive stream, counted, logged once, loop went on"
+pass "f. 2 verdicts for an id never issued: 2 ENOENT answers in the receive stream, counted, logged once, loop went on"
 bad=$(counter bad-checksums-seen)
 ((bad == 0)) || fail "$bad client packets arrived with a bad TCP checksum"
-ok "f. SIGTERM -> exit 0 in $STOP_MS ms; $packets packets = id_sequence; $(counter payload-verdicts) payload verdicts"
+pass "f. SIGTERM -> exit 0 in $STOP_MS ms; $packets packets = id_sequence; $(counter payload-verdicts) payload verdicts"
 lab_capture_stop "$cap_ether"
 lab_capture_stop "$cap_sll2"
 lab_capture_stop "$cap_sll"
@@ -409,7 +372,7 @@ leaked=$(tshark -r "$qp" -Y 'tcp.dstport == 25 && tcp.payload contains "EXPN"' 2
 pr=$("$BIN" pcap-read "$qp") || fail "PcapReader on $qp: $pr"
 read_back=$(sed -n 's/.*pcap-read link-type RAW frames \([0-9]*\) packets \([0-9]*\) skipped 0$/\2/p' <<<"$pr")
 [[ "$read_back" == "$written" ]] || fail "PcapReader: $(tail -n 1 <<<"$pr") (written $written)"
-ok "g. PcapWriter: $written packets (LINKTYPE_RAW); tcpdump and tshark read $td, checksums valid, $masked masked client packets, no EXPN; PcapReader reads $read_back back"
+pass "g. PcapWriter: $written packets (LINKTYPE_RAW); tcpdump and tshark read $td, checksums valid, $masked masked client packets, no EXPN; PcapReader reads $read_back back"
 
 fields=(-T fields -e frame.time_epoch -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst -e ip.id -e tcp.seq_raw -e tcp.len -e tcp.checksum)
 for cap in ext0 any-sll any-sll2; do
@@ -424,7 +387,7 @@ for cap in ext0 any-sll any-sll2; do
     skipped=$(sed -n 's/.* skipped \([0-9]*\).*/\1/p' <<<"$cp_out")
     ((skipped == nonip)) || fail "$cap: PcapReader skipped $skipped frames, tshark sees $nonip non-IP frames"
     [[ $cap != ext0 ]] || ((skipped > 0)) || fail "the Ethernet capture holds no ARP frame to skip"
-    ok "g. $(sed -n 's/.*link-type \([A-Z0-9_]*\).*/\1/p' <<<"$cp_out") capture ($cap): $n IP packets identical for tshark after PcapReader -> PcapWriter; $skipped non-IP frames skipped"
+    pass "g. $(sed -n 's/.*link-type \([A-Z0-9_]*\).*/\1/p' <<<"$cp_out") capture ($cap): $n IP packets identical for tshark after PcapReader -> PcapWriter; $skipped non-IP frames skipped"
 done
 
 # ---------------------------------------------------------------------------------------------
@@ -446,8 +409,8 @@ packets=$(counter packets) gso=$(counter gso) notready=$(counter csum-not-ready)
 ((gso > 0)) || fail "GSO run: no packet flagged NFQA_SKB_GSO"
 gap=$(counter longest-idle-gap-ms)
 ((gap < 300)) || fail "GSO run: onIdle was not called for $gap ms (idle interval 100 ms)"
-ok "GSO: EXPN masked in a CSUMNOTREADY packet (full checksum recompute) ($expn_out); 1 MB echoed intact ($CLIENT_OUT)"
-ok "GSO: $packets packets, $gso GSO super-packets (largest $largest bytes), $notready with CSUMNOTREADY, $(counter truncated) truncated; onIdle at most $gap ms apart"
+pass "GSO: EXPN masked in a CSUMNOTREADY packet (full checksum recompute) ($expn_out); 1 MB echoed intact ($CLIENT_OUT)"
+pass "GSO: $packets packets, $gso GSO super-packets (largest $largest bytes), $notready with CSUMNOTREADY, $(counter truncated) truncated; onIdle at most $gap ms apart"
 
 # ---------------------------------------------------------------------------------------------
 step "ENOBUFS: a receive buffer too small for the burst"
@@ -467,6 +430,6 @@ stop_selftest
 enobufs=$(counter enobufs)
 ((udrop > 0)) || fail "the burst did not overflow the receive buffer (user_dropped 0)"
 ((enobufs > 0)) || fail "the kernel dropped $udrop packets but recv never reported ENOBUFS"
-ok "ENOBUFS: rcvbuf $(sed -n 's/.*rcvbuf \([0-9]*\).*/\1/p' "$SELFTEST_LOG") bytes; kernel user_dropped $udrop; $enobufs ENOBUFS counted, loop went on; 300 KB echoed intact ($CLIENT_OUT)"
+pass "ENOBUFS: rcvbuf $(sed -n 's/.*rcvbuf \([0-9]*\).*/\1/p' "$SELFTEST_LOG") bytes; kernel user_dropped $udrop; $enobufs ENOBUFS counted, loop went on; 300 KB echoed intact ($CLIENT_OUT)"
 
-echo "$PASSED passed, 0 failed"
+finish

@@ -38,13 +38,11 @@ source "$ROOT/Tests/e2e/daemon/common.sh"
 
 CORPUS=$ROOT/Tests/configs/corpus
 HERE=$ROOT/Tests/e2e/configs
-PROBE=("$PY" "$HERE/netprobe.py")
+PROBE=("$PY" "$E2E_LIB/netprobe.py")
 WAIT=2          # seconds a connection that must fail is given
 
-dt_preflight real-configs
-for c in nfct unshare iptables-restore conntrack tcpdump; do
-    command -v "$c" >/dev/null || { echo "real-configs: $c missing: run scripts/deps.sh" >&2; exit 2; }
-done
+dt_preflight
+e2e_require nfct unshare iptables-restore conntrack tcpdump
 dt_binary
 
 # map_args NAME: the --interface arguments of NAME.map (pairs and `auto`; not its host lines).
@@ -258,5 +256,4 @@ chains=$(lab_exec router iptables-save | grep -c '^:SI-' || true)
 verdict remove-takes-the-policies "$([[ "$policies" -ge 1 && "$left" == 0 && "$chains" == 0 ]] && echo 1 || echo 0)" \
     "setup-iptables.sh remove: $policies timeout policy gone with the rules" "policies before $policies, after $left; SI- chains left $chains"
 
-summary
-((${#FAILED[@]} == 0))
+finish

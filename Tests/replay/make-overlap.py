@@ -2,18 +2,13 @@
 """Turns fixtures/overlap-retransmission.pcap (a real session) into one with a retransmission
 that carries different bytes: a copy of the client's "NOOP\\r\\n" segment, same sequence number,
 with "EXPN\\r\\n" instead, inserted right after the original. Linux TCP never sends such a thing;
-an attacker's TCP stack does (overlap tricks, BEHAVIOR.md section 7)."""
+an attacker's TCP stack does (overlap tricks, docs/behaviour.md §7)."""
+import os
 import struct
 import sys
 
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../e2e/lib"))
+from inet import checksum  # noqa: E402
 
 
 def main(path):

@@ -405,7 +405,7 @@ lab_cleanup() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Private Postfix in the server namespace (reference/LAB.md)
+# Private Postfix in the server namespace (Tests/e2e/README.md "Postfix")
 
 _lab_postfix_list_alternates() {
     postconf -c /etc/postfix -h alternate_config_directories 2>/dev/null | tr -s ', \t' '\n' | sed '/^$/d'
@@ -618,6 +618,14 @@ postfix_log() {
     [[ -n "$POSTFIX_MAILLOG" && -f "$POSTFIX_MAILLOG" ]] || return 0
     if [[ -n "${1:-}" ]]; then tail -n "$1" "$POSTFIX_MAILLOG"; else cat "$POSTFIX_MAILLOG"; fi
 }
+
+# maillog_mark: a mark in the maillog (its size); maillog_since MARK: what was logged after it.
+maillog_mark() { stat -c %s "$POSTFIX_MAILLOG"; }
+maillog_since() { tail -c +$(($1 + 1)) "$POSTFIX_MAILLOG"; }
+
+# postfix_commands_since MARK ADDR: the SMTP commands Postfix received from ADDR after MARK, one a
+# line, as it read them (it logs them for the addresses of postfix_up's "debug_peer_list = ADDR").
+postfix_commands_since() { maillog_since "$1" | sed -n "s/.*: < unknown\[$2\]: //p"; }
 
 # postfix_queue: what Postfix still has queued (postqueue -p).
 postfix_queue() { lab_exec server postqueue -c "$POSTFIX_DIR/etc" -p; }

@@ -3,7 +3,7 @@
 // sizeof macros, attribute arrays, unaligned big-endian reads. Everything else (socket calls,
 // nfq_nlmsg_* builders, pcap_*) Swift calls directly. Only the NFQueue module imports this.
 //
-// Header order matters (reference/NFQUEUE-NOTES.md §5):
+// Header order matters (docs/nfqueue.md §5):
 // - kernel uapi netfilter headers BEFORE libnetfilter_queue's: both sets share the include guards
 //   _NFNETLINK_H / _NFNETLINK_QUEUE_H, and the uapi copy is the newer one (NFQA_MAX 21 with
 //   NFQA_VLAN/L2HDR/PRIORITY; libnetfilter_queue 1.0.5 bundles one that stops at NFQA_SECCTX 17);
@@ -50,7 +50,7 @@ uint32_t cnfq_verdict_queue(uint16_t queue, bool bypass);
 /// The exact size of a verdict message as libnfq builds it (nfq_nlmsg_put +
 /// nfq_nlmsg_verdict_put [+ _put_mark] [+ _put_pkt]), from MNL_NLMSG_HDRLEN, MNL_ALIGN and
 /// MNL_ATTR_HDRLEN (sizeof/function-like macros). The Swift side checks its send buffer against
-/// it before building: mnl_attr_put does no bounds check (NFQUEUE-NOTES §6).
+/// it before building: mnl_attr_put does no bounds check (docs/nfqueue.md §6).
 size_t cnfq_verdict_message_size(uint32_t payload_len, bool has_mark);
 
 /// The size of the bind-and-configure message cnfq_put_config builds.
@@ -60,7 +60,7 @@ size_t cnfq_config_message_size(void);
 // Configuration.
 
 /// Adds NFQA_CFG_FLAGS and NFQA_CFG_MASK (both big-endian u32) to a config message.
-/// libnetfilter_queue has no nfq_nlmsg_cfg_put_flags, not even upstream HEAD (NFQUEUE-NOTES §1);
+/// libnetfilter_queue has no nfq_nlmsg_cfg_put_flags, not even upstream HEAD (docs/nfqueue.md §1);
 /// this helper only keeps the byte order in one place. It can go if upstream adds one.
 void cnfq_cfg_put_flags(struct nlmsghdr *nlh, uint32_t flags, uint32_t mask);
 

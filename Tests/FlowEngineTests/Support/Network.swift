@@ -137,7 +137,7 @@ struct Network {
 
     private mutating func apply(_ verdict: PacketVerdict, _ bytes: [UInt8], token: UInt64, fromClient: Bool) {
         switch verdict {
-        case .accept: deliver(bytes, fromClient: fromClient)
+        case .accept, .acceptBypassing: deliver(bytes, fromClient: fromClient)
         case let .acceptModified(length): deliver(Array(bytes[..<length]), fromClient: fromClient)
         case .drop: break
         case .reset: resetsSeen += 1

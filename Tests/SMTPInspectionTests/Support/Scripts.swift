@@ -3,7 +3,7 @@
 /// Building blocks of scripted sessions, with replies as Postfix 3.7 sends them.
 enum Script {
     static let banner = Step.s("220 mail.example.test ESMTP Postfix (Debian/GNU)\r\n")
-    /// Postfix's EHLO reply (LAB.md), which includes keywords the esmtp policy refuses.
+    /// Postfix's EHLO reply (Tests/e2e/README.md "Postfix"), which includes keywords the esmtp policy refuses.
     static let postfixEHLOReply = """
         250-mail.example.test\r
         250-PIPELINING\r

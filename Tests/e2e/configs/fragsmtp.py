@@ -12,6 +12,7 @@ session then times out on the router).
 Prints what it sent and got and ends with "RESULT ok REPLY" (exit 0) or "RESULT fail: why" (1).
 """
 import argparse
+import os
 import random
 import select
 import socket
@@ -19,14 +20,8 @@ import struct
 import sys
 import time
 
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    total = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while total >> 16:
-        total = (total & 0xFFFF) + (total >> 16)
-    return ~total & 0xFFFF
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../lib"))
+from inet import checksum  # noqa: E402
 
 
 def ip_header(src, dst, ident, length, frag, proto=6):

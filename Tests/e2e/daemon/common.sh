@@ -1,69 +1,31 @@
 # shellcheck shell=bash disable=SC2034  # (variables are for the callers)
-# Tests/e2e/daemon/common.sh: what Tests/e2e/daemon-config.sh and Tests/e2e/control-socket.sh
-# share: results, the binary, the lab with the seed's rules applied by scripts/setup-iptables.sh
-# (no bypass), the daemon running on a copy of the seed's configuration, its control socket, and
-# Postfix's view of the SMTP commands it received. Source it after scripts/lib/lab.sh.
+# Tests/e2e/daemon/common.sh: what Tests/e2e/daemon-config.sh, control-socket.sh and
+# real-configs.sh share beyond Tests/e2e/lib/checks.sh: the binary in .build-daemontests, the
+# lab with the seed's rules applied by scripts/setup-iptables.sh (no bypass), the daemon running
+# on a copy of the seed's configuration, its control socket, and Postfix's view of the SMTP
+# commands it received. Source it after scripts/lib/lab.sh.
 #
 # The daemon always gets `--control $LAB_DIR/ctl.sock` (never the default /run path), and
 # everything it and the lab create goes away on every exit path (lab_cleanup, the EXIT trap).
 
+# shellcheck source=Tests/e2e/lib/checks.sh
+source "$ROOT/Tests/e2e/lib/checks.sh"     # results, preflight, the binary, PY, SMTPC
+
 DT_HERE=$ROOT/Tests/e2e/daemon
-PY=/usr/bin/python3
-SMTPC=("$PY" "$DT_HERE/smtpc.py")
+SMTPC+=(--host "$LAB_SERVER_NAT_IP")      # the seed's static NAT of the server
 SETUP=$ROOT/scripts/setup-iptables.sh
 SEED=$ROOT/iptables/seed-running-config.txt
 MAP=(--interface "Ethernet2/0=$LAB_EXT_IF" --interface "Ethernet2/1=$LAB_INT_IF")
 Q=0
 
-# ---------------------------------------------------------------------------------------------
-# Results: every check prints PASS or FAIL and the script goes on; summary at the end.
-
-NPASS=0
-FAILED=()
-T_START=$(lab_now)
-pass() { NPASS=$((NPASS + 1)); printf 'PASS  %-36s %s\n' "$1" "$2"; }
-fail() { FAILED+=("$1"); printf 'FAIL  %-36s %s\n' "$1" "$2"; }
-# verdict NAME OK INFO WHY: PASS NAME INFO when OK is 1, else FAIL NAME WHY
-verdict() { if [[ "$2" == 1 ]]; then pass "$1" "$3"; else fail "$1" "$4"; fi; }
-note() { printf '      %s\n' "$*"; }
-step() { printf '\n== %s (at %s s)\n' "$*" "$(lab_since "$T_START")"; }
-indent() { sed 's/^/      | /'; }
-
-summary() {
-    echo
-    echo "== summary: $NPASS passed, ${#FAILED[@]} failed in $(lab_since "$T_START") s"
-    if ((${#FAILED[@]})); then printf '   FAILED: %s\n' "${FAILED[@]}"; fi
-}
-
-# abort NAME WHY: a setup step failed, nothing after it can run. The EXIT trap cleans up.
-abort() {
-    fail "$1" "$2"
-    summary
-    exit 1
-}
-
-# dt_preflight NAME: root and the tools.
+# dt_preflight: root and the tools these scripts use.
 dt_preflight() {
-    ((EUID == 0)) || { echo "$1: needs root" >&2; exit 2; }
-    local c
-    for c in ip iptables iptables-save swaks postfix timeout "$PY"; do
-        command -v "$c" >/dev/null || { echo "$1: $c missing: run scripts/deps.sh" >&2; exit 2; }
-    done
+    e2e_require_root
+    e2e_require ip iptables iptables-save swaks postfix timeout "$PY"
 }
 
 # dt_binary: BIN = $SMTP_INSPECT_BIN, or a build of this checkout in .build-daemontests.
-dt_binary() {
-    BIN=${SMTP_INSPECT_BIN:-}
-    if [[ -z "$BIN" ]]; then
-        [[ -d /opt/swift/usr/bin ]] && PATH=/opt/swift/usr/bin:$PATH
-        echo "== build: swift build --product smtp-inspect --scratch-path .build-daemontests"
-        (cd "$ROOT" && swift build --product smtp-inspect --scratch-path .build-daemontests 2>&1 | tail -n 2) ||
-            { echo "build failed" >&2; exit 2; }
-        BIN=$(cd "$ROOT" && swift build --scratch-path .build-daemontests --show-bin-path)/smtp-inspect
-    fi
-    [[ -x "$BIN" ]] || { echo "$BIN is not executable" >&2; exit 2; }
-    echo "== binary: $BIN"
-}
+dt_binary() { e2e_binary smtp-inspect .build-daemontests; }
 
 # ---------------------------------------------------------------------------------------------
 # The configuration: a copy of the seed's in $LAB_DIR, with lines added after the seed's
@@ -106,25 +68,10 @@ dt_lab() {
 # and sh exec it), so signals reach it.
 
 CTL=""
-DAEMON_PID="" DOUT="" DERR="" DAEMON_N=0
 daemon_start() {
-    local t0; t0=$(lab_now)
-    DAEMON_N=$((DAEMON_N + 1))
     CTL=$LAB_DIR/ctl.sock
-    DOUT=$LAB_DIR/daemon-$DAEMON_N.out DERR=$LAB_DIR/daemon-$DAEMON_N.err
-    # shellcheck disable=SC2016  # $@ and $0 are for the inner sh
-    lab_spawn router "$DOUT" sh -c 'exec "$@" 2>"$0"' "$DERR" \
-        "$BIN" run --config "$CFG" "${MAP[@]}" --queue "$Q" --control "$CTL" --stats-interval 1 "$@"
-    DAEMON_PID=$LAB_LAST_PID
-    if ! lab_nfq_wait_bound "$Q" 20 || ! lab_wait_until 10 grep -q "inspecting queue" "$DERR" ||
-        ! lab_wait_until 5 test -S "$CTL"; then
-        echo "daemon $DAEMON_N did not start (queue, note or control socket missing):" >&2
-        indent <"$DERR" >&2
-        return 1
-    fi
-    DAEMON_START_S=$(lab_since "$t0")
+    e2e_daemon_start --config "$CFG" "${MAP[@]}" --queue "$Q" --control "$CTL" --stats-interval 1 "$@"
 }
-daemon_alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 
 # ctl WORDS...: the control command `smtp-inspect WORDS... --control $CTL`, run in the router;
 # stdout+stderr in CTL_OUT, exit status in CTL_RC.
@@ -152,10 +99,8 @@ counters_now() { tail -n 1 "$DOUT"; }
 # ---------------------------------------------------------------------------------------------
 # Postfix's log
 
-maillog_mark() { stat -c %s "$POSTFIX_MAILLOG"; }
-maillog_since() { tail -c +$(($1 + 1)) "$POSTFIX_MAILLOG"; }
 # chat_since MARK: the commands Postfix received from the client since MARK.
-chat_since() { maillog_since "$1" | sed -n "s/.*: < unknown\[$LAB_CLIENT_IP\]: //p"; }
+chat_since() { postfix_commands_since "$1" "$LAB_CLIENT_IP"; }
 # delivered_to ADDR: messages delivered to ADDR (their Delivered-To header).
 delivered_to() {
     local n=0 f
@@ -166,20 +111,6 @@ delivered_to() {
 }
 wait_delivered() { lab_wait_until "${3:-15}" _delivered_at_least "$1" "$2"; }
 _delivered_at_least() { (($(delivered_to "$1") >= $2)); }
-
-# is_masked LINE ORIGINAL: LINE is ORIGINAL masked (as long, x's; a first letter may have passed
-# as the prefix of a legal verb; a space may remain).
-is_masked() {
-    local line=$1 orig=$2
-    ((${#line} == ${#orig})) && [[ "$line" != "$orig" && "$line" =~ ^[A-Za-z]?x+( x+)?$ ]]
-}
-
-# masked_line CHAT ORIGINAL: the line of CHAT that is ORIGINAL masked (status 1: none).
-masked_line() {
-    local l
-    while IFS= read -r l; do is_masked "$l" "$2" && { echo "$l"; return 0; }; done <<<"$1"
-    return 1
-}
 
 # swaks_mail TO SUBJECT [SWAKS-OPTIONS...]: mail from the client to 172.22.1.110:25 through NAT
 # and inspection. SW_RC, SW_OUT (the transcript file).

@@ -52,20 +52,24 @@ def one(path, data, half_close=True, read=True):
                 s.shutdown(socket.SHUT_WR)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the daemon stopped reading (and answered): what it said is still there
-    answer = b""
-    if read:
-        try:
-            while True:
-                chunk = s.recv(65536)
-                if not chunk:
-                    break
-                answer += chunk
-        except ConnectionResetError:
-            answer += b"<reset>"
-        except socket.timeout:
-            answer += b"<timeout>"
+    answer = read_answer(s, b"<reset>") if read else b""
     s.close()
     return answer
+
+
+def read_answer(s, on_reset):
+    """What the daemon says until it closes; `on_reset` appended if it resets instead."""
+    answer = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                return answer
+            answer += chunk
+    except ConnectionResetError:
+        return answer + on_reset
+    except socket.timeout:
+        return answer + b"<timeout>"
 
 
 def crowd(path, n=100):
@@ -100,17 +104,7 @@ def drip(path, data=b"show ip inspect statistics\n", pause=0.2):
         readable, _, _ = select.select([s], [], [], pause)
         if readable:
             break
-    answer = b""
-    try:
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            answer += chunk
-    except ConnectionResetError:
-        pass  # the daemon closed with our late bytes unread: its answer came before
-    except socket.timeout:
-        answer += b"<timeout>"
+    answer = read_answer(s, b"")    # a reset: the daemon closed with our late bytes unread, after its answer
     s.close()
     return answer
 

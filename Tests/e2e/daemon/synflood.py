@@ -10,19 +10,14 @@ dropping its RSTs), so that every connection stays half-open at the router.
 Prints "sent N SYNs in S s".
 """
 import argparse
+import os
 import socket
 import struct
 import sys
 import time
 
-
-def checksum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../lib"))
+from inet import checksum  # noqa: E402
 
 
 def syn(src, dst, sport, dport, seq):

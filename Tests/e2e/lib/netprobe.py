@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Listeners and probes for Tests/e2e/real-configs.sh (run in the lab's namespaces).
+"""Listeners and probes for the end-to-end tests (run in the lab's namespaces).
 
   netprobe.py serve tcp|udp ADDR PORT     answer every connection / datagram with "peer A:P"
   netprobe.py probe tcp|udp ADDR PORT T   print the answer, or "timeout" (exit 1) / "refused" (2)
