@@ -10,11 +10,16 @@ import SMTPInspection
 /// parses, has its length and (when it was sent with good ones) valid checksums; every held
 /// packet is released exactly once; `show` renders; and what each end read, replayed through a
 /// fresh session, is what the core judged (nothing unmasked, nothing past a tear-down or a hold).
+/// After `acceptBypassing` the kernel passes the connection's packets without queueing them, as
+/// the generated rules do (connmark), until a SYN opens a new connection on its ports.
 ///
 /// Input format (every byte string decodes):
 ///
 ///     header byte   bit 0 IPv6, 1 smtp policy (else esmtp), 2 small bounds, 3 mid-stream drop,
-///                   4 trace on, 5 no interfaces (as in a capture replay)
+///                   4 trace on, 5 no interfaces (as in a capture replay), 6 STARTTLS allowed
+///                   and TLS sessions leave the queue (`bypassTLS`, as the daemon sets them),
+///                   7 a session that left the queue stays queued (the engine sees its packets:
+///                   rules without the bypass mark, or a capture replay)
 ///     then operations, each an op byte; kind = op & 7, connection = op >> 3 & 1:
 ///       0 client segment    segment fields (below), from the connection's client to the server;
 ///                           op & 0x10: it arrives on the server's interface (forged), op & 0x20:
@@ -83,6 +88,14 @@ struct ModelConnection {
     var clientSent: [UInt8] = []
     var serverSent: [UInt8] = []
     var incarnations: [Incarnation] = []
+    /// The connection left the queue (`acceptBypassing`): the kernel passes its packets unseen.
+    var bypassing = false
+
+    /// The server has the connection open: not reset, not closed both ways. A SYN then gets a
+    /// challenge ACK (RFC 5961 §4), and conntrack keeps the connection's entry (and its mark).
+    var isOpenAtServer: Bool {
+        incarnations.last.map { !$0.atServer.closed && ($0.atServer.fin == nil || $0.atClient.fin == nil) } ?? false
+    }
 
     init(client: Endpoint, server: Endpoint, clientISN: SequenceNumber, serverISN: SequenceNumber) {
         self.client = client
@@ -117,6 +130,8 @@ struct FlowRun {
     var operations = 0
     /// A server packet is being processed (see `Incarnation.releasePoint`).
     var serverPacketInProgress = false
+    /// Packets of a connection that left the queue still go to the engine (header bit 7).
+    let bypassStaysQueued: Bool
 
     init(_ data: [UInt8], guards: KnownIssueGuards) {
         reader = FuzzReader(data)
@@ -124,8 +139,10 @@ struct FlowRun {
         let header = reader.byte()
         ipv6 = header & 1 != 0
         interfacesKnown = header & 32 == 0
-        ruleBits = header & 2 != 0 ? 0 : 1
+        ruleBits = (header & 2 != 0 ? 0 : 1) | (header & 64 != 0 ? 4 : 0)
+        bypassStaysQueued = header & 128 != 0
         var configuration = FlowEngineConfiguration()
+        configuration.bypassTLS = header & 64 != 0
         if header & 4 != 0 {
             configuration.maxSessions = 3
             configuration.maxHeldPacketsPerSession = 3

@@ -18,6 +18,9 @@ extension FlowRun {
             for k in connections[c].incarnations.indices { connections[c].incarnations[k].releasePoint = nil }
         }
         defer { serverPacketInProgress = false }
+        let sent = SentPacket(bytes: original, good: good, checksumNotReady: checksumNotReady,
+                              forged: wrongSide && interfacesKnown)
+        if passesUnqueued(sent) { return }
         var bytes = original
         let verdict: PacketVerdict
         let checksum: ChecksumStatus = checksumNotReady ? .notReady : verified && good ? .verified : .unverified
@@ -31,17 +34,25 @@ extension FlowRun {
         }
         note("  -> \(verdict)")
         // Without interfaces (a capture replay) nothing tells a forged packet from a genuine one.
-        let packet = SentPacket(bytes: original, good: good, checksumNotReady: checksumNotReady,
-                                forged: wrongSide && interfacesKnown)
-        apply(verdict, bytes: bytes, sent: packet, token: token, origin: "packet \(token)")
+        apply(verdict, bytes: bytes, sent: sent, token: token, origin: "packet \(token)")
         collect(origin: "packet \(token)")
     }
 
     mutating func apply(_ verdict: PacketVerdict, bytes: [UInt8], sent: SentPacket, token: UInt64, origin: String) {
         let original = sent.bytes
         switch verdict {
-        case .accept, .acceptBypassing:
-            findings.check(bytes == original, "\(origin): \(verdict), but the engine changed the bytes")
+        case .accept:
+            findings.check(bytes == original, "\(origin): accept, but the engine changed the bytes")
+            forward(original, sent: sent, modified: false, origin: origin)
+        case .acceptBypassing:
+            findings.check(bytes == original, "\(origin): acceptBypassing, but the engine changed the bytes")
+            if let packet = try? TCPPacket(checking: original.span), let c = connection(of: packet) {
+                // The rules save the packet's mark to the connection: its later packets pass.
+                connections[c].bypassing = !bypassStaysQueued
+                note("  connection \(c) leaves the queue")
+            } else {
+                findings.add("\(origin): acceptBypassing of a packet of no connection")
+            }
             forward(original, sent: sent, modified: false, origin: origin)
         case .acceptModified(let length):
             guard length >= 20 && length <= bytes.count else {
@@ -63,6 +74,32 @@ extension FlowRun {
                 connections[c].incarnations[connections[c].incarnations.count - 1] = last
             }
         }
+    }
+
+    /// A packet of a connection that left the queue, which the kernel passes without asking the
+    /// engine (true; the receiver reads it as it was sent). A client's SYN that opens a new
+    /// connection (the old one is over: conntrack starts a new entry, without the mark) is queued
+    /// again, and so is everything after it.
+    mutating func passesUnqueued(_ sent: SentPacket) -> Bool {
+        guard let packet = try? TCPPacket(checking: sent.bytes.span), let c = connection(of: packet),
+              connections[c].bypassing else { return false }
+        let flags = packet.flags
+        if flags.contains(.syn) && !flags.contains(.ack) && packet.flowKey.source == connections[c].client {
+            if !connections[c].isOpenAtServer {
+                connections[c].bypassing = false
+                return false
+            }
+        }
+        note("  -> not queued (the connection left the queue)")
+        var wire = sent.bytes
+        if sent.checksumNotReady {
+            var span = wire.mutableSpan
+            packet.recomputeTCPChecksum(in: &span)
+        } else if !packet.verifyChecksums(in: sent.bytes.span) {
+            return true  // the receiving stack drops it
+        }
+        if !sent.forged { deliver(packet, wire, original: sent.bytes) }
+        return true
     }
 
     /// A packet leaves the engine: it must parse, be as long as it says, and carry good
@@ -119,12 +156,8 @@ extension FlowRun {
         }
         if flags.contains(.syn) {
             if toServer && !flags.contains(.ack) {
-                // A SYN opens a connection unless one is still open: not reset, not closed both
-                // ways (RFC 5961 §4: a SYN on a synchronized connection gets a challenge ACK).
-                let open = connections[c].incarnations.last.map {
-                    !$0.atServer.closed && ($0.atServer.fin == nil || $0.atClient.fin == nil)
-                } ?? false
-                if !open {
+                // A SYN opens a connection unless one is still open.
+                if !connections[c].isOpenAtServer {
                     var incarnation = Incarnation(policyBits: ruleBits)
                     incarnation.atServer.start(isn: packet.sequenceNumber)
                     connections[c].incarnations.append(incarnation)

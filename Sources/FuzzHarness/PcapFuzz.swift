@@ -7,7 +7,8 @@ import SMTPInspection
 /// caller writes the input to a file first). `PcapReader` must open it or refuse it with an
 /// error, never trap; every packet it lends must keep the reader's promises (its length, an IP
 /// version nibble, nanoseconds below one second, frames counted); and the packets go through a
-/// flow engine and back out through `PcapWriter`, as `smtp-inspect replay --write` does.
+/// flow engine and back out through `PcapWriter`, as `smtp-inspect replay --write` does, and
+/// through a second engine with STARTTLS allowed and `bypassTLS` on (its verdicts unwritten).
 ///
 /// The times go to the engine saturated, not as `replay` converts them: `replay` itself is run
 /// over the corpus by Tests/FuzzRegressionTests (ReplayCommandTests), where a trap in its own
@@ -27,6 +28,13 @@ public enum PcapFuzz {
         var engine = FlowEngine()
         var out = FlowOutput()
         let rule = InspectionRuleBinding(name: "FUZZ", policy: SMTPSessionFuzz.policies[1])
+        // A second engine as the daemon runs with STARTTLS allowed: TLS sessions leave the queue.
+        var bypassing = FlowEngine(configuration: {
+            var configuration = FlowEngineConfiguration()
+            configuration.bypassTLS = true
+            return configuration
+        }())
+        let starttls = InspectionRuleBinding(name: "FUZZ", policy: SMTPSessionFuzz.policies[1 | 4])
         var lastFrame = 0
         var token: UInt64 = 0
         do {
@@ -46,6 +54,13 @@ public enum PcapFuzz {
                 }
                 _ = record.timestamp.description
                 let now = moment(record.timestamp)
+                var copy = [UInt8](repeating: 0, count: bytes.count)
+                for k in 0..<bytes.count { copy[k] = bytes[k] }
+                do {
+                    var span = copy.mutableSpan
+                    _ = bypassing.process(&span, token: token, rule: starttls, at: now, into: &out)
+                    out.removeAll()
+                }
                 let verdict = engine.process(&bytes, token: token, rule: rule, at: now, into: &out)
                 switch verdict {
                 case .accept, .acceptBypassing:
@@ -68,6 +83,7 @@ public enum PcapFuzz {
         findings.check(reader.framesRead == reader.packetsRead + reader.framesSkipped,
                        "frames read \(reader.framesRead) != packets \(reader.packetsRead) + skipped \(reader.framesSkipped)")
         engine.tick(at: Moment(nanoseconds: UInt64.max / 2), into: &out)
+        bypassing.tick(at: Moment(nanoseconds: UInt64.max / 2), into: &out)
         try? writer?.close()
         return findings
     }

@@ -108,15 +108,17 @@ extension SeedCorpus {
     // MARK: - pcap
 
     /// A short SMTP exchange as IP packets (both directions, with a masked command).
-    static func packets(ipv6: Bool) -> [[UInt8]] {
+    /// With `starttls`, the client asks for TLS and both sides then start it (the bypass
+    /// engine of PcapFuzz lets the session leave the queue).
+    static func packets(ipv6: Bool, starttls: Bool = false) -> [[UInt8]] {
         let client = ipv6 ? Endpoint(.v6(IPv6Address([0x2001, 0xdb8, 0x22, 1, 0, 0, 0, 0x50])), 40001)
                           : Endpoint(.v4(IPv4Address(172, 22, 1, 50)), 40001)
         let server = ipv6 ? Endpoint(.v6(IPv6Address([0x2001, 0xdb8, 0x10, 0x10, 0, 0, 0, 2])), 25)
                           : Endpoint(.v4(IPv4Address(10, 10, 10, 2)), 25)
         var cseq = SequenceNumber(1000), sseq = SequenceNumber(5000)
         var out: [[UInt8]] = []
-        func send(_ fromClient: Bool, _ flags: TCPFlags, _ text: String) {
-            let payload = Array(text.utf8)
+        func send(_ fromClient: Bool, _ flags: TCPFlags, _ text: String) { send(fromClient, flags, bytes: Array(text.utf8)) }
+        func send(_ fromClient: Bool, _ flags: TCPFlags, bytes payload: [UInt8]) {
             let b = TCPPacketBuilder(from: fromClient ? client : server, to: fromClient ? server : client,
                                      sequenceNumber: fromClient ? cseq : sseq, acknowledgmentNumber: fromClient ? sseq : cseq,
                                      flags: flags, payload: payload)
@@ -129,7 +131,13 @@ extension SeedCorpus {
         send(true, .ack, "")
         send(false, [.ack, .psh], "220 mx ESMTP\r\n")
         send(true, [.ack, .psh], "EHLO c\r\n")
-        send(false, [.ack, .psh], "250-mx\r\n250 PIPELINING\r\n")
+        send(false, [.ack, .psh], starttls ? "250-mx\r\n250-STARTTLS\r\n250 PIPELINING\r\n" : "250-mx\r\n250 PIPELINING\r\n")
+        if starttls {
+            send(true, [.ack, .psh], "STARTTLS\r\n")
+            send(false, [.ack, .psh], "220 go ahead\r\n")
+            send(true, [.ack, .psh], bytes: tlsRecord(handshake: 1))
+            send(false, [.ack, .psh], bytes: tlsRecord(handshake: 2))
+        }
         send(true, [.ack, .psh], "EXPN root\r\nQUIT\r\n")
         send(false, [.ack, .psh], "502 no\r\n221 bye\r\n")
         send(true, [.ack, .fin], "")
@@ -189,6 +197,7 @@ extension SeedCorpus {
             ("linux-cooked-v6.pcap", pcap(cooked, linkType: 113, nanoseconds: false)),
             ("raw-v4.pcapng", pcapng(v4, linkType: 101, timestamps: times)),
             ("raw-v6-nsec.pcapng", pcapng(v6, linkType: 101, timestamps: times.map { $0 * 1000 }, resolution: 9)),
+            ("starttls-v4.pcap", pcap(packets(ipv6: false, starttls: true), linkType: 101, nanoseconds: false)),
         ]
     }
 

@@ -163,7 +163,11 @@ public enum SeedCorpus {
 
         mutating func segment(_ c: UInt8 = 0, fromClient: Bool, _ text: String, flags: TCPFlags = [.ack, .psh],
                               control: UInt8 = 0, fields: [UInt8] = []) {
-            let payload = Array(text.utf8)
+            segment(c, fromClient: fromClient, bytes: Array(text.utf8), flags: flags, control: control, fields: fields)
+        }
+
+        mutating func segment(_ c: UInt8 = 0, fromClient: Bool, bytes payload: [UInt8], flags: TCPFlags = [.ack, .psh],
+                              control: UInt8 = 0, fields: [UInt8] = []) {
             w.byte((fromClient ? 0 : 1) | c << 3)
             w.byte(UInt8(truncatingIfNeeded: flags.rawValue))
             w.byte(control | (payload.count > 255 ? 128 : 0))
@@ -240,6 +244,23 @@ public enum SeedCorpus {
             f.tick(30)
             f.tick(255)
         }))
+        // STARTTLS allowed, TLS sessions leave the queue (header bit 6); with bit 7 the engine
+        // still sees their packets. After the handshake's first records, plaintext is TLS data
+        // to the server.
+        for (name, header) in [("starttls-bypass", UInt8(64)), ("starttls-bypass-queued", UInt8(64 | 128))] {
+            seeds.append((name, session(header: header) { f in
+                f.client("STARTTLS\r\n")
+                f.server("220 2.0.0 Ready to start TLS\r\n")
+                f.segment(fromClient: true, bytes: tlsRecord(handshake: 1))
+                f.segment(fromClient: false, bytes: tlsRecord(handshake: 2))
+                f.client("EXPN root\r\n")
+                f.server("502 no\r\n")
+                f.segment(fromClient: true, "", flags: [.fin, .ack])
+                f.segment(fromClient: false, "", flags: [.fin, .ack])
+                f.handshake()
+                f.client("EHLO again\r\n")
+            }))
+        }
         seeds.append(("two-sessions-small-bounds", { () -> [UInt8] in
             var f = FlowScript(header: 4 | 8 | 16)
             f.handshake(0)
@@ -254,6 +275,12 @@ public enum SeedCorpus {
             return f.w.bytes
         }()))
         return seeds
+    }
+
+    /// The start of a TLS record: a handshake message of type `handshake` (1 ClientHello,
+    /// 2 ServerHello), as SMTPSession's TLS check wants to see after a 220 to STARTTLS.
+    static func tlsRecord(handshake: UInt8) -> [UInt8] {
+        [22, 3, 1, 0, 8, handshake, 0, 0, 4, 3, 3, 0, 0]
     }
 
     /// Known-issue reproducers for the flow target (Tests/fuzz/regressions/flow).

@@ -73,3 +73,49 @@ struct HarnessTests {
         #expect(!SMTPSessionFuzz.hasMaskedArgumentOnly(other, verbMasked))
     }
 }
+
+@Suite("Fuzz harness: TLS sessions that leave the queue")
+struct BypassModelTests {
+    static func seed(_ name: String) -> [UInt8] {
+        SeedCorpus.flowSeeds().first { $0.0 == name }!.1
+    }
+
+    @Test("After acceptBypassing the kernel passes the connection's packets, until a SYN opens a new one")
+    func leavesTheQueue() {
+        let log = FlowEngineFuzz.describe(Self.seed("starttls-bypass"))
+        let lines = log.split(separator: "\n").map(String.init)
+        let left = lines.firstIndex { $0.contains("acceptBypassing") }
+        let again = lines.lastIndex { $0 == "handshake 0" }
+        #expect(left != nil && again != nil)
+        guard let left, let again else { return }
+        // Between the bypass and the new handshake nothing reaches the engine.
+        let verdicts = lines[(left + 1)..<again].filter { $0.hasPrefix("  -> ") }
+        #expect(!verdicts.isEmpty && verdicts.allSatisfy { $0.contains("not queued") })
+        // The new connection's packets are queued again.
+        #expect(!lines[again...].contains { $0.contains("not queued") })
+        #expect(FlowEngineFuzz.run(Self.seed("starttls-bypass"), guards: .strict).isEmpty)
+    }
+
+    @Test("With the packets still queued, the engine passes them as a bypassed session's")
+    func staysQueued() {
+        let log = FlowEngineFuzz.describe(Self.seed("starttls-bypass-queued"))
+        #expect(log.contains("acceptBypassing"))
+        #expect(!log.contains("not queued"))
+        #expect(FlowEngineFuzz.run(Self.seed("starttls-bypass-queued"), guards: .strict).isEmpty)
+    }
+
+    @Test("Plaintext the server read after a bypass that TLS had not earned is a finding")
+    func prematureBypassIsCaught() {
+        // The same conversation judged afresh, as Incarnation.verify does, without the TLS
+        // records: EXPN is then a command the server read unmasked.
+        var incarnation = Incarnation(policyBits: 1 | 4)
+        for (byServer, text) in [(false, "220 mx\r\n"), (true, "STARTTLS\r\n"), (false, "220 go\r\n"),
+                                 (true, "EXPN root\r\n")] {
+            let bytes = Array(text.utf8)
+            incarnation.read(bytes, sent: bytes, byServer: byServer, duringServerPacket: false)
+        }
+        var findings = FuzzFindings()
+        incarnation.verify(into: &findings, name: "premature")
+        #expect(!findings.isEmpty)
+    }
+}
