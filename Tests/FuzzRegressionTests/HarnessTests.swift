@@ -60,18 +60,6 @@ struct HarnessTests {
         held.verify(into: &findings, name: "held")
         #expect(findings.description.contains("past the 6 judged"))
     }
-
-    @Test("A masked line that kept its verb and a space is told apart from one masked from its verb")
-    func maskedArgument() {
-        var masks = MaskRuns()
-        let stream = Array("NOOP\r\nEHLO c.exaxxxx\r\n".utf8)
-        _ = masks.add(16..<20, byte: 0x78)
-        #expect(SMTPSessionFuzz.hasMaskedArgumentOnly(stream, masks))
-        var verbMasked = MaskRuns()
-        let other = Array("NOOP\r\nExxx a\r\n".utf8)
-        _ = verbMasked.add(7..<12, byte: 0x78)
-        #expect(!SMTPSessionFuzz.hasMaskedArgumentOnly(other, verbMasked))
-    }
 }
 
 @Suite("Fuzz harness: TLS sessions that leave the queue")
