@@ -15,13 +15,14 @@
 #           (Tests/fuzz/iptables-check.py; root). Its corpus also starts from Tests/configs/corpus.
 #   pcap    the captures (committed and found) replay through `smtp-inspect replay`
 # Known bugs that others are fixing are stepped around (Sources/FuzzHarness/KnownIssues.swift);
-# SMTP_INSPECT_FUZZ_STRICT=1 turns those guards off. FUZZ_SKIP_IPTABLES=1 leaves out the
+# SMTP_INSPECT_FUZZ_STRICT=1 turns those guards off. FUZZ_JOBS=N runs N fuzz loops at a time
+# (default: one per processor). FUZZ_SKIP_IPTABLES=1 leaves out the
 # iptables-restore step (it needs root). SMTP_INSPECT_BIN names an smtp-inspect binary to replay
 # with (else `swift build` makes one).
 #
 # Exit status 0 when no target crashed or failed a check; 1 otherwise; 2 on a usage error.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 if [[ -x /opt/swift/usr/bin/swift ]] && ! command -v swift >/dev/null; then
     export PATH=/opt/swift/usr/bin:$PATH
@@ -106,23 +107,54 @@ smtp_inspect() {
     echo "$(swift build --show-bin-path)/smtp-inspect"
 }
 
+# One fuzz loop (one process) for target $1; its exit status goes to $work/$1.status.
+fuzz_loop() {
+    local t=$1
+    # The reproducers of what fuzzing found are read at the start too (not written to): each run
+    # checks them again, with AddressSanitizer.
+    # shellcheck disable=SC2046
+    "$fuzz_bin" "$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
+        -artifact_prefix="$work/crashes/$t/" $(flags_for "$t") "$work/corpus/$t" "Tests/fuzz/regressions/$t" \
+        >"$work/$t.log" 2>&1
+    echo $? >"$work/$t.status"
+}
+
+# The loops run FUZZ_JOBS at a time (default: one per processor), then each target's results
+# and after-run checks follow in order.
+jobs_max=${FUZZ_JOBS:-$(nproc)}
+if ! [[ "$jobs_max" =~ ^[0-9]+$ ]] || ((jobs_max < 1)); then
+    echo "fuzz.sh: FUZZ_JOBS must be a whole number, at least 1 (got '$jobs_max')" >&2
+    exit 2
+fi
+echo
+echo "=== fuzz.sh: ${targets[*]}: $seconds s each, $jobs_max at a time"
+running=0
+for t in "${targets[@]}"; do
+    mkdir -p "$work/corpus/$t" "$work/crashes/$t"
+    rm -f "$work/$t.status"
+    cp -n "Tests/fuzz/corpus/$t"/* "$work/corpus/$t"/ 2>/dev/null
+    # The configuration corpus of the IOSConfig tests: running-configs as operators have them.
+    [[ $t == config ]] && cp -n Tests/configs/corpus/*.cfg "$work/corpus/$t"/ 2>/dev/null
+    if ((running >= jobs_max)); then
+        wait -n
+        running=$((running - 1))
+    fi
+    fuzz_loop "$t" &
+    running=$((running + 1))
+done
+wait
+
 results=()
 failed=0
 for t in "${targets[@]}"; do
     echo
     echo "=== fuzz.sh: $t for $seconds s"
-    mkdir -p "$work/corpus/$t" "$work/crashes/$t"
-    cp -n "Tests/fuzz/corpus/$t"/* "$work/corpus/$t"/ 2>/dev/null
-    # The configuration corpus of the IOSConfig tests: running-configs as operators have them.
-    [[ $t == config ]] && cp -n Tests/configs/corpus/*.cfg "$work/corpus/$t"/ 2>/dev/null
     log=$work/$t.log
-    # shellcheck disable=SC2046
-    "$fuzz_bin" "$t" -max_total_time="$seconds" -timeout=20 -rss_limit_mb=2048 -print_final_stats=1 \
-        -artifact_prefix="$work/crashes/$t/" $(flags_for "$t") "$work/corpus/$t" >"$log" 2>&1
-    status=$?
+    # No status: the loop did not finish (killed); that is a failure too.
+    status=$(cat "$work/$t.status" 2>/dev/null || echo "none")
     grep -E "DONE|stat::number_of_executed_units|stat::average_exec_per_sec" "$log" | sed 's/^/    /'
     verdict="PASS"
-    if ((status != 0)); then
+    if [[ "$status" != 0 ]]; then
         verdict="FAIL"
         failed=1
         artifact=$(grep -o "Test unit written to .*" "$log" | tail -n 1 | sed 's/Test unit written to //')
