@@ -46,6 +46,12 @@ let package = Package(
         // Release-mode benchmarks (scripts/bench.sh); numbers go to BENCHMARKS.md, never to tests.
         .executableTarget(name: "smtp-inspect-bench", dependencies: ["SMTPInspection", "FlowEngine", "PacketWire"]),
 
+        // Fuzzing (README "Fuzzing", scripts/fuzz.sh). The harnesses are a library so that
+        // `swift test` replays every committed input; the driver is libFuzzer when fuzz.sh builds
+        // it with -DFUZZING and the sanitizers, and replays inputs when built as here.
+        .target(name: "FuzzHarness", dependencies: ["PacketWire", "SMTPInspection", "FlowEngine", "IOSConfig", "NFQueue"]),
+        .executableTarget(name: "smtp-inspect-fuzz", dependencies: ["FuzzHarness"]),
+
         // What several test targets share (the seeded generator); for tests only, not a product.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: pure),
 
@@ -56,5 +62,6 @@ let package = Package(
         // The executable's own parts (log rate limit and writer, control protocol, replay's
         // conversions) and NFQueue's file and socket wrappers; no root, no network.
         .testTarget(name: "SMTPInspectCommandTests", dependencies: ["smtp-inspect", "NFQueue", "FlowEngine", "PacketWire", "IOSConfig"]),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzHarness"]),
     ]
 )

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs every test of smtp-inspect: the unit tests (no root needed) and the end-to-end tests in
-# network namespaces (root: they create namespaces, iptables rules and a private Postfix, and
-# remove them again). This is what CI runs (.ci/run).
+# Runs every test of smtp-inspect: the unit tests (no root needed), a bounded run of each fuzz
+# target (scripts/fuzz.sh, FUZZ_SECONDS each, default 30) and the end-to-end tests in network
+# namespaces (root: they create namespaces, iptables rules and a private Postfix, and remove them
+# again). This is what CI runs (.ci/run).
 #
 #   scripts/test.sh            # everything; installs what a fresh Debian 12 lacks (as root)
-#   scripts/test.sh --unit     # unit tests only, no root, nothing installed
+#   scripts/test.sh --unit     # unit tests only, no root, nothing installed, no fuzzing
 #
 # Exit status 0 only when every test passed; a summary lists each suite's result.
 set -uo pipefail
@@ -14,7 +15,7 @@ unit_only=0
 for arg in "$@"; do
     case "$arg" in
         --unit) unit_only=1 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) echo "test.sh: unknown argument: $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -58,6 +59,7 @@ export NFQUEUE_SELFTEST=$bin_path/nfqueue-selftest
 run "unit tests" swift test
 run "replay fixtures" Tests/replay/run.sh "$SMTP_INSPECT_BIN"
 if ((unit_only == 0)); then
+    run "fuzz" scripts/fuzz.sh all "${FUZZ_SECONDS:-30}"
     for t in Tests/e2e/*.sh; do
         run "$(basename "$t" .sh)" "$t"
     done

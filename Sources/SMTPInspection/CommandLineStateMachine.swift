@@ -24,7 +24,8 @@
 //   authMechanism    mechanism; SP → authResponse        ≤ Limits.mechanism          RFC 4954 §4
 //   authResponse     base64; SP → trailing
 //   trailing         SP
-//   masking          every byte is masked to the end of the line
+//   masking          every byte is masked to the end of the line; entered after the verb's SP,
+//                    the line is still that verb's command to the server (`maskedInArguments`)
 // CR and LF are never masked. LF ends the line (servers such as Postfix accept a bare LF); a CR not
 // followed by LF makes the rest of the line illegal, and so do `control` bytes in any phase.
 // Content longer than the line limit minus CRLF makes the rest of the line illegal. Problems
@@ -108,6 +109,11 @@ struct CommandLineStateMachine {
     /// The line began while earlier commands were unanswered where RFC 2920 forbids it (set by
     /// the session when the line begins).
     var outOfTurn = false
+
+    /// Masking began in the arguments: the verb and the SP (or a bare CR) after it reached the
+    /// server, which reads the line as that verb's command (`EHLO c.exaxxxx` is an EHLO;
+    /// docs/behaviour.md §3).
+    private(set) var maskedInArguments = false
 
     var isEmpty: Bool { length == 0 && !sawCR }
     var masking: Bool { if case .masking = phase { true } else { false } }
@@ -290,6 +296,14 @@ struct CommandLineStateMachine {
 
     mutating func fail(_ why: LineProblem) {
         if problem == nil { problem = why }
+        switch phase {
+        case .verb, .masking: break  // no verb yet: no command
+        case .afterVerb:
+            // `EHLOx…` is no command; a bare CR passes, though, and servers that split words at
+            // any white space read `EHLO\rx…` as an EHLO.
+            maskedInArguments = why == .command(.bareCarriageReturn)
+        default: maskedInArguments = true
+        }
         phase = .masking
     }
 

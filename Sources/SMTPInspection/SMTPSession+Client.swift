@@ -117,7 +117,9 @@ extension SMTPSession {
             out.trace.append(.parameterMatch(id: masked ? 1 : 0))
             out.trace.append(.endOfCommandLine(index: Int(commandLines), length: total))
         }
-        let verb = masked ? nil : line.verb
+        // A line masked from its verb on is no command; one masked in its arguments still is
+        // its verb's (the server executes `EHLO c.exaxxxx`), and its reply is read as such.
+        let verb = masked && !line.maskedInArguments ? nil : line.verb
         line = CommandLineStateMachine()
         transition(.commandLine(verb), into: &out)
     }

@@ -58,7 +58,8 @@ public struct SMTPSession: Sendable {
     enum Input {
         /// A command line began after a passed STARTTLS (it is masked).
         case lineAfterSTARTTLS
-        /// A command line ended: its verb when it passed, nil when it was masked.
+        /// A command line ended: its verb when it passed, or was masked only in its arguments;
+        /// nil when it was masked from its verb on (docs/behaviour.md §3).
         case commandLine(SMTPVerb?)
         /// The message ended with CRLF.CRLF.
         case endOfMessage

@@ -43,6 +43,39 @@ struct SMTPSessionReplyTests {
         #expect(outcome.toClientText.hasSuffix(expected))
     }
 
+    @Test("A line masked only in its arguments is still its verb's command: an EHLO's reply keywords are masked",
+          arguments: ["EHLO c.exa\u{05}ple\r\n", "EHLO\rc.example\r\n"])
+    func ehloMaskedInArgument(line: String) {
+        let outcome = verify([Script.banner, .c(line), .s(Script.postfixEHLOReply)])
+        // The server executes `EHLO c.exaxxxx` (or, splitting at any white space, `EHLO\rxxx…`).
+        #expect(outcome.counters.commandsMasked == 1)
+        #expect(outcome.toServerText.hasPrefix("EHLO"))
+        #expect(outcome.toClientText.contains("250-Sxxxxxxx\r\n"))
+        #expect(outcome.counters.ehloKeywordsMasked == 3)
+        #expect(!outcome.tornDown)
+    }
+
+    @Test("A line masked from its verb on is no command: its reply is read as a refusal's")
+    func maskedFromVerb() {
+        // `EHLOx…` and `Exxx …` are no EHLO: a 250 to them is an answer to an unknown command.
+        for line in ["EHLO\u{05}c\r\n", "EXPN root\r\n"] {
+            let outcome = verify([Script.banner, .c(line), .s(Script.postfixEHLOReply)])
+            #expect(outcome.counters.ehloKeywordsMasked == 0, "\(line)")
+        }
+    }
+
+    @Test("DATA masked in its argument awaits its reply: a 354 starts message data, not a tear-down")
+    func dataMaskedInArgument() {
+        let steps = Script.opening + [.c("DATA \u{01}\r\n"), .c("Subject: x\r\n")]
+        let waiting = verify(steps)
+        #expect(waiting.mode == .awaitingDataReply)
+        #expect(waiting.held == Array("Subject: x\r\n".utf8))
+        let outcome = verify(steps + [Script.goAhead])
+        #expect(outcome.mode == .data)
+        #expect(!outcome.tornDown)
+        #expect(outcome.toServerText.hasSuffix("DATA x\r\nSubject: x\r\n"))
+    }
+
     @Test("The banner is masked with * only when configured")
     func bannerMasking() {
         let plain = verify([Script.banner])

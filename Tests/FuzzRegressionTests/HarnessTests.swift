@@ -1,0 +1,109 @@
+@testable import FuzzHarness
+import PacketWire
+import Testing
+
+/// The harnesses' own parts: a check that cannot fail finds nothing.
+@Suite("Fuzz harness parts")
+struct HarnessTests {
+    @Test("An smtp input decodes to the script it was encoded from")
+    func smtpRoundTrip() {
+        let long = [UInt8](repeating: 0x41, count: 300)
+        let script = SMTPSessionFuzz.Script(policy: 9, steps: [
+            .server(Array("220 mx\r\n".utf8)), .client(long), .adopt(4), .client([]), .server([0, 0x0A]),
+        ], cuts: [3, 1, 255])
+        #expect(SMTPSessionFuzz.decode(SMTPSessionFuzz.encode(script)) == script)
+    }
+
+    @Test("Chunks cover the bytes in order; an empty step is one empty chunk")
+    func chunks() {
+        var sizes = [2, 3].makeIterator()
+        let bytes = Array("ab\ncdefg\n".utf8)
+        let cut = SMTPSessionFuzz.chunks(bytes, size: { sizes.next() ?? 100 })
+        #expect(cut == [Array("ab".utf8), Array("\ncd".utf8), Array("efg\n".utf8)])
+        #expect(SMTPSessionFuzz.chunks([], size: { 1 }) == [[]])
+    }
+
+    @Test("The receiver model reads in order, first copy wins, drops the urgent byte, stops at FIN")
+    func receiver() {
+        var r = ReceiverModel()
+        r.start(isn: SequenceNumber(99))
+        func receive(_ seq: UInt32, _ text: String, fin: Bool = false, urgent: UInt16? = nil) -> String {
+            let bytes = Array(text.utf8)
+            let read = r.receive(sequence: SequenceNumber(seq), payload: bytes, original: bytes, fin: fin,
+                                 urgentPointer: urgent, removesUrgentByte: true)
+            return String(decoding: read.bytes, as: UTF8.self)
+        }
+        #expect(receive(104, "EFG") == "")            // beyond a gap: waits
+        #expect(receive(100, "ABCD") == "ABCDEFG")
+        #expect(receive(103, "xxxxHI") == "HI")        // the first copy of D..G wins
+        #expect(receive(109, "JKL", urgent: 2) == "JL")  // K is the urgent byte
+        #expect(receive(112, "M", fin: true) == "M")
+        #expect(receive(113, "after FIN") == "")
+    }
+
+    @Test("The flow check finds a command the server read unmasked, and bytes read past a hold")
+    func incarnationCheck() {
+        var incarnation = Incarnation(policyBits: 0)
+        let banner = Array("220 mx\r\n".utf8)
+        incarnation.read(banner, sent: banner, byServer: false, duringServerPacket: false)
+        let expn = Array("EXPN root\r\n".utf8)
+        incarnation.read(expn, sent: expn, byServer: true, duringServerPacket: false)
+        var findings = FuzzFindings()
+        incarnation.verify(into: &findings, name: "unmasked")
+        #expect(findings.messages.count == 1 && findings.description.contains("is masked there"))
+
+        var held = Incarnation(policyBits: 0)
+        held.read(banner, sent: banner, byServer: false, duringServerPacket: false)
+        let data = Array("DATA\r\nEXPN root\r\n".utf8)
+        held.read(data, sent: data, byServer: true, duringServerPacket: false)
+        findings = FuzzFindings()
+        held.verify(into: &findings, name: "held")
+        #expect(findings.description.contains("past the 6 judged"))
+    }
+}
+
+@Suite("Fuzz harness: TLS sessions that leave the queue")
+struct BypassModelTests {
+    static func seed(_ name: String) -> [UInt8] {
+        SeedCorpus.flowSeeds().first { $0.0 == name }!.1
+    }
+
+    @Test("After acceptBypassing the kernel passes the connection's packets, until a SYN opens a new one")
+    func leavesTheQueue() {
+        let log = FlowEngineFuzz.describe(Self.seed("starttls-bypass"))
+        let lines = log.split(separator: "\n").map(String.init)
+        let left = lines.firstIndex { $0.contains("acceptBypassing") }
+        let again = lines.lastIndex { $0 == "handshake 0" }
+        #expect(left != nil && again != nil)
+        guard let left, let again else { return }
+        // Between the bypass and the new handshake nothing reaches the engine.
+        let verdicts = lines[(left + 1)..<again].filter { $0.hasPrefix("  -> ") }
+        #expect(!verdicts.isEmpty && verdicts.allSatisfy { $0.contains("not queued") })
+        // The new connection's packets are queued again.
+        #expect(!lines[again...].contains { $0.contains("not queued") })
+        #expect(FlowEngineFuzz.run(Self.seed("starttls-bypass"), guards: .strict).isEmpty)
+    }
+
+    @Test("With the packets still queued, the engine passes them as a bypassed session's")
+    func staysQueued() {
+        let log = FlowEngineFuzz.describe(Self.seed("starttls-bypass-queued"))
+        #expect(log.contains("acceptBypassing"))
+        #expect(!log.contains("not queued"))
+        #expect(FlowEngineFuzz.run(Self.seed("starttls-bypass-queued"), guards: .strict).isEmpty)
+    }
+
+    @Test("Plaintext the server read after a bypass that TLS had not earned is a finding")
+    func prematureBypassIsCaught() {
+        // The same conversation judged afresh, as Incarnation.verify does, without the TLS
+        // records: EXPN is then a command the server read unmasked.
+        var incarnation = Incarnation(policyBits: 1 | 4)
+        for (byServer, text) in [(false, "220 mx\r\n"), (true, "STARTTLS\r\n"), (false, "220 go\r\n"),
+                                 (true, "EXPN root\r\n")] {
+            let bytes = Array(text.utf8)
+            incarnation.read(bytes, sent: bytes, byServer: byServer, duringServerPacket: false)
+        }
+        var findings = FuzzFindings()
+        incarnation.verify(into: &findings, name: "premature")
+        #expect(!findings.isEmpty)
+    }
+}
