@@ -25,7 +25,8 @@
  * Prints one line (words followed by their numbers, for the benchmark to read):
  *   mail: "tls-load: messages M ok K failed F sessions S seconds W user U sys Y bytes B"
  *   noop: "tls-load: noops N failed F p50_us A p90_us B p99_us C max_us D mean_us E seconds W"
- * and, before it, the first few failures with the session step that failed. Exit status 0 when
+ * and, before it on stderr, the TLS version and cipher of the first session and the first few
+ * failures with the session step that failed. Exit status 0 when
  * every message was accepted (every NOOP answered), 1 otherwise, 2 on bad usage.
  * Build: bench/build.sh OUTDIR.
  */
@@ -59,6 +60,7 @@ static long length = 10240, total = 1000;
 static double deadline;                     /* 0: none */
 static atomic_long next_message, ok_messages, failed_messages, sessions_done;
 static atomic_int failures_reported;
+static atomic_flag protocol_said = ATOMIC_FLAG_INIT;
 
 static double now(void)
 {
@@ -264,6 +266,8 @@ static bool one_message(const char *message, size_t size)
                     SSL_get_error(ssl, r));
             goto out;
         }
+        if (!atomic_flag_test_and_set(&protocol_said))
+            fprintf(stderr, "tls-load: protocol %s cipher %s\n", SSL_get_version(ssl), SSL_get_cipher_name(ssl));
         if (!exchange(&c, "EHLO after TLS", "EHLO client.lab.test\r\n", 250))
             goto out;
     }
