@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """scripts/bench-report.py SECTION.json: the Markdown block of BENCHMARKS.md for one section's
-measurements, as scripts/bench.sh writes them (core, datapath or synflood; `bench.sh --json DIR`
+measurements, as scripts/bench.sh writes them (core, datapath, tls or synflood; `bench.sh --json DIR`
 keeps them). Prints the block; bench.sh puts it between the section's markers.
 
 Figures are medians with the range in brackets. Numbers pass through the same roundings as
@@ -265,6 +265,7 @@ def datapath(doc):
                 out.append("| %s | %s | %s | %s | %s |" % (load, path, medrange(0, sel(load, path, "daemon_dropped")),
                                                           medrange(0, sel(load, path, "daemon_reset")),
                                                           medrange(0, sel(load, path, "daemon_modified"))))
+    out += noop_table(doc)
     if doc["first_alerts"]:
         out += ["", "First alerts of each run (stderr):", "", "```"]
         out += ["%7d %s" % (a["count"], a["line"]) for a in doc["first_alerts"]]
@@ -286,6 +287,134 @@ def datapath(doc):
     for r in I:
         out.append("\t".join([str(r["rep"]), str(r["rss_before_kb"]), cell(r["rss_open_kb"]), cell(r["hwm_kb"]),
                               str(r["established"]), cell(r["failed_attempts"]), "%.1f" % r["open_seconds"]]))
+    out += ["```", "</details>"]
+    return out
+
+
+NAMES = {"none": "no queue", "nfq": "nfq-accept (C)", "inspect": "smtp-inspect"}
+
+
+def noop_table(doc):
+    """The NOOP round trip through the three paths (measurements since issue 13; none before)."""
+    N = doc.get("noop")
+    if not N:
+        return []
+    out = ["", "NOOP round trip: one plaintext session to smtp-sink, `tls-load noop -n %d` (bench/tls-load.c): EHLO, then"
+           % doc["noops"], "%d NOOPs one at a time, each timed from its send to the end of its `250` (CLOCK_MONOTONIC);"
+           % doc["noops"], "a fresh consumer per run. Median over the runs of each run's percentile, range in brackets.", "",
+           "| path | p50 µs | p90 µs | p99 µs | max µs | mean µs | every NOOP answered? |", "|---|---|---|---|---|---|---|"]
+    for path in ("none", "nfq", "inspect"):
+        mine = [r for r in N if r["path"] == path]
+        if not mine:
+            continue
+        bad = ["run %d: exit %s, %s answered" % (r["rep"], r["rc"], r["noops"]) for r in mine
+               if r["rc"] != 0 or r["failed"] != 0 or r["noops"] != doc["noops"]]
+        ok = "yes (%d of %d runs)" % (len(mine), len(mine)) if not bad else "**no**: " + "; ".join(bad)
+        out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            NAMES[path], *(medrange(0, [r[k] for r in mine]) for k in ("p50_us", "p90_us", "p99_us", "max_us", "mean_us")),
+            ok))
+    return out
+
+
+def tls(doc):
+    R = doc["measurements"]
+    runs = doc["runs"]
+
+    def mine(load, path):
+        return [r for r in R if r["load"] == load and r["path"] == path]
+
+    def rate(load, path, what):
+        """Messages tls-sink counted per second of tls-load's time, or their payload in MB per second."""
+        return [g6(r["sink_messages"] * (r["length"] / 1e6 if what == "mb" else 1) / r["seconds"])
+                for r in mine(load, path) if r["seconds"]]
+
+    def per_session(load, path, key):
+        return [g6(r[key] / r["sink_messages"]) for r in mine(load, path) if r[key] is not None and r["sink_messages"]]
+
+    def cores(load, path, key):
+        """CPU seconds over tls-load's time: how many cores that process kept busy."""
+        return [g6(r[key] / r["seconds"]) for r in mine(load, path) if r[key] is not None and r["seconds"]]
+
+    def checks(load, path):
+        rs = mine(load, path)
+        bad = ""
+        for r in rs:
+            if r["rc"] != 0:
+                bad += " run %d: tls-load exit %d;" % (r["rep"], r["rc"])
+            if r["ok"] != r["messages"] or r["sink_messages"] != r["messages"]:
+                bad += " run %d: %s of %d accepted, tls-sink counted %d;" % (r["rep"], r["ok"], r["messages"], r["sink_messages"])
+            if r["queue_dropped"] is not None and r["queue_dropped"] + r["user_dropped"] > 0:
+                bad += " run %d: kernel dropped %d+%d;" % (r["rep"], r["queue_dropped"], r["user_dropped"])
+            if r["daemon_reset"]:
+                bad += " run %d: smtp-inspect reset %d;" % (r["rep"], r["daemon_reset"])
+        if not rs:
+            return DASH
+        if not bad:
+            return "yes (%d of %d)" % (len(rs), len(rs))
+        return "**no**:" + bad
+
+    median = lambda values: stats(values)[0]
+    protocols = sorted({r["protocol"] for r in R if r.get("protocol")})
+    out = ["Measured %s on %s; %d repetitions, interleaved, in %d s." % (doc["measured"], doc["machine"], runs, doc["took_s"]),
+           "Code: %s. %s." % (doc["code"], doc["openssl"]),
+           "Before: %s. After: %s." % (doc["load_before"], doc["load_after"]),
+           "CPU calibration (bench/cpu-calibrate.c, before each repetition): %s MB/s." % medrange(0, doc["calibration_mb_s"]),
+           "Every run waits until no other process uses ≥ 20 % of a CPU, and is done again (at most twice) when one",
+           "does right after it. Load average (1 min) at the start of each repetition:",
+           "; ".join("rep %d: %.2f (%s)" % (r["rep"], r["load_1min"], r["quiet"]) for r in doc["repetitions"]) + ".",
+           "", "```", "scripts/bench.sh tls --runs %d" % runs, "```"]
+    if doc["small"] != doc["default_small"] or doc["bulk"] != doc["default_bulk"]:
+        out += ["", "**Non-default loads**: small `%s`, bulk `%s`." % (doc["small"], doc["bulk"])]
+    out += ["",
+            "The lab's namespaces, as for the datapath: `tls-load mail OPTIONS 10.10.10.2 25` (bench/tls-load.c) in the",
+            "client namespace: each of `-s` threads runs one session per message: EHLO, STARTTLS, the TLS handshake",
+            "(%s; no resumption), EHLO, MAIL, RCPT, DATA, the message, QUIT." % (", ".join(protocols) or "?"),
+            "`tls-sink` (bench/tls-sink.c: answers like a mail server, offers STARTTLS with a self-signed ECDSA P-256",
+            "certificate made by openssl, reads each message to its end and discards it) in the server namespace.",
+            "Paths: **no queue** (plain forwarding, no rules); **nfq-accept** and **smtp-inspect**",
+            "(`run --allow-starttls`, otherwise as in the datapath section) behind the rules",
+            "`smtp-inspect rules --config bench.cfg --interface Ethernet0=ext0 --family ipv4` generates (iptables-restore",
+            "--noflush in the router): conntrack marks the session, mangle POSTROUTING queues it, and before the",
+            "NFQUEUE rule saves the packet mark 0x8000000 to the connection and accepts connections carrying it.",
+            "nfq-accept never sets the mark, so every packet of every session is queued; smtp-inspect sets it on",
+            "the packet that completes its TLS check, and the rest of the session stays in the kernel.",
+            "Loads: **small** `%s`, **bulk** `%s`." % (doc["small"], doc["bulk"]),
+            "msg/s = messages tls-sink counted / tls-load's time; MB/s = the same × message length / 10^6;",
+            "packets queued = the queue's id_sequence; per session = over the messages (one session each);",
+            "CPU columns = CPU seconds / tls-load's time, i.e. cores kept busy (client: tls-load's own getrusage;",
+            "server: tls-sink's; consumer: /proc/PID/stat). Median of %d runs, range in brackets." % runs,
+            "", "| load | path | msg/s | MB/s | packets queued per session | sessions bypassed | client CPU (cores) "
+            "| server CPU (cores) | consumer CPU (cores) | nothing lost? |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for load in ("small", "bulk"):
+        for path in ("none", "nfq", "inspect"):
+            rs = mine(load, path)
+            byp = DASH if path != "inspect" else medrange(0, [r["daemon_bypassed"] for r in rs if r["daemon_bypassed"] is not None])
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                load, NAMES[path], medrange(0, rate(load, path, "msg")), medrange(1, rate(load, path, "mb")),
+                medrange(1, per_session(load, path, "packets")), byp,
+                medrange(2, [g6((r["client_user_s"] + r["client_sys_s"]) / r["seconds"]) for r in rs if r["seconds"]]),
+                medrange(2, cores(load, path, "sink_cpu_s")), medrange(2, cores(load, path, "cpu_s")), checks(load, path)))
+    out += ["", "Ratios of the medians (msg/s and MB/s give the same ratio), and the range of the per-repetition ratios:", "",
+            "| load | smtp-inspect / no queue | per repetition | nfq-accept / no queue | smtp-inspect / nfq-accept "
+            "| target: smtp-inspect ≥ 0.90× no queue | |", "|---|---|---|---|---|---|---|"]
+    for load in ("small", "bulk"):
+        mi, mn, m0 = (median(rate(load, p, "msg")) for p in ("inspect", "nfq", "none"))
+        if None in (mi, mn, m0):
+            out.append("| %s | %s | | | | | |" % (load, DASH))
+            continue
+        per = medrange(2, [g6(a / b) for a, b in zip(rate(load, "inspect", "msg"), rate(load, "none", "msg"))])
+        # Three decimals where the target is judged: 0.896 must not read as a met 0.90.
+        out.append("| %s | %.3f× | %s | %.2f× | %.2f× | ≥ 0.90× | %s |" % (load, mi / m0, per, mn / m0, mi / mn, met(mi / m0 >= 0.9)))
+
+    def cell(x, f="%s"):
+        return "-" if x is None else f % x
+    keys = ["rep", "load", "path", "seconds", "wall_s", "messages", "ok", "sink_messages", "rc", "client_user_s", "client_sys_s",
+            "sink_cpu_s", "cpu_s", "hwm_kb", "packets", "queue_dropped", "user_dropped", "daemon_packets", "daemon_bypassed",
+            "daemon_reset", "daemon_dropped", "tries"]
+    out += ["", "<details><summary>Every run (tab-separated)</summary>", "", "```", " ".join(keys)]
+    for r in R:
+        out.append("\t".join(cell(r[k]) for k in keys) + (" (busy: %s)" % r["busy"] if r["busy"] else ""))
     out += ["```", "</details>"]
     return out
 
@@ -314,7 +443,7 @@ def main(argv):
         return 2
     with open(argv[1]) as f:
         doc = json.load(f)
-    render = {"core": core, "datapath": datapath, "synflood": synflood}.get(doc.get("section"))
+    render = {"core": core, "datapath": datapath, "tls": tls, "synflood": synflood}.get(doc.get("section"))
     if render is None:
         print("bench-report: %s: unknown section %r" % (argv[1], doc.get("section")), file=sys.stderr)
         return 1

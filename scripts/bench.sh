@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# scripts/bench.sh: the benchmarks of the inspection core (issue 2) and of the datapath (issue 3);
+# scripts/bench.sh: the benchmarks of the inspection core (issue 2), of the datapath (issue 3) and
+# of TLS mail through it (issue 13);
 # each section's measurements become one JSON document, which scripts/bench-report.py turns into
 # the section's block of BENCHMARKS.md (between its generated-block markers: notes outside them
 # are kept).
 #
-#   scripts/bench.sh [core|datapath|synflood|all] [--runs N] [--no-write] [--json DIR]
+#   scripts/bench.sh [core|datapath|tls|synflood|all] [--runs N] [--no-write] [--json DIR]
 #                                                   (default: all, 3 runs; --json keeps SECTION.json)
 #   scripts/bench.sh profile [small|bulk]                            (perf profile of the daemon)
 #
@@ -16,7 +17,16 @@
 #             smtp-inspect run (release). Loads: small (20 sessions, 5000 x 10 KiB) and bulk
 #             (4 sessions, 200 x 1 MiB), interleaved (A B C A B C ...), N repetitions. Then the
 #             daemon with malloc-count.so preloaded (allocations per packet) and with 10,000
-#             idle sessions open (RSS).
+#             idle sessions open (RSS). And the NOOP round trip: one session, 2000 NOOPs one at
+#             a time (bench/tls-load.c noop), through each path.
+#   tls       in the lab's namespaces (root): bench/tls-sink.c (a discarding mail server with
+#             STARTTLS, a certificate generated with openssl) in the server namespace,
+#             bench/tls-load.c in the client namespace (20 threads, one STARTTLS session per
+#             message), over three paths: no queue, nfq-accept and smtp-inspect run
+#             --allow-starttls, the last two behind the rules `smtp-inspect rules` generates
+#             (their bypass rules accept a session that left the queue before the NFQUEUE rule).
+#             Loads: small (20 sessions, 3000 x 10 KiB) and bulk (20 sessions, 200 x 1 MiB),
+#             interleaved, N repetitions.
 #   synflood  smtp-inspect-bench synflood (release): a SYN's cost in aggressive mode with 1,000,
 #             10,000 and 90,000 sessions in the table.
 #   profile   perf record -g of smtp-inspect under one load; prints the hottest symbols (the
@@ -24,7 +34,9 @@
 #
 # Environment: BENCH_SCRATCH (swift build --scratch-path, default .build), BENCH_SMALL and
 # BENCH_BULK (smtp-source options, defaults "-s 20 -m 5000 -l 10240" and "-s 4 -m 200 -l 1048576"),
-# BENCH_IDLE (idle sessions, default 10000), BENCH_QUIET_WAIT (seconds to wait for other busy
+# BENCH_IDLE (idle sessions, default 10000), BENCH_NOOPS (NOOPs per latency run, default 2000),
+# BENCH_TLS_SMALL and BENCH_TLS_BULK (tls-load options, defaults "-s 20 -m 3000 -l 10240" and
+# "-s 20 -m 200 -l 1048576"), BENCH_QUIET_WAIT (seconds to wait for other busy
 # processes before each run, default 300), BENCH_PROFILE_DIR. Non-default loads are printed in
 # the report. Each section also reports bench/cpu-calibrate.c's speed (the host's speed varies).
 # Nothing leaves the namespaces the lab creates; everything is removed on every exit path.
@@ -42,7 +54,7 @@ JSON_DIR=""
 PROFILE_LOAD=small
 while (($#)); do
     case "$1" in
-        core | datapath | synflood | all) MODE=$1 ;;
+        core | datapath | tls | synflood | all) MODE=$1 ;;
         profile) MODE=profile
             if [[ "${2:-}" == small || "${2:-}" == bulk ]]; then PROFILE_LOAD=$2; shift; fi ;;
         --runs) RUNS=${2:?--runs N}; CORE_RUNS=$RUNS; shift ;;
@@ -61,6 +73,11 @@ DEFAULT_BULK="-s 4 -m 200 -l 1048576"
 SMALL=${BENCH_SMALL:-$DEFAULT_SMALL}
 BULK=${BENCH_BULK:-$DEFAULT_BULK}
 IDLE=${BENCH_IDLE:-10000}
+NOOPS=${BENCH_NOOPS:-2000}
+DEFAULT_TLS_SMALL="-s 20 -m 3000 -l 10240"
+DEFAULT_TLS_BULK="-s 20 -m 200 -l 1048576"
+TLS_SMALL=${BENCH_TLS_SMALL:-$DEFAULT_TLS_SMALL}
+TLS_BULK=${BENCH_TLS_BULK:-$DEFAULT_TLS_BULK}
 IDLE_SETTLE=5       # seconds between the last greeting and reading the daemon's RSS
 BENCHMARKS=$ROOT/BENCHMARKS.md
 QUEUE=0
@@ -238,6 +255,11 @@ the rest of this file is written by hand and kept.
 
 <!-- BEGIN GENERATED: datapath (scripts/bench.sh datapath) -->
 <!-- END GENERATED: datapath -->
+
+## TLS
+
+<!-- BEGIN GENERATED: tls (scripts/bench.sh tls) -->
+<!-- END GENERATED: tls -->
 EOF2
 }
 
@@ -298,28 +320,41 @@ CONSUMER_PID=""
 CONSUMER_LOG=""
 CURRENT_PATH=""
 
-dp_prepare() {
-    ((EUID == 0)) || die "the datapath benchmark needs root (network namespaces, iptables, NFQUEUE)"
+# lab_prepare WHAT: the release build of smtp-inspect, the C helpers (bench/build.sh: nfq-accept,
+# tls-load, tls-sink) and the lab's namespaces, with the client's whole port range.
+TLS_LOAD_BIN=""
+TLS_SINK_BIN=""
+lab_prepare() {
+    ((EUID == 0)) || die "the $1 benchmark needs root (network namespaces, iptables, NFQUEUE)"
     INSPECT_BIN=$(build_product smtp-inspect)
     DP_CODE=$(code_line)
     NFQ_BIN=$(bench/build.sh "$BENCH_TMP/c" | tail -n 1) || die "bench/build.sh failed"
-    build_malloc_count
-    command -v python3 >/dev/null || die "python3 is needed for the idle-sessions measurement"
+    TLS_LOAD_BIN=$BENCH_TMP/c/tls-load TLS_SINK_BIN=$BENCH_TMP/c/tls-sink
     # shellcheck source=lib/lab.sh
     source "$ROOT/scripts/lib/lab.sh"
     LAB_LOADED=1
-    [[ -n "$(smtp_source)" ]] || die "smtp-source not found (postfix; run scripts/deps.sh)"
-    command -v smtp-sink >/dev/null || [[ -x /usr/sbin/smtp-sink ]] || die "smtp-sink not found (postfix)"
     export LAB_NO_TRAP=1 LAB_IPV6=0 LAB_VERBOSE=0
     lab_up || die "lab_up failed"
     # The whole port range for the client: smtp-source ends every connection with an RST (no
     # TIME_WAIT anywhere), and Linux hands out source ports in steps of 2-16, so with the default
     # 28k ports a 4-tuple comes back within seconds at these rates (see BENCHMARKS.md's notes).
     lab_exec client sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+    write_bench_config
+}
+
+dp_prepare() {
+    command -v python3 >/dev/null || die "python3 is needed for the idle-sessions measurement"
+    lab_prepare datapath
+    build_malloc_count
+    [[ -n "$(smtp_source)" ]] || die "smtp-source not found (postfix; run scripts/deps.sh)"
+    command -v smtp-sink >/dev/null || [[ -x /usr/sbin/smtp-sink ]] || die "smtp-sink not found (postfix)"
     # smtp-sink: up to IDLE + slack sessions, a long command timeout for the idle sessions.
     ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     (($(ulimit -n) >= IDLE + 200)) || die "RLIMIT_NOFILE $(ulimit -n) is too small for $IDLE idle sessions"
     smtp_sink_start "$LAB_SERVER_IP:25" 4096 -c -m $((IDLE + 2000)) -t 600 || die "smtp-sink did not start"
+}
+
+write_bench_config() {
     # smtp-inspect's configuration: the esmtp inspection for every session that comes in on the
     # outside, as without --config, but with the half-open thresholds above the small load's
     # ~1,500 new connections a second: IOS's defaults (one-minute high 500) call that rate an
@@ -351,6 +386,20 @@ dp_quiet() {
 }
 
 DP_INSPECT_EXTRA=()     # extra smtp-inspect options for one run
+# The rules of the queued paths: "forward" (lab_nfqueue_smtp: TCP/25 both ways to the queue in
+# the router's filter FORWARD chain) or "generated" (TLS_RULES: what `smtp-inspect rules` makes of
+# bench.cfg, with its bypass rules before the NFQUEUE rule).
+DP_RULES=forward
+
+# dp_rules_flush: no rule left in the router (the generated rules' SI-* chains deleted as well).
+dp_rules_flush() {
+    lab_iptables_flush || return 1
+    [[ "$DP_RULES" == forward ]] && return 0
+    local t
+    for t in raw mangle nat filter; do
+        lab_exec router iptables -t "$t" -F && lab_exec router iptables -t "$t" -X || return 1
+    done
+}
 
 # dp_path_up PATH [malloc]: none | nfq | inspect; with "malloc", malloc-count.so and its sampler
 # are preloaded into the consumer (samples in $BENCH_TMP/samples).
@@ -358,7 +407,7 @@ dp_path_up() {
     local path=$1 malloc=${2:-} env=()
     CURRENT_PATH=$path
     CONSUMER_PID=""
-    lab_iptables_flush
+    dp_rules_flush
     lab_wait_until 15 dp_quiet || say "warning: connections of the previous run are still open"
     [[ "$path" == none ]] && return 0
     if [[ -n "$malloc" ]]; then
@@ -376,13 +425,17 @@ dp_path_up() {
     esac
     CONSUMER_PID=$LAB_LAST_PID
     lab_nfq_wait_bound $QUEUE 20 || { cat "$CONSUMER_LOG" >&2; die "$path did not bind queue $QUEUE"; }
-    lab_nfqueue_smtp $QUEUE
+    if [[ "$DP_RULES" == generated ]]; then
+        lab_exec router iptables-restore --noflush <"$TLS_RULES" || die "iptables-restore refused $TLS_RULES"
+    else
+        lab_nfqueue_smtp $QUEUE
+    fi
 }
 
 # dp_path_down: flush the rules, stop the consumer; DP_FINAL = its final counter line (or "-").
 DP_FINAL=-
 dp_path_down() {
-    lab_iptables_flush
+    dp_rules_flush
     DP_FINAL=-
     [[ -z "$CONSUMER_PID" ]] && return 0
     local rc=0
@@ -399,6 +452,8 @@ now_ns() { date +%s%N; }
 
 # A word's value in the daemon's final counter line ("... dropped 3 reset 0 ...").
 counter() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }' <<<"$2"; }
+# The same for a number written before its word ("... 3000 bypassed | ...").
+counter_before() { awk -v k="$1" '{ for (i = 2; i <= NF; i++) if ($i == k) { print $(i - 1); exit } }' <<<"$2"; }
 
 # dp_run REP LOAD PATH [malloc]: one measurement; appends its record to $BENCH_TMP/runs.json
 # (one JSON object a line, the fields named in dp_run_once). Waits for a quiet machine first; a
@@ -476,6 +531,36 @@ dp_run_once() {
     return 0
 }
 
+# noop_fields LINE: tls-load noop's result line as a JSON object's fields (after json_obj's own).
+noop_fields() {
+    local line=$1 k
+    for k in noops failed p50_us p90_us p99_us max_us mean_us seconds; do
+        printf '%s\n%s\n' "$k" "$(counter "$k" "$line")"
+    done
+}
+
+# dp_noop REP PATH: the NOOP round trip through PATH, one session of NOOPS NOOPs one at a time
+# (bench/tls-load.c noop, plaintext, to smtp-sink); appends its record to $BENCH_TMP/noop.json.
+dp_noop() {
+    local rep=$1 path=$2 rc=0 line try after fields=()
+    for try in 1 2 3; do
+        wait_quiet || true
+        DP_INSPECT_EXTRA=()
+        dp_path_up "$path"
+        rc=0
+        line=$(timeout --foreground 120 ip netns exec "$LAB_NS_CLIENT" "$TLS_LOAD_BIN" noop -n "$NOOPS" \
+            "$LAB_SERVER_IP" 25 2>"$BENCH_TMP/noop.err" | tail -n 1) || rc=$?
+        dp_path_down
+        after=$(busy_now)
+        [[ -z "$after" ]] && break
+        if ((try < 3)); then say "another process got busy during the NOOP run ($after): once more"; fi
+    done
+    ((rc == 0)) || { say "warning: tls-load noop exited with $rc:"; cat "$BENCH_TMP/noop.err" >&2; }
+    mapfile -t fields < <(noop_fields "$line")
+    { json_obj rep "$rep" path "$path" rc "$rc" "${fields[@]}" tries "$try" busy "$after"; echo; } >>"$BENCH_TMP/noop.json"
+    say "rep $rep noop $path: p50 $(counter p50_us "$line") µs, p99 $(counter p99_us "$line") µs, rc $rc"
+}
+
 _idle_settled() { grep -q '^ready:' "$1" || ! kill -0 "$2" 2>/dev/null; }
 
 # dp_idle REP: smtp-inspect with IDLE open idle sessions; appends its record to $BENCH_TMP/idle.json.
@@ -536,6 +621,7 @@ run_datapath() {
     : >"$BENCH_TMP/runs.json"
     : >"$BENCH_TMP/idle.json"
     : >"$BENCH_TMP/reps.json"
+    : >"$BENCH_TMP/noop.json"
     loadstart=$(load_line)
     t_start=$(date +%s)
     say "warm-up (not counted)"
@@ -556,6 +642,9 @@ run_datapath() {
             dp_run "$rep" "$load" inspect malloc
         done
         ((rep == 1)) && dp_run "$rep" steady nfq malloc
+        for path in none nfq inspect; do
+            dp_noop "$rep" "$path"
+        done
         dp_idle "$rep"
     done
     # The daemon's first alerts of each run, counted (the IOS timestamp taken off).
@@ -567,8 +656,153 @@ run_datapath() {
         small "$SMALL" bulk "$BULK" default_small "$DEFAULT_SMALL" default_bulk "$DEFAULT_BULK" \
         idle_sessions "$IDLE" idle_settle_s "$IDLE_SETTLE" "measurements:" "$(json_array "$BENCH_TMP/runs.json")" \
         "idle:" "$(json_array "$BENCH_TMP/idle.json")" "first_alerts:" "$(json_array "$BENCH_TMP/alerts.json")" \
-        >"$BENCH_TMP/datapath.json"
+        noops "$NOOPS" "noop:" "$(json_array "$BENCH_TMP/noop.json")" >"$BENCH_TMP/datapath.json"
     report datapath "$BENCH_TMP/datapath.json"
+}
+
+# ---------------------------------------------------------------------------------------------
+# TLS mail (issue 13): STARTTLS sessions through the three paths, smtp-inspect with its bypass
+
+TLS_RULES=""
+TLS_SINK_PID=""
+TLS_SINK_LOG=""
+
+tls_prepare() {
+    command -v openssl >/dev/null || die "openssl not found (run scripts/deps.sh)"
+    lab_prepare tls
+    DP_RULES=generated
+    # The server's certificate: ECDSA P-256, self-signed (tls-load does not check it, as a sender
+    # without DANE or MTA-STS does not).
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=mail.lab.test \
+        -keyout "$BENCH_TMP/tls-key.pem" -out "$BENCH_TMP/tls-cert.pem" >"$BENCH_TMP/openssl.log" 2>&1 ||
+        { cat "$BENCH_TMP/openssl.log" >&2; die "openssl could not make the server's certificate"; }
+    # tls-sink rather than Postfix: Postfix would queue every message and write it to disk, which
+    # would put the disk into the figures; tls-sink reads each message to its end and discards it,
+    # as smtp-sink does on the plaintext loads.
+    ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+    TLS_SINK_LOG=$BENCH_TMP/tls-sink.log
+    lab_spawn server "$TLS_SINK_LOG" "$TLS_SINK_BIN" -c "$BENCH_TMP/tls-cert.pem" -k "$BENCH_TMP/tls-key.pem" \
+        -b 4096 "$LAB_SERVER_IP" 25
+    TLS_SINK_PID=$LAB_LAST_PID
+    lab_wait_until 10 grep -q '^tls-sink: listening' "$TLS_SINK_LOG" ||
+        { cat "$TLS_SINK_LOG" >&2; die "tls-sink did not start"; }
+    # The rules smtp-inspect generates for bench.cfg (IPv4), as scripts/setup-iptables.sh would
+    # apply them: both queued paths run behind them; the bypass rules only act for smtp-inspect,
+    # whose verdict marks the packet that completes the TLS check.
+    TLS_RULES=$BENCH_TMP/tls.rules
+    "$INSPECT_BIN" rules --config "$BENCH_CONFIG" --interface "Ethernet0=$LAB_EXT_IF" --family ipv4 >"$TLS_RULES" ||
+        die "smtp-inspect rules failed on $BENCH_CONFIG"
+    if ! grep -q -- '-m mark --mark 0x8000000/0x8000000 .*-j CONNMARK --set-xmark 0x8000000/0x8000000' "$TLS_RULES" ||
+        ! grep -q -- '-m connmark --mark 0x8000000/0x8000000 .*-j ACCEPT' "$TLS_RULES"; then
+        die "the rules smtp-inspect generates have no bypass rules (mark 0x8000000) before NFQUEUE: see $TLS_RULES"
+    fi
+}
+
+# tls_sink_counters: tls-sink's counter line now (it prints one on SIGUSR1).
+tls_sink_counters() {
+    local n
+    n=$(grep -c '^tls-sink: sessions' "$TLS_SINK_LOG" || true)
+    kill -USR1 "$TLS_SINK_PID" 2>/dev/null || die "tls-sink is gone"
+    lab_wait_until 5 _tls_sink_said "$((n + 1))" || die "tls-sink does not answer SIGUSR1"
+    grep '^tls-sink: sessions' "$TLS_SINK_LOG" | tail -n 1
+}
+_tls_sink_said() { (($(grep -c '^tls-sink: sessions' "$TLS_SINK_LOG" || true) >= $1)); }
+
+# tls_run REP LOAD PATH: one TLS load through one path, done again (at most twice) when another
+# process got busy during it; appends its record to $BENCH_TMP/tls-runs.json.
+tls_run() {
+    local try after
+    for try in 1 2 3; do
+        wait_quiet || true
+        tls_run_once "$@"
+        after=$(busy_now)
+        [[ -z "$after" ]] && break
+        if ((try < 3)); then say "another process got busy during the run ($after): once more"; fi
+    done
+    { printf '%s' "${TLS_RUN%\}}"; printf ', "tries": %d, "busy": %s}\n' "$try" "$(json_val "$after")"; } >>"$BENCH_TMP/tls-runs.json"
+}
+
+# tls_run_once REP LOAD PATH: the figures of one run, as a JSON object in TLS_RUN.
+TLS_RUN=""
+tls_run_once() {
+    local rep=$1 load=$2 path=$3 opts rc=0 t0 t1 s0 s1 c0=- c1=- hwm=- nfq=(- - -) out msgs len
+    case "$load" in
+        small) opts=$TLS_SMALL ;;
+        bulk) opts=$TLS_BULK ;;
+    esac
+    msgs=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-m") print $(i + 1) }' <<<"$opts")
+    len=$(awk '{ for (i = 1; i < NF; i++) if ($i == "-l") print $(i + 1) }' <<<"$opts")
+    DP_INSPECT_EXTRA=(--allow-starttls)
+    dp_path_up "$path"
+    s0=$(tls_sink_counters)
+    [[ -n "$CONSUMER_PID" ]] && c0=$(cpu_seconds "$CONSUMER_PID")
+    t0=$(now_ns)
+    # shellcheck disable=SC2086
+    timeout --foreground 600 ip netns exec "$LAB_NS_CLIENT" "$TLS_LOAD_BIN" mail $opts "$LAB_SERVER_IP" 25 \
+        >"$BENCH_TMP/tls-load.out" 2>"$BENCH_TMP/tls-load.err" || rc=$?
+    t1=$(now_ns)
+    sleep 0.3
+    s1=$(tls_sink_counters)
+    if [[ -n "$CONSUMER_PID" ]]; then
+        c1=$(cpu_seconds "$CONSUMER_PID")
+        hwm=$(status_kb "$CONSUMER_PID" VmHWM)
+        read -r -a nfq < <(lab_nfq_stats $QUEUE | awk '{ print $8, $6, $7 }')
+    fi
+    dp_path_down
+    out=$(grep '^tls-load: messages' "$BENCH_TMP/tls-load.out" | tail -n 1)
+    ((rc == 0)) || { say "warning: tls-load exited with $rc:"; tail -n 6 "$BENCH_TMP/tls-load.err" >&2; }
+    local d=$DP_FINAL cpu=- proto
+    [[ "$c0" != - ]] && cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')
+    proto=$(sed -n 's/^tls-load: protocol //p' "$BENCH_TMP/tls-load.err" | head -n 1)
+    local sink_msgs sink_errs sink_cpu
+    sink_msgs=$(($(counter messages "$s1") - $(counter messages "$s0")))
+    sink_errs=$(($(counter errors "$s1") - $(counter errors "$s0")))
+    sink_cpu=$(awk -v u0="$(counter user "$s0")" -v y0="$(counter sys "$s0")" -v u1="$(counter user "$s1")" \
+        -v y1="$(counter sys "$s1")" 'BEGIN { printf "%.3f", u1 + y1 - u0 - y0 }')
+    local dp=- db=- dr=- dd=-
+    if [[ "$path" == inspect && "$d" != - ]]; then
+        dp=$(counter packets "$d") db=$(counter_before bypassed "$d") dr=$(counter reset "$d") dd=$(counter dropped "$d")
+    fi
+    TLS_RUN=$(json_obj rep "$rep" load "$load" path "$path" messages "$msgs" length "$len" rc "$rc" \
+        wall_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')" \
+        seconds "$(counter seconds "$out")" ok "$(counter ok "$out")" failed "$(counter failed "$out")" \
+        client_user_s "$(counter user "$out")" client_sys_s "$(counter sys "$out")" protocol "$proto" \
+        sink_messages "$sink_msgs" sink_errors "$sink_errs" sink_cpu_s "$sink_cpu" \
+        cpu_s "$cpu" hwm_kb "$hwm" packets "${nfq[0]:--}" queue_dropped "${nfq[1]:--}" user_dropped "${nfq[2]:--}" \
+        daemon_packets "$dp" daemon_bypassed "$db" daemon_reset "$dr" daemon_dropped "$dd")
+    say "rep $rep tls $load $path: $(counter seconds "$out")s, $(awk -v m="$sink_msgs" -v s="$(counter seconds "$out")" \
+        'BEGIN { if (s > 0) printf "%.0f", m / s }') msg/s, consumer cpu ${cpu}s, client cpu $(counter user "$out")+$(counter sys "$out")s, queued ${nfq[0]:--}, bypassed $db, rc $rc, sink +$sink_msgs"
+    return 0
+}
+
+run_tls() {
+    local rep load path loadstart t_start
+    tls_prepare
+    : >"$BENCH_TMP/tls-runs.json"
+    : >"$BENCH_TMP/tls-reps.json"
+    : >"$BENCH_TMP/calibrate.tls"
+    loadstart=$(load_line)
+    t_start=$(date +%s)
+    say "warm-up (not counted)"
+    dp_path_up none
+    ip netns exec "$LAB_NS_CLIENT" "$TLS_LOAD_BIN" mail -s 4 -m 100 -l 10240 "$LAB_SERVER_IP" 25 >/dev/null 2>&1 || true
+    for ((rep = 1; rep <= RUNS; rep++)); do
+        local quiet=quiet
+        wait_quiet || quiet="busy"
+        { json_obj rep "$rep" load_1min "$(cut -d' ' -f1 /proc/loadavg)" quiet "$quiet"; echo; } >>"$BENCH_TMP/tls-reps.json"
+        calibrate "$BENCH_TMP/calibrate.tls"
+        for load in small bulk; do
+            for path in none nfq inspect; do
+                tls_run "$rep" "$load" "$path"
+            done
+        done
+    done
+    json_obj section tls measured "$(date -u '+%Y-%m-%d %H:%M UTC')" machine "$(machine_line)" code "$DP_CODE" \
+        runs "$RUNS" took_s "$(($(date +%s) - t_start))" load_before "$loadstart" load_after "$(load_line)" \
+        "calibration_mb_s:" "$(json_array "$BENCH_TMP/calibrate.tls")" "repetitions:" "$(json_array "$BENCH_TMP/tls-reps.json")" \
+        small "$TLS_SMALL" bulk "$TLS_BULK" default_small "$DEFAULT_TLS_SMALL" default_bulk "$DEFAULT_TLS_BULK" \
+        openssl "$(openssl version)" "measurements:" "$(json_array "$BENCH_TMP/tls-runs.json")" >"$BENCH_TMP/tls.json"
+    report tls "$BENCH_TMP/tls.json"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -618,7 +852,8 @@ run_synflood() {
 case "$MODE" in
     core) run_core ;;
     datapath) run_datapath ;;
+    tls) run_tls ;;
     synflood) run_synflood ;;
-    all) run_core; run_datapath; run_synflood ;;
+    all) run_core; run_datapath; run_tls; run_synflood ;;
     profile) run_profile ;;
 esac

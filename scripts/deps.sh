@@ -30,8 +30,9 @@ PACKAGES=(
     # Tests/e2e/attacks.sh: raw packets (for Debian's /usr/bin/python3, which the tests use: a
     # python3 earlier on PATH, e.g. pyenv's, does not see Debian's dist-packages)
     python3-scapy
-    # bench: memory and CPU figures
-    valgrind time
+    # bench: memory and CPU figures; the TLS load's client and server (bench/tls-*.c) and their
+    # certificate
+    valgrind time libssl-dev openssl
 )
 
 missing=()
