@@ -178,6 +178,11 @@ extension RuleGenerator {
                     "\(bypass) and repeats the hook; the mark goes to the connection, whose packets are accepted here.")
         mangle.rule(post, ["-m mark --mark \(bypass)/\(bypass)"], comment: "smtp-inspect: the session leaves the queue",
                     "-j CONNMARK --set-xmark \(bypass)/\(bypass)")
+        mangle.note(post, "A SYN on the ports of such a connection (conntrack may reuse its entry, mark and all, after an RST)",
+                    "is a new connection: the mark is cleared and the SYN queued, so the new session is inspected.")
+        mangle.rule(post, ["-p tcp -m tcp --tcp-flags SYN,RST,ACK SYN", RuleGenerator.markMatch(IptablesRules.bypassMark)],
+                    comment: "smtp-inspect: a new connection on the ports of one that left the queue",
+                    "-j CONNMARK --set-xmark 0x0/\(bypass)")
         mangle.rule(post, [RuleGenerator.markMatch(IptablesRules.bypassMark)], comment: "smtp-inspect: a session that left the queue",
                     "-j ACCEPT")
         mangle.rule(post, ["-p tcp", RuleGenerator.markMatch(IptablesRules.smtpMark)],

@@ -56,13 +56,16 @@ struct QueueSink: PacketSink {
     let resets: RawPacketSender
     /// The token of the packet the handler is answering for, if any.
     let current: UInt64?
+    /// The mark `current` came with (the bypass bit is added to it, the rest kept).
+    let currentMark: PacketMark?
     /// The answer for `current`.
     private(set) var action = PacketAction.drop
 
-    init(queue: NFQueue, resets: RawPacketSender, current: UInt64?) {
+    init(queue: NFQueue, resets: RawPacketSender, current: UInt64?, currentMark: PacketMark? = nil) {
         self.queue = queue
         self.resets = resets
         self.current = current
+        self.currentMark = currentMark
     }
 
     mutating func pass(_ bytes: Span<UInt8>, edited: Bool, token: UInt64) {
@@ -82,7 +85,8 @@ struct QueueSink: PacketSink {
     /// accept every later packet of it (rules without them queue it again: it passes then).
     mutating func passBypassing(_ bytes: Span<UInt8>, token: UInt64) {
         precondition(token == current, "a release cannot bypass")
-        action = .repeatWithMark(.bypass)
+        // The verdict sets the whole mark: keep the bits the packet had (the operator's own rules').
+        action = .repeatWithMark(PacketMark(rawValue: (currentMark?.rawValue ?? 0) | PacketMark.bypass.rawValue))
     }
 
     mutating func hold(token: UInt64) {

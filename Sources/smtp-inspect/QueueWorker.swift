@@ -125,9 +125,9 @@ final class QueueWorker: @unchecked Sendable {
             path.lastReceived = info.receivedAt
             path.lastMoment = moment(info.receivedAt)
         }
-        // A packet of a connection that left the queue, queued again by rules without the bypass
-        // (PacketMark.bypass): it was judged already.
-        if info.mark?.contains(.bypass) == true { return .accept }
+        // A packet carrying PacketMark.bypass (queued again by rules without the bypass) is not
+        // passed on its mark: the engine passes it as a packet of a session that left the queue,
+        // unless it is a new SYN (a mark restored from the connection must not let one by).
         let checksum: ChecksumStatus = info.checksumNotReady ? .notReady : info.checksumNotVerified ? .unverified : .verified
         // Our own resets carry the address of the peer they speak for, not its interface: they
         // are not bound to one (and they change nothing: the session is over).
@@ -136,7 +136,7 @@ final class QueueWorker: @unchecked Sendable {
                                   interfaces: own ? nil : PacketInterfaces(input: info.inInterface?.rawValue,
                                                                            output: info.outInterface?.rawValue))
         let verdict = path.engine.process(&bytes, meta, at: path.lastMoment, into: &path.output)
-        var sink = QueueSink(queue: queue, resets: resets, current: meta.token)
+        var sink = QueueSink(queue: queue, resets: resets, current: meta.token, currentMark: info.mark)
         sink.apply(verdict, to: bytes.span, token: meta.token)
         if !path.output.isEmpty { flushOutput(&path.output, into: &sink) }
         return sink.action
