@@ -81,11 +81,8 @@ extension FlowEngine {
         return keeping == 0 ? .drop : .acceptModified(length: packet.truncatePayload(at: keeping, in: &bytes))
     }
 
-    /// Whether the core waits for the reply to DATA or AUTH: client bytes after it mean what the
-    /// reply says, so they wait.
-    func isAwaitingReply(_ i: Int) -> Bool {
-        flows[i].smtp.mode == .awaitingDataReply || flows[i].smtp.mode == .awaitingAuthReply
-    }
+    /// Whether the core wants client bytes to wait for a reply (SMTPSession.clientBytesWaitForReply).
+    func isAwaitingReply(_ i: Int) -> Bool { flows[i].smtp.clientBytesWaitForReply }
 
     /// Gives the new bytes (from payload offset `old`) to the SMTP core and applies its verdict.
     private mutating func inspect(_ i: Int, _ d: Direction, _ packet: inout TCPPacket, _ bytes: inout MutableSpan<UInt8>,

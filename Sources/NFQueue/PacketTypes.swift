@@ -157,3 +157,13 @@ public enum PacketAction: Sendable, Equatable {
     /// No verdict now: the caller copied what it needs and will call `NFQueue.verdict(...)`.
     case deferred
 }
+
+/// An address of one of this box's interfaces: 4 bytes (IPv4) or 16 (IPv6), network order.
+public struct InterfaceAddress: Hashable, Sendable {
+    public let interface: String
+    public let bytes: [UInt8]
+    public let prefixLength: Int
+
+    /// Every address of this box's interfaces (getifaddrs).
+    public static func all() -> [InterfaceAddress] { system_interfaceAddresses() }
+}

@@ -366,3 +366,32 @@ func system_interfaceName(_ index: UInt32) -> String? {
     guard if_indextoname(index, &buffer) != nil else { return nil }
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
+
+/// getifaddrs: every IPv4 and IPv6 address of this box's interfaces, with its prefix length.
+func system_interfaceAddresses() -> [InterfaceAddress] {
+    var list: UnsafeMutablePointer<ifaddrs>?
+    guard getifaddrs(&list) == 0, let first = list else { return [] }
+    defer { freeifaddrs(list) }
+    func bytes(_ pointer: UnsafeMutablePointer<sockaddr>, family: Int32) -> [UInt8] {
+        if family == AF_INET {
+            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                withUnsafeBytes(of: sin.pointee.sin_addr) { Array($0) }
+            }
+        }
+        return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
+            withUnsafeBytes(of: sin6.pointee.sin6_addr) { Array($0) }
+        }
+    }
+    var result: [InterfaceAddress] = []
+    var cursor: UnsafeMutablePointer<ifaddrs>? = first
+    while let entry = cursor {
+        defer { cursor = entry.pointee.ifa_next }
+        guard let address = entry.pointee.ifa_addr, let name = entry.pointee.ifa_name else { continue }
+        let family = Int32(address.pointee.sa_family)
+        guard family == AF_INET || family == AF_INET6 else { continue }
+        let value = bytes(address, family: family)
+        let prefix = entry.pointee.ifa_netmask.map { bytes($0, family: family).reduce(0) { $0 + $1.nonzeroBitCount } }
+        result.append(InterfaceAddress(interface: String(cString: name), bytes: value, prefixLength: prefix ?? value.count * 8))
+    }
+    return result
+}

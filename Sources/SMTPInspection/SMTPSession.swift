@@ -303,6 +303,13 @@ public struct SMTPSession: Sendable {
         return bytes.count
     }
 
+    /// Client bytes must wait: the reply to DATA or AUTH decides what they are (message data or
+    /// commands, a SASL line or commands), and it has not come (RFC 2920 §3.1, RFC 4954 §4).
+    /// `receiveClient` would judge none of them now; the engine holds them.
+    public var clientBytesWaitForReply: Bool {
+        mode == .awaitingDataReply || mode == .awaitingAuthReply
+    }
+
     /// Both sides have shown the start of a TLS handshake after a 220 to STARTTLS: nothing
     /// they send from now on can be read, and nothing needs to be (docs/behaviour.md §6).
     public var isTLSEstablished: Bool {
