@@ -24,7 +24,9 @@ public final class UnixListener: @unchecked Sendable {
     /// The socket file made by bind, to remove it only while it is still ours.
     private let identity: FileIdentity?
 
-    public init(path: String, permissions: UInt32 = 0o600, backlog: Int32 = 64) throws(UnixSocketError) {
+    /// `backlog`: connections the kernel queues before `accept` (more get EAGAIN at connect):
+    /// room for a burst of clients while the serving thread is descheduled on a loaded box.
+    public init(path: String, permissions: UInt32 = 0o600, backlog: Int32 = 256) throws(UnixSocketError) {
         guard path.utf8.count < system_unixPathCapacity else { throw .pathTooLong(capacity: system_unixPathCapacity) }
         let existing: FileStatus?
         do { existing = try FileStatus.at(path, followingSymlinks: false) } catch { throw .system("lstat", error) }
