@@ -7,7 +7,7 @@
 #
 #   scripts/bench.sh [core|datapath|tls|synflood|all] [--runs N] [--no-write] [--json DIR]
 #                                                   (default: all, 3 runs; --json keeps SECTION.json)
-#   scripts/bench.sh profile [small|bulk]                            (perf profile of the daemon)
+#   scripts/bench.sh profile [small|bulk|tls]                        (perf profile of the daemon)
 #
 #   core      smtp-inspect-bench core (release build), bench/malloc-count.so preloaded, N times
 #             (5 without --runs: it takes a second).
@@ -22,10 +22,11 @@
 #   tls       in the lab's namespaces (root): bench/tls-sink.c (a discarding mail server with
 #             STARTTLS, a certificate generated with openssl) in the server namespace,
 #             bench/tls-load.c in the client namespace (20 threads, one STARTTLS session per
-#             message), over three paths: no queue, nfq-accept and smtp-inspect run
-#             --allow-starttls, the last two behind the rules `smtp-inspect rules` generates
-#             (their bypass rules accept a session that left the queue before the NFQUEUE rule).
-#             Loads: small (20 sessions, 3000 x 10 KiB) and bulk (20 sessions, 200 x 1 MiB),
+#             message), over four paths: no queue; the rules `smtp-inspect rules` generates
+#             with ACCEPT where they queue (the firewall without the queue); nfq-accept and
+#             smtp-inspect run --allow-starttls, both behind the generated rules (their bypass
+#             rules accept a session that left the queue before the NFQUEUE rule).
+#             Loads: small (20 sessions, 3000 x 10 KiB) and bulk (20 sessions, 1000 x 1 MiB),
 #             interleaved, N repetitions.
 #   synflood  smtp-inspect-bench synflood (release): a SYN's cost in aggressive mode with 1,000,
 #             10,000 and 90,000 sessions in the table.
@@ -36,7 +37,7 @@
 # BENCH_BULK (smtp-source options, defaults "-s 20 -m 5000 -l 10240" and "-s 4 -m 200 -l 1048576"),
 # BENCH_IDLE (idle sessions, default 10000), BENCH_NOOPS (NOOPs per latency run, default 2000),
 # BENCH_TLS_SMALL and BENCH_TLS_BULK (tls-load options, defaults "-s 20 -m 3000 -l 10240" and
-# "-s 20 -m 200 -l 1048576"), BENCH_QUIET_WAIT (seconds to wait for other busy
+# "-s 20 -m 1000 -l 1048576"), BENCH_QUIET_WAIT (seconds to wait for other busy
 # processes before each run, default 300), BENCH_PROFILE_DIR. Non-default loads are printed in
 # the report. Each section also reports bench/cpu-calibrate.c's speed (the host's speed varies).
 # Nothing leaves the namespaces the lab creates; everything is removed on every exit path.
@@ -56,7 +57,7 @@ while (($#)); do
     case "$1" in
         core | datapath | tls | synflood | all) MODE=$1 ;;
         profile) MODE=profile
-            if [[ "${2:-}" == small || "${2:-}" == bulk ]]; then PROFILE_LOAD=$2; shift; fi ;;
+            if [[ "${2:-}" == small || "${2:-}" == bulk || "${2:-}" == tls ]]; then PROFILE_LOAD=$2; shift; fi ;;
         --runs) RUNS=${2:?--runs N}; CORE_RUNS=$RUNS; shift ;;
         --no-write) WRITE=0 ;;
         --json) JSON_DIR=${2:?--json DIR}; shift ;;
@@ -75,7 +76,7 @@ BULK=${BENCH_BULK:-$DEFAULT_BULK}
 IDLE=${BENCH_IDLE:-10000}
 NOOPS=${BENCH_NOOPS:-2000}
 DEFAULT_TLS_SMALL="-s 20 -m 3000 -l 10240"
-DEFAULT_TLS_BULK="-s 20 -m 200 -l 1048576"
+DEFAULT_TLS_BULK="-s 20 -m 1000 -l 1048576"
 TLS_SMALL=${BENCH_TLS_SMALL:-$DEFAULT_TLS_SMALL}
 TLS_BULK=${BENCH_TLS_BULK:-$DEFAULT_TLS_BULK}
 IDLE_SETTLE=5       # seconds between the last greeting and reading the daemon's RSS
@@ -410,6 +411,10 @@ dp_path_up() {
     dp_rules_flush
     lab_wait_until 15 dp_quiet || say "warning: connections of the previous run are still open"
     [[ "$path" == none ]] && return 0
+    if [[ "$path" == rules ]]; then
+        lab_exec router iptables-restore --noflush <"$TLS_RULES_NOQ" || die "iptables-restore refused $TLS_RULES_NOQ"
+        return 0
+    fi
     if [[ -n "$malloc" ]]; then
         : >"$BENCH_TMP/samples"
         env=(env LD_PRELOAD="$MALLOC_SO" SMTP_BENCH_MALLOC_SAMPLES="$BENCH_TMP/samples"
@@ -664,6 +669,7 @@ run_datapath() {
 # TLS mail (issue 13): STARTTLS sessions through the three paths, smtp-inspect with its bypass
 
 TLS_RULES=""
+TLS_RULES_NOQ=""
 TLS_SINK_PID=""
 TLS_SINK_LOG=""
 
@@ -696,7 +702,16 @@ tls_prepare() {
         ! grep -q -- '-m connmark --mark 0x8000000/0x8000000 .*-j ACCEPT' "$TLS_RULES"; then
         die "the rules smtp-inspect generates have no bypass rules (mark 0x8000000) before NFQUEUE: see $TLS_RULES"
     fi
+    # The same rules with ACCEPT where they queue: the firewall (conntrack, marks, the chains)
+    # without the queue, the most any consumer of the queue could reach.
+    TLS_RULES_NOQ=$BENCH_TMP/tls-noqueue.rules
+    sed -E 's/-j NFQUEUE .*$/-j ACCEPT/' "$TLS_RULES" >"$TLS_RULES_NOQ"
+    grep -q -- '-j NFQUEUE' "$TLS_RULES_NOQ" && die "could not take NFQUEUE out of $TLS_RULES"
+    grep -q -- '-j ACCEPT' "$TLS_RULES_NOQ" || die "no rule of $TLS_RULES queued"
 }
+
+# cpu_jiffies: the whole machine's busy and idle jiffies since boot ("BUSY IDLE"; iowait is idle).
+cpu_jiffies() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $5 + $6; exit }' /proc/stat; }
 
 # tls_sink_counters: tls-sink's counter line now (it prints one on SIGUSR1).
 tls_sink_counters() {
@@ -736,11 +751,14 @@ tls_run_once() {
     dp_path_up "$path"
     s0=$(tls_sink_counters)
     [[ -n "$CONSUMER_PID" ]] && c0=$(cpu_seconds "$CONSUMER_PID")
+    local j0 j1
+    j0=$(cpu_jiffies)
     t0=$(now_ns)
     # shellcheck disable=SC2086
     timeout --foreground 600 ip netns exec "$LAB_NS_CLIENT" "$TLS_LOAD_BIN" mail $opts "$LAB_SERVER_IP" 25 \
         >"$BENCH_TMP/tls-load.out" 2>"$BENCH_TMP/tls-load.err" || rc=$?
     t1=$(now_ns)
+    j1=$(cpu_jiffies)
     sleep 0.3
     s1=$(tls_sink_counters)
     if [[ -n "$CONSUMER_PID" ]]; then
@@ -768,6 +786,8 @@ tls_run_once() {
         seconds "$(counter seconds "$out")" ok "$(counter ok "$out")" failed "$(counter failed "$out")" \
         client_user_s "$(counter user "$out")" client_sys_s "$(counter sys "$out")" protocol "$proto" \
         sink_messages "$sink_msgs" sink_errors "$sink_errs" sink_cpu_s "$sink_cpu" \
+        machine_busy_jiffies "$(($(cut -d' ' -f1 <<<"$j1") - $(cut -d' ' -f1 <<<"$j0")))" \
+        machine_idle_jiffies "$(($(cut -d' ' -f2 <<<"$j1") - $(cut -d' ' -f2 <<<"$j0")))" \
         cpu_s "$cpu" hwm_kb "$hwm" packets "${nfq[0]:--}" queue_dropped "${nfq[1]:--}" user_dropped "${nfq[2]:--}" \
         daemon_packets "$dp" daemon_bypassed "$db" daemon_reset "$dr" daemon_dropped "$dd")
     say "rep $rep tls $load $path: $(counter seconds "$out")s, $(awk -v m="$sink_msgs" -v s="$(counter seconds "$out")" \
@@ -792,13 +812,13 @@ run_tls() {
         { json_obj rep "$rep" load_1min "$(cut -d' ' -f1 /proc/loadavg)" quiet "$quiet"; echo; } >>"$BENCH_TMP/tls-reps.json"
         calibrate "$BENCH_TMP/calibrate.tls"
         for load in small bulk; do
-            for path in none nfq inspect; do
+            for path in none rules nfq inspect; do
                 tls_run "$rep" "$load" "$path"
             done
         done
     done
     json_obj section tls measured "$(date -u '+%Y-%m-%d %H:%M UTC')" machine "$(machine_line)" code "$DP_CODE" \
-        runs "$RUNS" took_s "$(($(date +%s) - t_start))" load_before "$loadstart" load_after "$(load_line)" \
+        runs "$RUNS" cores "$(nproc)" took_s "$(($(date +%s) - t_start))" load_before "$loadstart" load_after "$(load_line)" \
         "calibration_mb_s:" "$(json_array "$BENCH_TMP/calibrate.tls")" "repetitions:" "$(json_array "$BENCH_TMP/tls-reps.json")" \
         small "$TLS_SMALL" bulk "$TLS_BULK" default_small "$DEFAULT_TLS_SMALL" default_bulk "$DEFAULT_TLS_BULK" \
         openssl "$(openssl version)" "measurements:" "$(json_array "$BENCH_TMP/tls-runs.json")" >"$BENCH_TMP/tls.json"
@@ -809,22 +829,32 @@ run_tls() {
 # Profile
 
 run_profile() {
-    local dir=${BENCH_PROFILE_DIR:-/tmp/smtp-inspect-profile} perfpid opts
+    local dir=${BENCH_PROFILE_DIR:-/tmp/smtp-inspect-profile} perfpid load
     command -v perf >/dev/null || die "perf is not installed"
-    dp_prepare
     mkdir -p "$dir"
-    case "$PROFILE_LOAD" in small) opts=$SMALL ;; bulk) opts=$BULK ;; esac
-    DP_INSPECT_EXTRA=()
+    # tls: the small TLS load (STARTTLS sessions, --allow-starttls, behind the generated rules).
+    if [[ "$PROFILE_LOAD" == tls ]]; then
+        tls_prepare
+        DP_INSPECT_EXTRA=(--allow-starttls)
+        # shellcheck disable=SC2206
+        load=(ip netns exec "$LAB_NS_CLIENT" "$TLS_LOAD_BIN" mail $TLS_SMALL "$LAB_SERVER_IP" 25)
+    else
+        dp_prepare
+        DP_INSPECT_EXTRA=()
+        local opts=$SMALL
+        [[ "$PROFILE_LOAD" == bulk ]] && opts=$BULK
+        # shellcheck disable=SC2206
+        load=(ip netns exec "$LAB_NS_CLIENT" "$(smtp_source)" -M client.lab.test $opts "$LAB_SERVER_IP:25")
+    fi
     dp_path_up inspect
     perf record -F 1999 -g -p "$CONSUMER_PID" -o "$dir/perf-$PROFILE_LOAD.data" >"$dir/perf-record.log" 2>&1 &
     perfpid=$!
     sleep 1
-    # shellcheck disable=SC2086
-    ip netns exec "$LAB_NS_CLIENT" "$(smtp_source)" -M client.lab.test $opts "$LAB_SERVER_IP:25" >/dev/null 2>&1 ||
-        say "warning: smtp-source failed"
+    "${load[@]}" >/dev/null 2>&1 || say "warning: the load failed"
     kill -INT "$perfpid" 2>/dev/null || true
     wait "$perfpid" 2>/dev/null || true
     dp_path_down
+    say "the daemon's last counters: $DP_FINAL"
     say "profile in $dir/perf-$PROFILE_LOAD.data; the hottest symbols (self time):"
     perf report -i "$dir/perf-$PROFILE_LOAD.data" --no-children --sort dso,sym --stdio 2>/dev/null |
         grep -v '^#' | grep -E '^ +[0-9]' | head -n 40 | swift demangle --simplified 2>/dev/null | cut -c1-200

@@ -168,7 +168,11 @@ extension FlowEngine {
         halfOpen.advance(to: now)
         while let entry = halfOpen.oldest.first, !isHalfOpen(entry) { halfOpen.oldest.popFirst() }
         let limits = configuration.halfOpen
-        let rule = flows.first?.rule ?? InspectionRuleBinding(name: "", policy: SMTPPolicy(kind: .esmtp))
+        // Built only when there is something to report: the default policy allocates, and the
+        // tick runs twice a second with no session in the table.
+        var rule: InspectionRuleBinding {
+            flows.first?.rule ?? InspectionRuleBinding(name: "", policy: SMTPPolicy(kind: .esmtp))
+        }
         if halfOpen.aggressive && statistics.halfOpen < limits.maxIncompleteLow && halfOpen.oneMinuteRate < limits.oneMinuteLow {
             halfOpen.aggressive = false
             report(.aggressiveOff(count: statistics.halfOpen, low: limits.maxIncompleteLow, rate: halfOpen.oneMinuteRate),
