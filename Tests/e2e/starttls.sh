@@ -31,8 +31,17 @@
 #  6. the daemon SIGKILLed and started again while a bypassed TLS session is open: the session
 #     then delivers its message (conntrack's mark keeps it out of the queue) and the new daemon
 #     never sees a packet of it, while an inspected session open across the restart is reset;
+#  7. a SYN on the ports of a bypassed connection: a TLS session (to the recording server, which
+#     then switches to TLS for real) ended by the server's RST leaves its conntrack entry in CLOSE
+#     with the mark (checked: without it the rest proves nothing); a new plaintext connection from
+#     the same client port re-opens that entry, the rule that clears 0x8000000 on a SYN counts it,
+#     the daemon creates and lists the session, the mark is clear and the server read EXPN masked;
+#     the same with that rule deleted (a negative control, the rule put back after it): the new
+#     connection keeps the mark, the daemon never sees it and the server reads "EXPN root"; a SYN
+#     forged with a live TLS session's ports takes the session back into the queue, where its next
+#     record is dropped (the price README states);
 # Without --allow-starttls:
-#  7. STARTTLS masked as before: the EHLO keyword is masked, swaks --tls gives up and sends no
+#  8. STARTTLS masked as before: the EHLO keyword is masked, swaks --tls gives up and sends no
 #     mail, a client sending STARTTLS anyway gets 500 and Postfix read the masked line; swaks
 #     --tls-optional falls back to plaintext and is delivered without TLS.
 # Every check prints PASS or FAIL; exit status 1 if any failed. Everything is removed on exit.
@@ -122,7 +131,8 @@ POSTFIX_IPV6=1
 lab_up || abort setup "lab_up"
 postfix_up_tls "debug_peer_list = $LAB_CLIENT_IP, $LAB_INSIDE_IP, [$LAB_CLIENT_IP6]" || abort setup "postfix_up_tls"
 note "certificate: $(openssl x509 -in "$LAB_TLS_CERT" -noout -subject -enddate | tr '\n' ' ')"
-lab_spawn inside "$LAB_DIR/recorder.log" "${TLSC[@]}" record --listen "$REC_IP" --port 25 --dir "$LAB_DIR/rec"
+lab_spawn inside "$LAB_DIR/recorder.log" "${TLSC[@]}" record --listen "$REC_IP" --port 25 --dir "$LAB_DIR/rec" \
+    --cert "$LAB_TLS_CERT" --key "$LAB_TLS_KEY"
 lab_wait_listen inside "$REC_IP" 25 10 || abort setup "the recording server does not listen: $(cat "$LAB_DIR/recorder.log")"
 
 CFG=$LAB_DIR/router.cfg
@@ -214,7 +224,8 @@ verdict s2-postfix-read-it "$(chat_since "$mark" | grep -qx QUIT && echo 1)" \
 n=$(stat_bypassed)
 verdict s2-statistics "$( [[ "$n" == 2 ]] && echo 1)" "TLS sessions bypassed $n; counters: $(counters_now | grep -o '[0-9]* bypassed')" "$(grep -i bypassed <<<"$CTL_OUT")"
 # A new connection from the same client port to the same server: conntrack starts a new entry
-# (the old one ended), the daemon a new session: it is inspected, not bypassed by the old mark.
+# (the old one ended with FINs; step 7 has one whose entry conntrack re-opens), the daemon a new
+# session: it is inspected, not bypassed by the old mark.
 port2=$(ts_port)
 lab_exec client sysctl -qw net.ipv4.tcp_tw_reuse=1
 mark=$(maillog_mark)
@@ -348,38 +359,152 @@ verdict s6-tls-session-goes-on "$ok" \
 verdict s6-inspected-session-reset "$( [[ "$held" == "OUTCOME reset"* ]] && echo 1)" "the inspected session open across the restart: $held" "$held"
 
 # ---------------------------------------------------------------------------------------------
-step "7. without --allow-starttls: STARTTLS masked as before"
+step "7. a SYN on the ports of a bypassed connection whose conntrack entry outlived it"
+# The server's RST ends a bypassed TLS session (the recording server switches to TLS for real for
+# an EHLO name with "tls", and answers QUIT with an RST for one with "abort"). Conntrack keeps the
+# entry, mark and all, in CLOSE for 10 s, and a SYN from the same client port re-opens that entry
+# rather than starting a new one (after the client's own RST or FINs, as in step 2, it starts a
+# new one). Then only the generated rule that clears 0x8000000 on a SYN puts the new, plaintext
+# session into the queue: its packet counter says the SYN met the marked entry.
+SYN_RULE='a new connection on the ports of one that left the queue'
+syn_cleared() {     # packets the SYN rule cleared the bit of (IPv4)
+    lab_exec router iptables-save -c -t mangle |
+        awk -v r="$SYN_RULE" 'index($0, r) { gsub(/[][]/, "", $1); split($1, c, ":"); n += c[1] } END { print n + 0 }'
+}
+ct_entry() { lab_exec router conntrack -L -p tcp --dport 25 --sport "$1" 2>/dev/null | head -n 1; }
+ct_entry_mark() { sed -n 's/.* mark=\([0-9]*\).*/\1/p' <<<"$1"; }
+# closed_marked ENTRY: a conntrack entry in CLOSE whose mark carries 0x8000000.
+closed_marked() { [[ "$1" == *" CLOSE "* ]] && bypass_bit "$(ct_entry_mark "$1")"; }
+# (statistics are read once the daemon's published ones caught up with the kernel's queue)
+created() { lab_wait_until 3 settled; stat_created "$(stats_text)"; }
+ack_refused() { lab_wait_until 3 settled; stats_text | sed -n 's/.*ACK refused \([0-9]*\).*/\1/p'; }
+# session_line PORT: the daemon's line for the session of client port PORT (show ip inspect sessions).
+session_line() { ctl show ip inspect sessions; grep -E "(\]|[0-9]):$1\)=>" <<<"$CTL_OUT"; }
+# rst_ended: a TLS session with the recording server that the server ends with an RST. RE_OUT,
+# RE_PORT, RE_READ (what the server read, lines joined with |).
+rst_ended() {
+    RE_OUT=$(lab_exec client "${TLSC[@]}" tls --host "$REC_NAT_IP" --helo client-tls-abort.test --cafile "$LAB_TLS_CERT" --line NOOP 2>&1)
+    RE_PORT=$(sed -n 's/^connected port=\([0-9]*\).*/\1/p' <<<"$RE_OUT")
+    RE_READ=$(tr -d '\r' <"$(rec_file "$LAB_CLIENT_IP" "$RE_PORT")" 2>/dev/null | tr '\n' '|')
+}
+rst_ok() { [[ "$RE_OUT" == *"RESULT ok"*"NOOP => reply; QUIT => "[er]* && "$RE_READ" == *"STARTTLS|EHLO client-tls-abort.test|NOOP|QUIT|" ]]; }
+# same_port PORT: `tlsc.py expn` from client port PORT to the recording server, paused after the
+# EXPN reply: SP_LINE (the daemon's session line then), SP_MARK (the conntrack mark then),
+# SP_OUT (its RESULT), SP_READ (what the server read in this second connection from PORT).
+same_port() {
+    local go=$LAB_DIR/same-$1.go log=$LAB_DIR/same-$1.out pid i
+    lab_spawn client "$log" "${TLSC[@]}" expn --host "$REC_NAT_IP" --bind-port "$1" --pause-plain "$go"
+    pid=$LAB_LAST_PID
+    lab_wait_until 10 grep -q -e '^PLAIN' -e '^RESULT' "$log"
+    SP_LINE=$(session_line "$1") SP_MARK=$(ct_mark "$1")
+    touch "$go"
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    SP_OUT=$(grep -m1 '^RESULT' "$log" || tail -n 2 "$log" | tr '\n' '|')
+    SP_READ=$(tr -d '\r' <"$LAB_DIR/rec/$LAB_CLIENT_IP-$1.2.in" 2>/dev/null)
+}
+lab_wait_until 3 settled
+b0=$(stat_bypassed)
+rst_ended
+port=$RE_PORT ct=$(ct_entry "$RE_PORT")
+lab_wait_until 3 settled
+b1=$(stat_bypassed)
+ok=0
+rst_ok && closed_marked "$ct" && ((b1 == b0 + 1)) && ok=1
+verdict s7-rst-keeps-marked-entry "$ok" \
+    "port $port: TLS, the server read '$RE_READ' and answered QUIT with an RST (the client saw $(sed -n 's/^OUTCOME \(eof\|reset\).*/\1/p' <<<"$RE_OUT")); bypassed $b0 -> $b1; conntrack kept the entry: $(tr -s ' ' <<<"${ct%% src=*}") ... mark=$(hex "$(ct_entry_mark "$ct")")" \
+    "$(grep -e '^OUTCOME' -e '^RESULT' <<<"$RE_OUT" | tr '\n' '|'); server read '$RE_READ'; bypassed $b0 -> $b1; conntrack: '${ct:-no entry}' (the rest of this step proves nothing without a marked entry)"
+c0=$(syn_cleared) n0=$(created) d0=$(derr_mark)
+same_port "$port"
+c1=$(syn_cleared) n1=$(created)
+got=$(masked_line "$SP_READ" "EXPN root") || got=""
+ok=0
+[[ "$SP_OUT" == "RESULT ok port=$port EXPN => 500"* && -n "$got" ]] && ! grep -q EXPN <<<"$SP_READ" &&
+    ((c1 == c0 + 1 && n1 == n0 + 1)) && [[ -n "$SP_LINE" ]] && [[ -n "$SP_MARK" ]] && ! bypass_bit "$SP_MARK" &&
+    derr_since "$d0" | grep -q "SMTP_INVALID_COMMAND.*(${LAB_CLIENT_IP}:$port)" && ok=1
+verdict s7-same-port-inspected "$ok" \
+    "a new connection from port $port: the SYN rule cleared the bit of $((c1 - c0)) packet, conntrack mark then $(hex "$SP_MARK"); the daemon created $((n1 - n0)) session and listed it (${SP_LINE#*Session * }); the server read '$got', EXPN answered 500" \
+    "$SP_OUT; server read: $(tr '\n' '|' <<<"$SP_READ"); SYN rule $c0 -> $c1; sessions created $n0 -> $n1; listed: '$SP_LINE'; mark $(hex "$SP_MARK"); the daemon meanwhile: $(derr_since "$d0" | msg | tr '\n' '|')"
+
+# The same without that rule, a negative control: the scenario is real, the new session inherits
+# the bypass and the server reads the EXPN as sent. The rule is put back where it was.
+save_mangle() { lab_exec router iptables-save -t mangle | grep -v '^#'; }
+before=$(save_mangle)
+rule=$(grep -F -- "$SYN_RULE" <<<"$before" | grep '^-A SI-POSTROUTING ')
+at=$(lab_exec router iptables -t mangle -L SI-POSTROUTING -n --line-numbers | awk -v r="$SYN_RULE" 'index($0, r) { print $1; exit }')
+[[ -n "$rule" && -n "$at" ]] || abort s7-without-the-rule "no SI-POSTROUTING rule '$SYN_RULE' in the mangle table"
+lab_exec router iptables -t mangle -D SI-POSTROUTING "$at" || abort s7-without-the-rule "could not delete rule $at of SI-POSTROUTING"
+rst_ended
+port=$RE_PORT ct=$(ct_entry "$RE_PORT") n0=$(created) d0=$(derr_mark)
+same_port "$port"
+n1=$(created)
+printf '*mangle\n-I SI-POSTROUTING %s %s\nCOMMIT\n' "$at" "${rule#-A SI-POSTROUTING }" | lab_exec router iptables-restore --noflush ||
+    abort s7-without-the-rule "could not put the SYN rule back"
+[[ "$(save_mangle)" == "$before" ]] || abort s7-without-the-rule "the mangle table differs after putting the SYN rule back: $(diff <(echo "$before") <(save_mangle) | tr '\n' '|')"
+ok=0
+rst_ok && closed_marked "$ct" && [[ "$SP_OUT" == "RESULT ok port=$port EXPN => 500"* ]] && grep -qx "EXPN root" <<<"$SP_READ" &&
+    [[ -z "$SP_LINE" ]] && bypass_bit "$SP_MARK" && ((n1 == n0)) && ! derr_since "$d0" | grep -qE ":$port([^0-9]|\$)" && ok=1
+verdict s7-without-the-rule-bypassed "$ok" \
+    "without the SYN rule (deleted, then put back as rule $at): the entry kept in CLOSE (mark $(hex "$(ct_entry_mark "$ct")")) took the new connection from port $port, which kept mark $(hex "$SP_MARK"), the daemon never saw it, and the server read 'EXPN root' unmasked" \
+    "$SP_OUT; the entry before: '${ct:-no entry}'; server read: $(tr '\n' '|' <<<"$SP_READ"); listed: '$SP_LINE'; mark $(hex "$SP_MARK"); sessions created $n0 -> $n1; the daemon meanwhile: $(derr_since "$d0" | head -n 3 | msg | tr '\n' '|')"
+
+# The price (README): a SYN forged with the ports of a live TLS session takes it back into the
+# queue, where the daemon holds only a new half-open session for those ports: the server's
+# challenge ACK and the client's next TLS record are dropped (ACK refused); nothing of the old
+# session reaches the server any more (after synwait the daemon resets it: not waited for here).
+FS_GO=$LAB_DIR/forged.go FS_OUT=$LAB_DIR/forged.out
+lab_spawn client "$FS_OUT" "${TLSC[@]}" tls --host "$REC_NAT_IP" --helo client-tls.test --cafile "$LAB_TLS_CERT" \
+    --pause-tls "$FS_GO" --line NOOP --timeout 3
+FS_PID=$LAB_LAST_PID
+lab_wait_until 15 grep -q -e '^TLS' -e '^RESULT' "$FS_OUT" || abort s7-forged-syn "the TLS session did not start: $(tail -n 3 "$FS_OUT" | tr '\n' '|')"
+port=$(sed -n 's/^connected port=\([0-9]*\).*/\1/p' "$FS_OUT")
+m_tls=$(ct_mark "$port") r0=$(ack_refused)
+lab_exec client "$PY" "$ROOT/Tests/e2e/daemon/synflood.py" --src "$LAB_CLIENT_IP" --dst "$REC_NAT_IP" --count 1 --rate 1 --first-port "$port" >/dev/null
+lab_wait_until 3 session_line "$port" >/dev/null
+line=$(session_line "$port") m_syn=$(ct_mark "$port")
+touch "$FS_GO"
+for ((i = 0; i < 100; i++)); do kill -0 "$FS_PID" 2>/dev/null || break; sleep 0.1; done
+res=$(grep -m1 '^RESULT' "$FS_OUT") r1=$(ack_refused)
+read_fs=$(tr -d '\r' <"$(rec_file "$LAB_CLIENT_IP" "$port")" 2>/dev/null | tr '\n' '|')
+ok=0
+bypass_bit "$m_tls" && [[ -n "$m_syn" ]] && ! bypass_bit "$m_syn" && [[ "$line" == *SIS_OPENING* ]] && [[ "$res" == *"NOOP => timeout"* ]] &&
+    [[ "$read_fs" == "EHLO client-tls.test|STARTTLS|EHLO client-tls.test|" ]] && ((r1 > r0)) && ok=1
+verdict s7-forged-syn-takes-session-back "$ok" \
+    "a SYN forged with port $port of a live TLS session: conntrack mark $(hex "$m_tls") -> $(hex "$m_syn"), the daemon holds '${line#*Session * }'; the client's next record went unanswered (${res#RESULT ok }), the server read no more ('$read_fs'), ACK refused $r0 -> $r1" \
+    "marks $(hex "$m_tls") -> $(hex "$m_syn"); session: '$line'; client: $res; server read '$read_fs'; ACK refused $r0 -> $r1"
+
+# ---------------------------------------------------------------------------------------------
+step "8. without --allow-starttls: STARTTLS masked as before"
 lab_kill "$DAEMON_PID" 5 >/dev/null 2>&1
-daemon_start || abort s7-daemon "the daemon without --allow-starttls did not start"
+daemon_start || abort s8-daemon "the daemon without --allow-starttls did not start"
 ctl show ip inspect config
 note "show ip inspect config ends: $(tail -n 1 <<<"$CTL_OUT")"
 mark=$(maillog_mark)
 rc=0
 lab_exec client swaks -n --server "$LAB_SERVER_NAT_IP" --timeout 15 --helo client.test --from e2e@client.test \
-    --to s7@example.test --tls --body "must not be sent" >"$LAB_DIR/swaks7.out" 2>&1 || rc=$?
+    --to s8@example.test --tls --body "must not be sent" >"$LAB_DIR/swaks8.out" 2>&1 || rc=$?
 sleep 0.5
 # Postfix offers STARTTLS between ETRN and ENHANCEDSTATUSCODES: there swaks saw it masked.
-kw=$(sed -n 's/^<-  250-ETRN$//; T; n; s/^<-  250-//p' "$LAB_DIR/swaks7.out")
+kw=$(sed -n 's/^<-  250-ETRN$//; T; n; s/^<-  250-//p' "$LAB_DIR/swaks8.out")
 ok=0
-((rc != 0)) && is_masked "$kw" STARTTLS && ! grep -q '^ -> STARTTLS' "$LAB_DIR/swaks7.out" &&
-    [[ "$("${MAILCHECK[@]}" count "$POSTFIX_MAILDIR" s7@example.test)" == 0 ]] && ! chat_since "$mark" | grep -q -e STARTTLS -e MAIL && ok=1
-verdict s7-swaks-tls-gives-up "$ok" "swaks --tls exit $rc: $(grep -m1 -e '^\*\*\*' "$LAB_DIR/swaks7.out"); it saw the keyword as 250-$kw; nothing delivered" \
-    "swaks exit $rc: $(grep -e STARTTLS -e xxxx -e '^\*\*\*' "$LAB_DIR/swaks7.out" | tr '\n' '|'); Postfix read: $(chat_since "$mark" | tr '\n' '|')"
+((rc != 0)) && is_masked "$kw" STARTTLS && ! grep -q '^ -> STARTTLS' "$LAB_DIR/swaks8.out" &&
+    [[ "$("${MAILCHECK[@]}" count "$POSTFIX_MAILDIR" s8@example.test)" == 0 ]] && ! chat_since "$mark" | grep -q -e STARTTLS -e MAIL && ok=1
+verdict s8-swaks-tls-gives-up "$ok" "swaks --tls exit $rc: $(grep -m1 -e '^\*\*\*' "$LAB_DIR/swaks8.out"); it saw the keyword as 250-$kw; nothing delivered" \
+    "swaks exit $rc: $(grep -e STARTTLS -e xxxx -e '^\*\*\*' "$LAB_DIR/swaks8.out" | tr '\n' '|'); Postfix read: $(chat_since "$mark" | tr '\n' '|')"
 mark=$(maillog_mark)
 out=$(lab_exec client "${TLSC[@]}" refused --host "$LAB_SERVER_NAT_IP" 2>&1)
 got=$(masked_line "$(chat_since "$mark")" STARTTLS) || got=""
-verdict s7-starttls-masked "$( [[ "$out" == *"STARTTLS 500"* && "$out" == *"RESULT ok"* && -n "$got" ]] && ! chat_since "$mark" | grep -qx STARTTLS && echo 1)" \
+verdict s8-starttls-masked "$( [[ "$out" == *"STARTTLS 500"* && "$out" == *"RESULT ok"* && -n "$got" ]] && ! chat_since "$mark" | grep -qx STARTTLS && echo 1)" \
     "STARTTLS sent anyway: $(grep -m1 '^S: 500' <<<"$out"); Postfix read '$got'" "$(grep -e '^S:' -e RESULT <<<"$out" | tail -n 3 | tr '\n' '|'); Postfix read: $(chat_since "$mark" | tr '\n' '|')"
 rc=0
 lab_exec client swaks -n --server "$LAB_SERVER_NAT_IP" --timeout 15 --helo client.test --from e2e@client.test \
-    --to s7b@example.test --tls-optional --body "plaintext fallback" >"$LAB_DIR/swaks7b.out" 2>&1 || rc=$?
+    --to s8b@example.test --tls-optional --body "plaintext fallback" >"$LAB_DIR/swaks8b.out" 2>&1 || rc=$?
 ok=0
-if ((rc == 0)) && "${MAILCHECK[@]}" wait "$POSTFIX_MAILDIR" s7b@example.test 1 15 >/dev/null; then
-    ! received_tls s7b@example.test && awk '/^$/ { exit } { print }' "$(delivered_file s7b@example.test)" | grep -q 'with ESMTP id' && ok=1
+if ((rc == 0)) && "${MAILCHECK[@]}" wait "$POSTFIX_MAILDIR" s8b@example.test 1 15 >/dev/null; then
+    ! received_tls s8b@example.test && awk '/^$/ { exit } { print }' "$(delivered_file s8b@example.test)" | grep -q 'with ESMTP id' && ok=1
 fi
-verdict s7-tls-optional-plaintext "$ok" "swaks --tls-optional delivered without TLS (Received: with ESMTP)" \
-    "swaks exit $rc: $(tail -n 3 "$LAB_DIR/swaks7b.out" | tr '\n' '|')"
+verdict s8-tls-optional-plaintext "$ok" "swaks --tls-optional delivered without TLS (Received: with ESMTP)" \
+    "swaks exit $rc: $(tail -n 3 "$LAB_DIR/swaks8b.out" | tr '\n' '|')"
 n=$(stat_bypassed)
-verdict s7-nothing-bypassed "$( [[ "$n" == 0 ]] && echo 1)" "TLS sessions bypassed $n" "$(grep -i bypassed <<<"$CTL_OUT")"
+verdict s8-nothing-bypassed "$( [[ "$n" == 0 ]] && echo 1)" "TLS sessions bypassed $n" "$(grep -i bypassed <<<"$CTL_OUT")"
 
 finish

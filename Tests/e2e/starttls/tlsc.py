@@ -19,7 +19,12 @@ or "RESULT fail: why" (exit 1)):
   refused     EHLO --helo, STARTTLS (prints its reply, which must not be 220), then each --line
               with its reply, then QUIT.
   expn        EHLO, EXPN root (prints its reply), QUIT; with --bind-port P from port P (to reuse
-              the ports of an earlier connection).
+              the ports of an earlier connection). --pause-plain FILE prints "PLAIN port=P" after
+              the EXPN reply and waits until FILE exists before the QUIT.
+  tls         EHLO --helo, STARTTLS (220), the TLS handshake, EHLO again; --pause-tls FILE prints
+              "TLS port=P PROTOCOL CIPHER" and waits until FILE exists; then each --line over TLS
+              and QUIT, printing "OUTCOME reply CODE TEXT|reset|eof|timeout|error" for each.
+              Exit 0 whatever the outcomes (the test judges them).
   make-body   OUT SIZE: a deterministic body of about SIZE bytes (LF line ends) to OUT.
 
 Server:
@@ -30,12 +35,18 @@ Server:
               NOT switch to TLS: it goes on reading lines as commands, as a server fooled by
               plaintext after the 220 would (each is recorded and answered 500). EXPN, VRFY and
               unknown commands: 500; MAIL, RCPT, RSET, NOOP: 250; QUIT: 221 and close.
+              With --cert and --key, an EHLO name containing "tls" makes it switch for real after
+              the 220 (a TLS handshake with that certificate; what it reads inside TLS is recorded
+              too), and one containing "abort" makes it answer QUIT with an RST (SO_LINGER 0)
+              instead of 221. A second connection from the same peer address and port is recorded
+              to DIR/<peer address>-<peer port>.2.in (.3.in ...), the first one's file kept.
 """
 import argparse
 import os
 import socket
 import socketserver
 import ssl
+import struct
 import sys
 import threading
 
@@ -189,9 +200,40 @@ def mode_expn(a):
     c.reply("greeting", 220)
     c.cmd("EHLO " + a.helo, 250)
     _, lines = c.cmd("EXPN root")
+    if a.pause_plain:
+        say("PLAIN port=%d" % c.port)
+        wait_for(a.pause_plain, a.wait)
     c.cmd("QUIT", 221)
     c.sock.close()
     return "port=%d EXPN => %s" % (c.port, lines[-1])
+
+
+def mode_tls(a):
+    c = Conn(a)
+    c.reply("greeting", 220)
+    c.cmd("EHLO " + a.helo, 250)
+    c.cmd("STARTTLS", 220)
+    c.starttls(a)
+    proto = "%s %s" % (c.sock.version(), c.sock.cipher()[0])
+    c.cmd("EHLO " + a.helo, 250)
+    if a.pause_tls:
+        say("TLS port=%d %s" % (c.port, proto))
+        wait_for(a.pause_tls, a.wait)
+    outcomes = []
+    for line in a.line + ["QUIT"]:
+        say("C: %s" % line)
+
+        def send():
+            c.send(line.encode("latin-1") + b"\r\n")
+            got, lines = c.reply(line.split(" ")[0])
+            return "reply %d %s" % (got, lines[-1])
+        outcome = outcome_of(send)
+        say("OUTCOME %s" % outcome)
+        outcomes.append("%s => %s" % (line, outcome.split(" ")[0]))
+        if not outcome.startswith("reply"):
+            break
+    c.sock.close()
+    return "port=%d %s; %s" % (c.port, proto, "; ".join(outcomes))
 
 
 def mode_make_body(a):
@@ -216,17 +258,23 @@ class Recorder(socketserver.StreamRequestHandler):
     def handle(self):
         peer = self.client_address
         path = os.path.join(self.server.dir, "%s-%d.in" % (peer[0], peer[1]))
+        n = 1
+        while os.path.exists(path):
+            n += 1
+            path = os.path.join(self.server.dir, "%s-%d.%d.in" % (peer[0], peer[1], n))
         rec = open(path, "wb", buffering=0)
-        out = self.wfile
+        out, inp = self.wfile, self.rfile
+        tls = None
 
         def reply(text):
             out.write(text.encode() + b"\r\n")
+            out.flush()
 
         reply("220 recorder.lab.test ESMTP recorder")
         helo = ""
         try:
             while True:
-                line = self.rfile.readline(4096)
+                line = inp.readline(4096)
                 if not line:
                     return
                 rec.write(line)
@@ -237,11 +285,21 @@ class Recorder(socketserver.StreamRequestHandler):
                 elif verb == b"STARTTLS":
                     if "454" in helo:
                         reply("454 4.7.0 TLS not available due to local problem")
+                    elif "tls" in helo and self.server.tls and tls is None:
+                        reply("220 2.0.0 Ready to start TLS")
+                        tls = self.server.tls.wrap_socket(self.connection, server_side=True)
+                        out, inp = tls.makefile("wb"), tls.makefile("rb")
                     else:
                         reply("220 2.0.0 Ready to start TLS")
                         # ... and never switches: what follows is read as commands.
                 elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
                     reply("250 2.0.0 Ok")
+                elif verb == b"QUIT" and "abort" in helo:
+                    # An RST from the server's side (conntrack: the entry stays, CLOSE).
+                    sock = tls or self.connection     # (wrapping detached self.connection)
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                    sock.close()
+                    return
                 elif verb == b"QUIT":
                     reply("221 2.0.0 Bye")
                     return
@@ -251,6 +309,8 @@ class Recorder(socketserver.StreamRequestHandler):
             return
         finally:
             rec.close()
+            if tls:
+                tls.close()
 
 
 class RecordServer(socketserver.ThreadingTCPServer):
@@ -262,13 +322,17 @@ def mode_record(a):
     os.makedirs(a.dir, exist_ok=True)
     srv = RecordServer((a.listen, a.port), Recorder)
     srv.dir = a.dir
+    srv.tls = None
+    if a.cert:
+        srv.tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        srv.tls.load_cert_chain(a.cert, a.key)
     say("listening on %s:%d, recording to %s" % (a.listen, a.port, a.dir))
     srv.serve_forever()
     return "stopped"
 
 
-MODES = {"mail": mode_mail, "plain": mode_plain, "refused": mode_refused, "expn": mode_expn, "make-body": mode_make_body,
-         "record": mode_record}
+MODES = {"mail": mode_mail, "plain": mode_plain, "refused": mode_refused, "expn": mode_expn, "tls": mode_tls,
+         "make-body": mode_make_body, "record": mode_record}
 
 
 def main():
@@ -286,12 +350,14 @@ def main():
     p.add_argument("--body", help="mail: the message body (LF line ends)")
     p.add_argument("--cafile", help="mail: verify the server's certificate against this file")
     p.add_argument("--tls-name", default="mail.lab.test", help="mail: the name the certificate must carry")
-    p.add_argument("--line", action="append", default=[], help="plain, refused: a command line")
+    p.add_argument("--line", action="append", default=[], help="plain, refused, tls: a command line")
     p.add_argument("--pause-plain", default="")
     p.add_argument("--pause-tls", default="")
     p.add_argument("--wait", type=float, default=60, help="longest wait for a go file")
     p.add_argument("--listen", help="record: address")
     p.add_argument("--dir", help="record: where each connection's bytes go")
+    p.add_argument("--cert", help="record: the certificate to switch to TLS with (EHLO name with \"tls\")")
+    p.add_argument("--key", help="record: its private key")
     a = p.parse_args()
     if a.mode not in ("make-body", "record") and not a.host:
         p.error("--host is required for %s" % a.mode)
