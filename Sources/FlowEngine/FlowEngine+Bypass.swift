@@ -10,7 +10,14 @@ import SMTPInspection
 //                                   the session's state is freed, its key kept here
 //   a packet of a bypassed session  passes (a packet already queued when the connection was
 //                                   marked, or rules without the bypass: all of them)
-//   a new SYN from its initiator    a new session on the same ports
+//   a new SYN from its initiator    a new session on the same ports; the old one is kept
+//                                   aside (`reopenedBypass`) until the server answers:
+//     a SYN-ACK                     a new connection indeed: the old one is forgotten
+//     an ACK (or data) without SYN  the old connection is alive (RFC 5961 §4: a server
+//                                   answers a SYN on an established connection with a
+//                                   challenge ACK): the new session goes and the old one
+//                                   leaves the queue again with this packet (`acceptBypassing`)
+//     no answer                     forgotten with the half-open session
 //   its rule's idle time passes     forgotten (with its audit trail's stop line)
 //   maxSessions are remembered      the oldest is forgotten (only its stray packets needed it:
 //                                   with the generated rules, a few already in the queue)
@@ -38,31 +45,63 @@ extension FlowEngine {
     /// still pass.
     mutating func bypass(_ i: Int, at now: Moment, into out: inout FlowOutput) {
         let flow = flows[i]
-        if bypassed.count >= configuration.maxSessions { forgetOldestBypassed(at: now, into: &out) }
         statistics.bypassed += 1
-        bypassSerial += 1
-        bypassed[flow.key] = BypassedSession(initiator: flow.initiator, responder: flow.responder, rule: flow.rule,
-                                             lastHeard: now, initiatorBytes: flow.initiatorStream.bytes,
-                                             responderBytes: flow.responderStream.bytes, audited: flow.life.audited,
-                                             serial: bypassSerial)
-        bypassOrder.append((flow.key, bypassSerial))
-        if bypassOrder.count > 2 * max(bypassed.count, 64) { compactBypassOrder() }
-        statistics.bypassedNow = bypassed.count
+        remember(BypassedSession(initiator: flow.initiator, responder: flow.responder, rule: flow.rule,
+                                 lastHeard: now, initiatorBytes: flow.initiatorStream.bytes,
+                                 responderBytes: flow.responderStream.bytes, audited: flow.life.audited, serial: 0),
+                 key: flow.key, at: now, into: &out)
         remove(i, at: now, auditStop: false, into: &out)
     }
 
+    /// Keeps what is left of a session that (again) left the queue.
+    private mutating func remember(_ session: BypassedSession, key: ConnectionKey, at now: Moment,
+                                   into out: inout FlowOutput) {
+        if bypassed.count >= configuration.maxSessions { forgetOldestBypassed(at: now, into: &out) }
+        bypassSerial += 1
+        var session = session
+        session.serial = bypassSerial
+        bypassed[key] = session
+        bypassOrder.append((key, bypassSerial))
+        if bypassOrder.count > 2 * max(bypassed.count, 64) { compactBypassOrder() }
+        statistics.bypassedNow = bypassed.count
+    }
+
     /// A packet of a bypassed session: it passes, unless it is a new SYN from the initiator
-    /// (then nil: the caller starts a new session on the same ports).
+    /// (then nil: the caller starts a new session on the same ports, and the old one waits
+    /// aside for the server's answer).
     mutating func bypassedPacket(_ key: ConnectionKey, _ packet: TCPPacket, at now: Moment) -> PacketVerdict? {
         guard let session = bypassed[key] else { return nil }
         let flags = packet.flags
         if flags.contains(.syn) && !flags.contains(.ack) && packet.flowKey.source == session.initiator {
-            bypassed[key] = nil
+            reopenedBypass[key] = bypassed.removeValue(forKey: key)
             statistics.bypassedNow = bypassed.count
             return nil
         }
         bypassed[key]?.lastHeard = now
         return .accept
+    }
+
+    /// The server answered a SYN on the ports of a session that had left the queue as an
+    /// established connection answers (a challenge ACK, or more of its data), not with a
+    /// SYN-ACK: that session is alive, and the SYN opened nothing (forged with the client's
+    /// address, or a stale retry). The half-open session of the SYN goes, and the old session
+    /// leaves the queue again with this packet. Only the server's side can say so: the client's
+    /// side of a new connection would be unjudged bytes.
+    mutating func resumeBypass(_ i: Int, at now: Moment, into out: inout FlowOutput) -> PacketVerdict {
+        let key = flows[i].key
+        guard var session = reopenedBypass.removeValue(forKey: key) else { return .drop }
+        remove(i, at: now, into: &out)
+        statistics.bypassResumed += 1
+        session.lastHeard = now
+        remember(session, key: key, at: now, into: &out)
+        return .acceptBypassing
+    }
+
+    /// Forgets a session taken back by a SYN (the server answered with a SYN-ACK, or the SYN's
+    /// session ended without an answer), with its audit trail's stop line.
+    mutating func endReopenedBypass(_ key: ConnectionKey, at now: Moment, into out: inout FlowOutput) {
+        guard let session = reopenedBypass.removeValue(forKey: key) else { return }
+        auditStop(session, at: now, into: &out)
     }
 
     /// Forgets bypassed sessions idle for longer than their rule's timeout (once in a while:

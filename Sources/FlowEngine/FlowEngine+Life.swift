@@ -121,6 +121,7 @@ extension FlowEngine {
                                                            responderBytes: flow.responderStream.bytes),
                                         alertOn: flow.rule.alert, auditOn: flow.rule.auditTrail))
         }
+        if !reopenedBypass.isEmpty { endReopenedBypass(flow.key, at: now, into: &out) }
         index[flow.key] = nil
         let last = flows.removeLast()
         if i < flows.count {

@@ -61,6 +61,7 @@ extension FlowEngine {
         fresh.halfOpen = statistics.halfOpen
         fresh.closing = statistics.closing
         fresh.heldNow = statistics.heldNow
+        fresh.bypassedNow = statistics.bypassedNow
         fresh.noteMaxima()
         statistics = fresh
     }

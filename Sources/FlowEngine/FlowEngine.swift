@@ -52,6 +52,9 @@ public struct FlowEngine {
     var halfOpen = HalfOpenGuard()
     /// Sessions that left the queue (FlowEngine+Bypass.swift), and when they were last swept.
     var bypassed: [ConnectionKey: BypassedSession] = [:]
+    /// Sessions that left the queue, taken back by a SYN on their ports: kept while the
+    /// half-open session of that SYN waits for the server's answer (FlowEngine+Bypass.swift).
+    var reopenedBypass: [ConnectionKey: BypassedSession] = [:]
     var bypassedSwept = Moment(nanoseconds: 0)
     /// The order in which sessions left the queue (key and serial), oldest from `bypassOrderHead`:
     /// at maxSessions the oldest is forgotten.
@@ -123,6 +126,9 @@ public struct FlowEngine {
             verdict = passed
         } else {
             verdict = newFlow(packet, key: key, meta, at: now, into: &out)
+            // A SYN that took a session back but made no session (table full, half-open
+            // protection): nothing will answer for the old one.
+            if !reopenedBypass.isEmpty && index[key] == nil { endReopenedBypass(key, at: now, into: &out) }
         }
         let final = Self.finish(verdict, packet: packet, edited: edited, partial: partial, &bytes)
         statistics.count(final)
@@ -307,7 +313,17 @@ public struct FlowEngine {
         case .opening, .open, .closing:
             break
         }
-        if flags.contains(.syn) { return syn(i, packet, from: direction, meta.interfaces) }
+        if !reopenedBypass.isEmpty && direction == .fromResponder && flows[i].responderStream.isn == nil
+            && flags.contains(.ack) && !flags.contains(.syn) && !edited && reopenedBypass[flows[i].key] != nil {
+            return resumeBypass(i, at: now, into: &out)
+        }
+        if flags.contains(.syn) {
+            let verdict = syn(i, packet, from: direction, meta.interfaces)
+            if !reopenedBypass.isEmpty && direction == .fromResponder && flows[i].responderStream.isn != nil {
+                endReopenedBypass(flows[i].key, at: now, into: &out)  // a SYN-ACK: a new connection indeed
+            }
+            return verdict
+        }
         guard flags.contains(.ack), flows[i].acknowledgesOnlyWhatWasSent(packet.acknowledgmentNumber, from: direction) else {
             // RFC 9293 §3.10.7.4: a synchronized connection discards a segment without ACK; an
             // ACK of bytes never sent (through us) is not from the peer's TCP (RFC 5961 §5).

@@ -60,6 +60,10 @@ public struct FlowStatistics: Equatable, Sendable {
     /// remembered (their stray packets pass; they leave after their rule's idle time).
     public var bypassed: UInt64 = 0
     public var bypassedNow = 0
+    /// Sessions that left the queue and were taken back by a SYN on their ports, then left it
+    /// again because their server answered that SYN as an established connection (it was no
+    /// new connection: forged, or a stale retry).
+    public var bypassResumed: UInt64 = 0
     // Bounds that said no (docs/design.md invariant 7).
     public var tableFull: UInt64 = 0
     public var holdRefused: UInt64 = 0
@@ -125,7 +129,7 @@ public struct FlowStatistics: Equatable, Sendable {
         lhs.unvouchedRemoved += rhs.unvouchedRemoved; lhs.outOfWindow += rhs.outOfWindow
         lhs.dataAfterFIN += rhs.dataAfterFIN
         lhs.alertsSuppressed += rhs.alertsSuppressed
-        lhs.bypassed += rhs.bypassed; lhs.bypassedNow += rhs.bypassedNow
+        lhs.bypassed += rhs.bypassed; lhs.bypassedNow += rhs.bypassedNow; lhs.bypassResumed += rhs.bypassResumed
         lhs.sessionsCreated += rhs.sessionsCreated; lhs.teardowns += rhs.teardowns
         lhs.established += rhs.established; lhs.halfOpen += rhs.halfOpen; lhs.closing += rhs.closing
         lhs.maxEstablished += rhs.maxEstablished; lhs.maxHalfOpen += rhs.maxHalfOpen; lhs.maxClosing += rhs.maxClosing

@@ -77,18 +77,17 @@ extension FlowRun {
     }
 
     /// A packet of a connection that left the queue, which the kernel passes without asking the
-    /// engine (true; the receiver reads it as it was sent). A client's SYN that opens a new
-    /// connection (the old one is over: conntrack starts a new entry, without the mark) is queued
-    /// again, and so is everything after it.
+    /// engine (true; the receiver reads it as it was sent). A client's SYN is queued again, and
+    /// so is everything after it: the generated rules clear the connection's mark for every SYN
+    /// (conntrack may give a new connection the old entry), whether or not the server's
+    /// connection is still open.
     mutating func passesUnqueued(_ sent: SentPacket) -> Bool {
         guard let packet = try? TCPPacket(checking: sent.bytes.span), let c = connection(of: packet),
               connections[c].bypassing else { return false }
         let flags = packet.flags
         if flags.contains(.syn) && !flags.contains(.ack) && packet.flowKey.source == connections[c].client {
-            if !connections[c].isOpenAtServer {
-                connections[c].bypassing = false
-                return false
-            }
+            connections[c].bypassing = false
+            return false
         }
         note("  -> not queued (the connection left the queue)")
         var wire = sent.bytes

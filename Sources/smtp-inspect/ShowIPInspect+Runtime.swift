@@ -47,7 +47,8 @@ extension ShowIPInspect {
             SMTP commands inspected \(s.smtp.commands), masked \(s.smtp.commandsMasked); replies \(s.smtp.replies); \
             EHLO keywords masked \(s.smtp.ehloKeywordsMasked)
             SMTP messages \(s.smtp.messages) (\(s.smtp.messageBytes) bytes); alerts \(s.smtpEvents); sessions reset \(s.teardowns)
-            TLS sessions bypassed \(s.bypassed) (left the queue after STARTTLS; \(s.bypassedNow) remembered now)
+            TLS sessions bypassed \(s.bypassed) (left the queue after STARTTLS; \(s.bypassedNow) remembered now; \
+            \(s.bypassResumed) resumed after a SYN their server answered as established)
             Packets in \(s.packets) (\(s.bytes) bytes): accepted \(s.accepted), modified \(s.modified), dropped \(s.dropped), \
             reset \(s.resets), held now \(s.heldNow)
             Stream: out of order \(s.outOfOrder), retransmissions rewritten \(s.retransmissionsRewritten), \
