@@ -91,10 +91,11 @@ struct ModelConnection {
     /// The connection left the queue (`acceptBypassing`): the kernel passes its packets unseen.
     var bypassing = false
 
-    /// The server has the connection open: not reset, not closed both ways. A SYN then gets a
-    /// challenge ACK (RFC 5961 §4), and conntrack keeps the connection's entry (and its mark).
+    /// The server has the connection open: not reset, not closed both ways (each FIN taken by
+    /// its receiver, in order: one beyond a gap leaves the connection synchronized). A SYN then
+    /// gets a challenge ACK (RFC 5961 §4), not a new connection.
     var isOpenAtServer: Bool {
-        incarnations.last.map { !$0.atServer.closed && ($0.atServer.fin == nil || $0.atClient.fin == nil) } ?? false
+        incarnations.last.map { !$0.atServer.closed && !($0.atServer.finReached && $0.atClient.finReached) } ?? false
     }
 
     init(client: Endpoint, server: Endpoint, clientISN: SequenceNumber, serverISN: SequenceNumber) {

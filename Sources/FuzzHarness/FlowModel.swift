@@ -18,6 +18,10 @@ struct ReceiverModel {
     var closed = false
     var pending: [Segment] = []
 
+    /// Every byte before the FIN was read, so TCP has taken the FIN (a FIN beyond a gap waits
+    /// in the out-of-order queue and changes nothing yet).
+    var finReached: Bool { fin != nil && next == fin }
+
     /// Starts at a SYN: the stream begins after it.
     mutating func start(isn: SequenceNumber) {
         next = isn + 1
