@@ -29,12 +29,13 @@ or "RESULT fail: why" (exit 1)):
 
 Server:
 
-  record      --listen ADDR --port P --dir DIR: an SMTP server that writes every byte each
-              connection sends to DIR/<peer address>-<peer port>.in. It offers STARTTLS; to
-              STARTTLS it answers 454 when the EHLO name contains "454", else 220 and then does
-              NOT switch to TLS: it goes on reading lines as commands, as a server fooled by
-              plaintext after the 220 would (each is recorded and answered 500). EXPN, VRFY and
-              unknown commands: 500; MAIL, RCPT, RSET, NOOP: 250; QUIT: 221 and close.
+  record      --listen ADDR --port P --dir DIR: an SMTP server on ADDR (IPv4 or IPv6) that
+              writes every byte each connection sends to DIR/<peer address>-<peer port>.in. It
+              offers STARTTLS; to STARTTLS it answers 454 when the EHLO name contains "454",
+              else 220 and then does NOT switch to TLS: it goes on reading lines as commands,
+              as a server fooled by plaintext after the 220 would (each is recorded and answered
+              500). EXPN, VRFY and unknown commands: 500; MAIL, RCPT, RSET, NOOP: 250; QUIT: 221
+              and close.
               With --cert and --key, an EHLO name containing "tls" makes it switch for real after
               the 220 (a TLS handshake with that certificate; what it reads inside TLS is recorded
               too), and one containing "abort" makes it answer QUIT with an RST (SO_LINGER 0)
@@ -318,9 +319,13 @@ class RecordServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
 
 
+class RecordServer6(RecordServer):
+    address_family = socket.AF_INET6
+
+
 def mode_record(a):
     os.makedirs(a.dir, exist_ok=True)
-    srv = RecordServer((a.listen, a.port), Recorder)
+    srv = (RecordServer6 if ":" in a.listen else RecordServer)((a.listen, a.port), Recorder)
     srv.dir = a.dir
     srv.tls = None
     if a.cert:
