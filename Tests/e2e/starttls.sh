@@ -5,7 +5,8 @@
 # is an ESMTP verb) and access list 101 also permitting 172.22.1.111:25, applied by
 # scripts/setup-iptables.sh (no --queue-bypass); Postfix on 10.10.10.2 (both families) offers
 # STARTTLS with a certificate made here (openssl, self-signed), and a recording server on the
-# inside host 10.10.10.5 (172.22.1.111) writes down every byte it reads. As root:
+# inside host 10.10.10.5 (172.22.1.111) and 2001:db8:10:10::5 writes down every byte it reads.
+# As root:
 #
 #   Tests/e2e/starttls.sh        # builds into .build-daemontests unless SMTP_INSPECT_BIN=PATH
 #
@@ -39,7 +40,10 @@
 #     the same with that rule deleted (a negative control, the rule put back after it): the new
 #     connection keeps the mark, the daemon never sees it and the server reads "EXPN root"; a SYN
 #     forged with a live TLS session's ports: the server's challenge ACK takes the session out of
-#     the queue again, and its next records are answered;
+#     the queue again, and its next records are answered; then all but the negative control
+#     again over IPv6 (2001:db8:22:1::50 to the recording server on 2001:db8:10:10::5), judged
+#     by `conntrack -L -f ipv6` and ip6tables' copy of the SYN rule: conntrack keeps and re-opens
+#     the entry as it does for IPv4;
 # Without --allow-starttls:
 #  8. STARTTLS masked as before: the EHLO keyword is masked, swaks --tls gives up and sends no
 #     mail, a client sending STARTTLS anyway gets 500 and Postfix read the masked line; swaks
@@ -58,6 +62,7 @@ MAILCHECK=("$PY" "$ROOT/Tests/e2e/inspect/mailcheck.py")
 BYPASS=$((0x8000000))
 REC_IP=$LAB_INSIDE_IP           # the recording server, 172.22.1.111 from the outside
 REC_NAT_IP=$LAB_INSIDE_NAT_IP
+REC_IP6=$LAB_INSIDE_IP6         # and its second instance on IPv6 (no NAT), for step 7
 
 dt_preflight
 e2e_require openssl conntrack ip6tables-save
@@ -131,9 +136,13 @@ POSTFIX_IPV6=1
 lab_up || abort setup "lab_up"
 postfix_up_tls "debug_peer_list = $LAB_CLIENT_IP, $LAB_INSIDE_IP, [$LAB_CLIENT_IP6]" || abort setup "postfix_up_tls"
 note "certificate: $(openssl x509 -in "$LAB_TLS_CERT" -noout -subject -enddate | tr '\n' ' ')"
-lab_spawn inside "$LAB_DIR/recorder.log" "${TLSC[@]}" record --listen "$REC_IP" --port 25 --dir "$LAB_DIR/rec" \
-    --cert "$LAB_TLS_CERT" --key "$LAB_TLS_KEY"
-lab_wait_listen inside "$REC_IP" 25 10 || abort setup "the recording server does not listen: $(cat "$LAB_DIR/recorder.log")"
+# recorder ADDR LOG: a recording server on ADDR:25 in the inside host, writing to $LAB_DIR/rec.
+recorder() {
+    lab_spawn inside "$2" "${TLSC[@]}" record --listen "$1" --port 25 --dir "$LAB_DIR/rec" --cert "$LAB_TLS_CERT" --key "$LAB_TLS_KEY"
+    lab_wait_listen inside "$1" 25 10 || abort setup "the recording server does not listen on $1: $(cat "$2")"
+}
+recorder "$REC_IP" "$LAB_DIR/recorder.log"
+recorder "$REC_IP6" "$LAB_DIR/recorder6.log"
 
 CFG=$LAB_DIR/router.cfg
 acl=$(grep -n '^access.list 101 permit tcp any host 172.22.1.110 eq smtp$' "$SEED" | cut -d: -f1)
@@ -365,27 +374,40 @@ step "7. a SYN on the ports of a bypassed connection whose conntrack entry outli
 # entry, mark and all, in CLOSE for 10 s, and a SYN from the same client port re-opens that entry
 # rather than starting a new one (after the client's own RST or FINs, as in step 2, it starts a
 # new one). Then only the generated rule that clears 0x8000000 on a SYN puts the new, plaintext
-# session into the queue: its packet counter says the SYN met the marked entry.
+# session into the queue: its packet counter says the SYN met the marked entry. The checks run
+# over IPv4 (with the negative control), then over IPv6 (ip6tables' copy of the rule).
 SYN_RULE='a new connection on the ports of one that left the queue'
-syn_cleared() {     # packets the SYN rule cleared the bit of (IPv4)
-    lab_exec router iptables-save -c -t mangle |
+# s7_family ipv4|ipv6: what this step's checks use in that family. S7_CT (conntrack -f), S7_SAVE
+# (iptables-save or ip6tables-save), S7_CLIENT (the client's address as the recording server names
+# its files and the forged SYN carries it), S7_PEER (as the daemon's alerts print it), S7_REC (the
+# recording server as the client dials it: its static NAT in IPv4), S7 (the checks' names).
+s7_family() {
+    S7_CT=$1
+    if [[ "$1" == ipv6 ]]; then
+        S7_SAVE=ip6tables-save S7_CLIENT=$LAB_CLIENT_IP6 S7_PEER="[$LAB_CLIENT_IP6]" S7_REC=$REC_IP6 S7=s7-ipv6
+    else
+        S7_SAVE=iptables-save S7_CLIENT=$LAB_CLIENT_IP S7_PEER=$LAB_CLIENT_IP S7_REC=$REC_NAT_IP S7=s7
+    fi
+}
+syn_cleared() {     # packets the SYN rule cleared the bit of
+    lab_exec router "$S7_SAVE" -c -t mangle |
         awk -v r="$SYN_RULE" 'index($0, r) { gsub(/[][]/, "", $1); split($1, c, ":"); n += c[1] } END { print n + 0 }'
 }
-ct_entry() { lab_exec router conntrack -L -p tcp --dport 25 --sport "$1" 2>/dev/null | head -n 1; }
+ct_entry() { lab_exec router conntrack -L -f "$S7_CT" -p tcp --dport 25 --sport "$1" 2>/dev/null | head -n 1; }
 ct_entry_mark() { sed -n 's/.* mark=\([0-9]*\).*/\1/p' <<<"$1"; }
 # closed_marked ENTRY: a conntrack entry in CLOSE whose mark carries 0x8000000.
 closed_marked() { [[ "$1" == *" CLOSE "* ]] && bypass_bit "$(ct_entry_mark "$1")"; }
 # (statistics are read once the daemon's published ones caught up with the kernel's queue)
 created() { lab_wait_until 3 settled; stat_created "$(stats_text)"; }
-ack_refused() { lab_wait_until 3 settled; stats_text | sed -n 's/.*ACK refused \([0-9]*\).*/\1/p'; }
 # session_line PORT: the daemon's line for the session of client port PORT (show ip inspect sessions).
 session_line() { ctl show ip inspect sessions; grep -E "(\]|[0-9]):$1\)=>" <<<"$CTL_OUT"; }
 # rst_ended: a TLS session with the recording server that the server ends with an RST. RE_OUT,
-# RE_PORT, RE_READ (what the server read, lines joined with |).
+# RE_PORT, RE_READ (what the server read, lines joined with |), RE_CT (its conntrack entry then).
 rst_ended() {
-    RE_OUT=$(lab_exec client "${TLSC[@]}" tls --host "$REC_NAT_IP" --helo client-tls-abort.test --cafile "$LAB_TLS_CERT" --line NOOP 2>&1)
+    RE_OUT=$(lab_exec client "${TLSC[@]}" tls --host "$S7_REC" --helo client-tls-abort.test --cafile "$LAB_TLS_CERT" --line NOOP 2>&1)
     RE_PORT=$(sed -n 's/^connected port=\([0-9]*\).*/\1/p' <<<"$RE_OUT")
-    RE_READ=$(tr -d '\r' <"$(rec_file "$LAB_CLIENT_IP" "$RE_PORT")" 2>/dev/null | tr '\n' '|')
+    RE_READ=$(tr -d '\r' <"$(rec_file "$S7_CLIENT" "$RE_PORT")" 2>/dev/null | tr '\n' '|')
+    RE_CT=$(ct_entry "$RE_PORT")
 }
 rst_ok() { [[ "$RE_OUT" == *"RESULT ok"*"NOOP => reply; QUIT => "[er]* && "$RE_READ" == *"STARTTLS|EHLO client-tls-abort.test|NOOP|QUIT|" ]]; }
 # same_port PORT: `tlsc.py expn` from client port PORT to the recording server, paused after the
@@ -393,59 +415,43 @@ rst_ok() { [[ "$RE_OUT" == *"RESULT ok"*"NOOP => reply; QUIT => "[er]* && "$RE_R
 # SP_OUT (its RESULT), SP_READ (what the server read in this second connection from PORT).
 same_port() {
     local go=$LAB_DIR/same-$1.go log=$LAB_DIR/same-$1.out pid i
-    lab_spawn client "$log" "${TLSC[@]}" expn --host "$REC_NAT_IP" --bind-port "$1" --pause-plain "$go"
+    lab_spawn client "$log" "${TLSC[@]}" expn --host "$S7_REC" --bind-port "$1" --pause-plain "$go"
     pid=$LAB_LAST_PID
     lab_wait_until 10 grep -q -e '^PLAIN' -e '^RESULT' "$log"
-    SP_LINE=$(session_line "$1") SP_MARK=$(ct_mark "$1")
+    SP_LINE=$(session_line "$1") SP_MARK=$(ct_mark "$1" "$S7_CT")
     touch "$go"
     for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     SP_OUT=$(grep -m1 '^RESULT' "$log" || tail -n 2 "$log" | tr '\n' '|')
-    SP_READ=$(tr -d '\r' <"$LAB_DIR/rec/$LAB_CLIENT_IP-$1.2.in" 2>/dev/null)
+    SP_READ=$(tr -d '\r' <"$(rec_file "$S7_CLIENT" "$1.2")" 2>/dev/null)     # (<peer>-<port>.2.in)
 }
-lab_wait_until 3 settled
-b0=$(stat_bypassed)
-rst_ended
-port=$RE_PORT ct=$(ct_entry "$RE_PORT")
-lab_wait_until 3 settled
-b1=$(stat_bypassed)
-ok=0
-rst_ok && closed_marked "$ct" && ((b1 == b0 + 1)) && ok=1
-verdict s7-rst-keeps-marked-entry "$ok" \
-    "port $port: TLS, the server read '$RE_READ' and answered QUIT with an RST (the client saw $(sed -n 's/^OUTCOME \(eof\|reset\).*/\1/p' <<<"$RE_OUT")); bypassed $b0 -> $b1; conntrack kept the entry: $(tr -s ' ' <<<"${ct%% src=*}") ... mark=$(hex "$(ct_entry_mark "$ct")")" \
-    "$(grep -e '^OUTCOME' -e '^RESULT' <<<"$RE_OUT" | tr '\n' '|'); server read '$RE_READ'; bypassed $b0 -> $b1; conntrack: '${ct:-no entry}' (the rest of this step proves nothing without a marked entry)"
-c0=$(syn_cleared) n0=$(created) d0=$(derr_mark)
-same_port "$port"
-c1=$(syn_cleared) n1=$(created)
-got=$(masked_line "$SP_READ" "EXPN root") || got=""
-ok=0
-[[ "$SP_OUT" == "RESULT ok port=$port EXPN => 500"* && -n "$got" ]] && ! grep -q EXPN <<<"$SP_READ" &&
-    ((c1 == c0 + 1 && n1 == n0 + 1)) && [[ -n "$SP_LINE" ]] && [[ -n "$SP_MARK" ]] && ! bypass_bit "$SP_MARK" &&
-    derr_since "$d0" | grep -q "SMTP_INVALID_COMMAND.*(${LAB_CLIENT_IP}:$port)" && ok=1
-verdict s7-same-port-inspected "$ok" \
-    "a new connection from port $port: the SYN rule cleared the bit of $((c1 - c0)) packet, conntrack mark then $(hex "$SP_MARK"); the daemon created $((n1 - n0)) session and listed it (${SP_LINE#*Session * }); the server read '$got', EXPN answered 500" \
-    "$SP_OUT; server read: $(tr '\n' '|' <<<"$SP_READ"); SYN rule $c0 -> $c1; sessions created $n0 -> $n1; listed: '$SP_LINE'; mark $(hex "$SP_MARK"); the daemon meanwhile: $(derr_since "$d0" | msg | tr '\n' '|')"
-
-# The same without that rule, a negative control: the scenario is real, the new session inherits
-# the bypass and the server reads the EXPN as sent. The rule is put back where it was.
-save_mangle() { lab_exec router iptables-save -t mangle | grep -v '^#'; }
-before=$(save_mangle)
-rule=$(grep -F -- "$SYN_RULE" <<<"$before" | grep '^-A SI-POSTROUTING ')
-at=$(lab_exec router iptables -t mangle -L SI-POSTROUTING -n --line-numbers | awk -v r="$SYN_RULE" 'index($0, r) { print $1; exit }')
-[[ -n "$rule" && -n "$at" ]] || abort s7-without-the-rule "no SI-POSTROUTING rule '$SYN_RULE' in the mangle table"
-lab_exec router iptables -t mangle -D SI-POSTROUTING "$at" || abort s7-without-the-rule "could not delete rule $at of SI-POSTROUTING"
-rst_ended
-port=$RE_PORT ct=$(ct_entry "$RE_PORT") n0=$(created) d0=$(derr_mark)
-same_port "$port"
-n1=$(created)
-printf '*mangle\n-I SI-POSTROUTING %s %s\nCOMMIT\n' "$at" "${rule#-A SI-POSTROUTING }" | lab_exec router iptables-restore --noflush ||
-    abort s7-without-the-rule "could not put the SYN rule back"
-[[ "$(save_mangle)" == "$before" ]] || abort s7-without-the-rule "the mangle table differs after putting the SYN rule back: $(diff <(echo "$before") <(save_mangle) | tr '\n' '|')"
-ok=0
-rst_ok && closed_marked "$ct" && [[ "$SP_OUT" == "RESULT ok port=$port EXPN => 500"* ]] && grep -qx "EXPN root" <<<"$SP_READ" &&
-    [[ -z "$SP_LINE" ]] && bypass_bit "$SP_MARK" && ((n1 == n0)) && ! derr_since "$d0" | grep -qE ":$port([^0-9]|\$)" && ok=1
-verdict s7-without-the-rule-bypassed "$ok" \
-    "without the SYN rule (deleted, then put back as rule $at): the entry kept in CLOSE (mark $(hex "$(ct_entry_mark "$ct")")) took the new connection from port $port, which kept mark $(hex "$SP_MARK"), the daemon never saw it, and the server read 'EXPN root' unmasked" \
-    "$SP_OUT; the entry before: '${ct:-no entry}'; server read: $(tr '\n' '|' <<<"$SP_READ"); listed: '$SP_LINE'; mark $(hex "$SP_MARK"); sessions created $n0 -> $n1; the daemon meanwhile: $(derr_since "$d0" | head -n 3 | msg | tr '\n' '|')"
+# s7_reopened: checks S7-rst-keeps-marked-entry (the server's RST leaves the bypassed session's
+# entry in CLOSE, marked; without it the rest proves nothing) and S7-same-port-inspected (a new
+# connection from its port re-opens it: the SYN rule clears the bit, the daemon inspects it).
+s7_reopened() {
+    local port b0 b1 c0 c1 n0 n1 d0 got ok
+    lab_wait_until 3 settled
+    b0=$(stat_bypassed)
+    rst_ended
+    port=$RE_PORT
+    lab_wait_until 3 settled
+    b1=$(stat_bypassed)
+    ok=0
+    rst_ok && closed_marked "$RE_CT" && ((b1 == b0 + 1)) && ok=1
+    verdict "$S7-rst-keeps-marked-entry" "$ok" \
+        "port $port: TLS, the server read '$RE_READ' and answered QUIT with an RST (the client saw $(sed -n 's/^OUTCOME \(eof\|reset\).*/\1/p' <<<"$RE_OUT")); bypassed $b0 -> $b1; conntrack kept the entry: $(tr -s ' ' <<<"${RE_CT%% src=*}") ... mark=$(hex "$(ct_entry_mark "$RE_CT")")" \
+        "$(grep -e '^OUTCOME' -e '^RESULT' <<<"$RE_OUT" | tr '\n' '|'); server read '$RE_READ'; bypassed $b0 -> $b1; conntrack: '${RE_CT:-no entry}' (the rest of this step proves nothing without a marked entry)"
+    c0=$(syn_cleared) n0=$(created) d0=$(derr_mark)
+    same_port "$port"
+    c1=$(syn_cleared) n1=$(created)
+    got=$(masked_line "$SP_READ" "EXPN root") || got=""
+    ok=0
+    [[ "$SP_OUT" == "RESULT ok port=$port EXPN => 500"* && -n "$got" ]] && ! grep -q EXPN <<<"$SP_READ" &&
+        ((c1 == c0 + 1 && n1 == n0 + 1)) && [[ -n "$SP_LINE" ]] && [[ -n "$SP_MARK" ]] && ! bypass_bit "$SP_MARK" &&
+        derr_since "$d0" | grep SMTP_INVALID_COMMAND | grep -qF "($S7_PEER:$port)" && ok=1
+    verdict "$S7-same-port-inspected" "$ok" \
+        "a new connection from port $port: the SYN rule cleared the bit of $((c1 - c0)) packet, conntrack mark then $(hex "$SP_MARK"); the daemon created $((n1 - n0)) session and listed it (${SP_LINE#*Session * }); the server read '$got', EXPN answered 500" \
+        "$SP_OUT; server read: $(tr '\n' '|' <<<"$SP_READ"); SYN rule $c0 -> $c1; sessions created $n0 -> $n1; listed: '$SP_LINE'; mark $(hex "$SP_MARK"); the daemon meanwhile: $(derr_since "$d0" | msg | tr '\n' '|')"
+}
 
 # A SYN forged with the ports of a live TLS session (README): the rules take the connection back
 # into the queue and the daemon opens a half-open session for the ports, keeping the old one aside;
@@ -453,28 +459,63 @@ verdict s7-without-the-rule-bypassed "$ok" \
 # alive: the session leaves the queue again with it, and the client's next records are answered.
 stat_resumed() { ctl show ip inspect statistics; tr -d '\n' <<<"$CTL_OUT" | sed -n 's/.* \([0-9]*\) resumed after a SYN.*/\1/p'; }
 resumed_past() { (($(stat_resumed) > $1)); }
-FS_GO=$LAB_DIR/forged.go FS_OUT=$LAB_DIR/forged.out
-lab_spawn client "$FS_OUT" "${TLSC[@]}" tls --host "$REC_NAT_IP" --helo client-tls.test --cafile "$LAB_TLS_CERT" \
-    --pause-tls "$FS_GO" --line NOOP --timeout 5
-FS_PID=$LAB_LAST_PID
-lab_wait_until 15 grep -q -e '^TLS' -e '^RESULT' "$FS_OUT" || abort s7-forged-syn "the TLS session did not start: $(tail -n 3 "$FS_OUT" | tr '\n' '|')"
-port=$(sed -n 's/^connected port=\([0-9]*\).*/\1/p' "$FS_OUT")
-lab_wait_until 3 settled
-m_tls=$(ct_mark "$port") u0=$(stat_resumed) c0=$(syn_cleared) b0=$(stat_bypassed)
-lab_exec client "$PY" "$ROOT/Tests/e2e/daemon/synflood.py" --src "$LAB_CLIENT_IP" --dst "$REC_NAT_IP" --count 1 --rate 1 --first-port "$port" >/dev/null
-lab_wait_until 5 resumed_past "$u0" || true
-u1=$(stat_resumed) c1=$(syn_cleared) b1=$(stat_bypassed) m_back=$(ct_mark "$port") line=$(session_line "$port")
-touch "$FS_GO"
-for ((i = 0; i < 100; i++)); do kill -0 "$FS_PID" 2>/dev/null || break; sleep 0.1; done
-res=$(grep -m1 '^RESULT' "$FS_OUT")
-read_fs=$(tr -d '\r' <"$(rec_file "$LAB_CLIENT_IP" "$port")" 2>/dev/null | tr '\n' '|')
+# s7_forged_syn: check S7-forged-syn-session-survives.
+s7_forged_syn() {
+    local go=$LAB_DIR/forged-$S7_CT.go out=$LAB_DIR/forged-$S7_CT.out pid port m_tls m_back u0 u1 c0 c1 b0 b1 line res read_fs i ok
+    lab_spawn client "$out" "${TLSC[@]}" tls --host "$S7_REC" --helo client-tls.test --cafile "$LAB_TLS_CERT" \
+        --pause-tls "$go" --line NOOP --timeout 5
+    pid=$LAB_LAST_PID
+    lab_wait_until 15 grep -q -e '^TLS' -e '^RESULT' "$out" || abort "$S7-forged-syn" "the TLS session did not start: $(tail -n 3 "$out" | tr '\n' '|')"
+    port=$(sed -n 's/^connected port=\([0-9]*\).*/\1/p' "$out")
+    lab_wait_until 3 settled
+    m_tls=$(ct_mark "$port" "$S7_CT") u0=$(stat_resumed) c0=$(syn_cleared) b0=$(stat_bypassed)
+    lab_exec client "$PY" "$ROOT/Tests/e2e/daemon/synflood.py" --src "$S7_CLIENT" --dst "$S7_REC" --count 1 --rate 1 --first-port "$port" >/dev/null
+    lab_wait_until 5 resumed_past "$u0" || true
+    u1=$(stat_resumed) c1=$(syn_cleared) b1=$(stat_bypassed) m_back=$(ct_mark "$port" "$S7_CT") line=$(session_line "$port")
+    touch "$go"
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    res=$(grep -m1 '^RESULT' "$out")
+    read_fs=$(tr -d '\r' <"$(rec_file "$S7_CLIENT" "$port")" 2>/dev/null | tr '\n' '|')
+    ok=0
+    bypass_bit "$m_tls" && ((c1 == c0 + 1 && u1 == u0 + 1 && b1 == b0)) && bypass_bit "$m_back" && [[ -z "$line" ]] &&
+        [[ "$res" == *"NOOP => reply; QUIT => reply"* ]] &&
+        [[ "$read_fs" == "EHLO client-tls.test|STARTTLS|EHLO client-tls.test|NOOP|QUIT|" ]] && ok=1
+    verdict "$S7-forged-syn-session-survives" "$ok" \
+        "a SYN forged with port $port of a live TLS session: the SYN rule cleared the bit ($c0 -> $c1), the server's challenge ACK took the session out of the queue again (resumed $u0 -> $u1, mark $(hex "$m_tls") -> $(hex "$m_back"), no session listed); the client's next records were answered (${res#RESULT ok }) and the server read '$read_fs'" \
+        "marks $(hex "$m_tls") -> $(hex "$m_back"); SYN rule $c0 -> $c1; resumed $u0 -> $u1; bypassed $b0 -> $b1; session: '$line'; client: $res; server read '$read_fs'; the daemon: $(tail -n 3 "$DERR" | msg | tr '\n' '|')"
+}
+
+s7_family ipv4
+s7_reopened
+
+# The same without that rule, a negative control (IPv4 only): the scenario is real, the new
+# session inherits the bypass and the server reads the EXPN as sent. The rule is put back where it was.
+save_mangle() { lab_exec router iptables-save -t mangle | grep -v '^#'; }
+before=$(save_mangle)
+rule=$(grep -F -- "$SYN_RULE" <<<"$before" | grep '^-A SI-POSTROUTING ')
+at=$(lab_exec router iptables -t mangle -L SI-POSTROUTING -n --line-numbers | awk -v r="$SYN_RULE" 'index($0, r) { print $1; exit }')
+[[ -n "$rule" && -n "$at" ]] || abort s7-without-the-rule "no SI-POSTROUTING rule '$SYN_RULE' in the mangle table"
+lab_exec router iptables -t mangle -D SI-POSTROUTING "$at" || abort s7-without-the-rule "could not delete rule $at of SI-POSTROUTING"
+rst_ended
+port=$RE_PORT n0=$(created) d0=$(derr_mark)
+same_port "$port"
+n1=$(created)
+printf '*mangle\n-I SI-POSTROUTING %s %s\nCOMMIT\n' "$at" "${rule#-A SI-POSTROUTING }" | lab_exec router iptables-restore --noflush ||
+    abort s7-without-the-rule "could not put the SYN rule back"
+[[ "$(save_mangle)" == "$before" ]] || abort s7-without-the-rule "the mangle table differs after putting the SYN rule back: $(diff <(echo "$before") <(save_mangle) | tr '\n' '|')"
 ok=0
-bypass_bit "$m_tls" && ((c1 == c0 + 1 && u1 == u0 + 1 && b1 == b0)) && bypass_bit "$m_back" && [[ -z "$line" ]] &&
-    [[ "$res" == *"NOOP => reply; QUIT => reply"* ]] &&
-    [[ "$read_fs" == "EHLO client-tls.test|STARTTLS|EHLO client-tls.test|NOOP|QUIT|" ]] && ok=1
-verdict s7-forged-syn-session-survives "$ok" \
-    "a SYN forged with port $port of a live TLS session: the SYN rule cleared the bit ($c0 -> $c1), the server's challenge ACK took the session out of the queue again (resumed $u0 -> $u1, mark $(hex "$m_tls") -> $(hex "$m_back"), no session listed); the client's next records were answered (${res#RESULT ok }) and the server read '$read_fs'" \
-    "marks $(hex "$m_tls") -> $(hex "$m_back"); SYN rule $c0 -> $c1; resumed $u0 -> $u1; bypassed $b0 -> $b1; session: '$line'; client: $res; server read '$read_fs'; the daemon: $(tail -n 3 "$DERR" | msg | tr '\n' '|')"
+rst_ok && closed_marked "$RE_CT" && [[ "$SP_OUT" == "RESULT ok port=$port EXPN => 500"* ]] && grep -qx "EXPN root" <<<"$SP_READ" &&
+    [[ -z "$SP_LINE" ]] && bypass_bit "$SP_MARK" && ((n1 == n0)) && ! derr_since "$d0" | grep -qE ":$port([^0-9]|\$)" && ok=1
+verdict s7-without-the-rule-bypassed "$ok" \
+    "without the SYN rule (deleted, then put back as rule $at): the entry kept in CLOSE (mark $(hex "$(ct_entry_mark "$RE_CT")")) took the new connection from port $port, which kept mark $(hex "$SP_MARK"), the daemon never saw it, and the server read 'EXPN root' unmasked" \
+    "$SP_OUT; the entry before: '${RE_CT:-no entry}'; server read: $(tr '\n' '|' <<<"$SP_READ"); listed: '$SP_LINE'; mark $(hex "$SP_MARK"); sessions created $n0 -> $n1; the daemon meanwhile: $(derr_since "$d0" | head -n 3 | msg | tr '\n' '|')"
+
+s7_forged_syn
+
+step "7. the same over IPv6: $LAB_CLIENT_IP6 to the recording server on $REC_IP6"
+s7_family ipv6
+s7_reopened
+s7_forged_syn
 
 # ---------------------------------------------------------------------------------------------
 step "8. without --allow-starttls: STARTTLS masked as before"
