@@ -79,6 +79,17 @@ struct SentPacket {
     var forged: Bool
 }
 
+/// A segment's payload as its sender sent it.
+struct SegmentCopy {
+    var sequence: SequenceNumber
+    var payload: [UInt8]
+
+    func byte(at position: SequenceNumber) -> UInt8? {
+        let k = sequence.distance(to: position)
+        return k >= 0 && k < payload.count ? payload[k] : nil
+    }
+}
+
 /// One connection between a client and the server, as both ends see it.
 struct ModelConnection {
     var client: Endpoint
@@ -93,6 +104,11 @@ struct ModelConnection {
     var incarnations: [Incarnation] = []
     /// The connection left the queue (`acceptBypassing`): the kernel passes its packets unseen.
     var bypassing = false
+    /// The payloads of this incarnation's genuine packets that went to the engine, as sent, each
+    /// way: held segments that overlap take the bytes held first (docs/behaviour.md), so the
+    /// engine may forward one copy with another's bytes, which their sender sent there too.
+    var copiesToServer: [SegmentCopy] = []
+    var copiesToClient: [SegmentCopy] = []
 
     /// The server has the connection open: not reset, not closed both ways (each FIN taken by
     /// its receiver, in order: one beyond a gap leaves the connection synchronized). A SYN then

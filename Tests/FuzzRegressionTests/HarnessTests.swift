@@ -42,6 +42,38 @@ struct HarnessTests {
         #expect(receive(113, "after FIN") == "")
     }
 
+    @Test("The committed corpora and regressions hold every generated seed and reproducer, as generated")
+    func seedsCommitted() {
+        for (kind, prefix, seeds) in [("corpus", "seed-", SeedCorpus.all()), ("regressions", "", SeedCorpus.reproducers())] {
+            for seed in seeds {
+                let name = "\(seed.target)/\(prefix)\(seed.name)"
+                let committed = try? Repository.bytes(kind, name)
+                #expect(committed == seed.bytes, "Tests/fuzz/\(kind)/\(name) differs: run `smtp-inspect-fuzz seeds Tests/fuzz`")
+            }
+        }
+    }
+
+    @Test("Copies of a sender's bytes: only genuine packets that went to the engine, of the connection's current incarnation")
+    func segmentCopies() {
+        var f = SeedCorpus.FlowScript(header: 0)
+        f.handshake()
+        f.server("220 mx\r\n")
+        f.client("NOOP\r\n")
+        f.server("250 ok\r\n")
+        f.segment(fromClient: true, "", flags: [.rst, .ack])  // at the server's next: both ends close
+        f.handshake()  // a new incarnation: the old copies go
+        f.server("220 again\r\n")
+        var bytes = f.w.bytes
+        bytes += [0x10, 0x18, 1, 0, 4] + Array("AAAA".utf8)  // forged: on the server's interface
+        bytes += [0x00, 0x18, 1 | 64, 0, 4] + Array("BBBB".utf8)  // a bad TCP checksum
+        bytes += [0x00, 0x18, 1, 0, 4] + Array("CCCC".utf8)
+        var run = FlowRun(bytes, guards: .strict)
+        run.play()
+        #expect(run.connections[0].incarnations.count == 2)
+        #expect(run.connections[0].copiesToServer.map(\.payload) == [Array("CCCC".utf8)])
+        #expect(run.connections[0].copiesToClient.map(\.payload) == [Array("220 again\r\n".utf8)])
+    }
+
     @Test("The flow check finds a command the server read unmasked, and bytes read past a hold")
     func incarnationCheck() {
         var incarnation = Incarnation(policyBits: 0)
@@ -175,14 +207,5 @@ struct ResumedBypassSeedTests {
         #expect(Array(lines.suffix(4).filter { $0.hasPrefix("  -> ") }) == ["  -> drop", "  -> drop"])
         #expect(run.connections[0].incarnations[0].serverRead
                 == Array("EHLO c.example\r\nSTARTTLS\r\n".utf8) + SeedCorpus.tlsRecord(handshake: 1))
-    }
-
-    @Test("The committed corpora hold every generated seed, as generated")
-    func seedsCommitted() {
-        for seed in SeedCorpus.all() {
-            let name = "\(seed.target)/seed-\(seed.name)"
-            let committed = try? Repository.bytes("corpus", name)
-            #expect(committed == seed.bytes, "Tests/fuzz/corpus/\(name) differs: run `smtp-inspect-fuzz seeds Tests/fuzz`")
-        }
     }
 }
