@@ -11,7 +11,9 @@ import SMTPInspection
 /// packet is released exactly once; `show` renders; and what each end read, replayed through a
 /// fresh session, is what the core judged (nothing unmasked, nothing past a tear-down or a hold).
 /// After `acceptBypassing` the kernel passes the connection's packets without queueing them, as
-/// the generated rules do (connmark), until a SYN opens a new connection on its ports.
+/// the generated rules do (connmark), until the client's side sends a SYN on its ports (the
+/// rules queue every SYN; the engine takes the connection out again if the server answers it
+/// with a challenge ACK).
 ///
 /// Input format (every byte string decodes):
 ///
@@ -34,7 +36,8 @@ import SMTPInspection
 ///       6 mutated segment   a client (op & 0x40: server) segment, then byte (offset) ^= (value);
 ///                           op & 0x10, 0x20 as for 0 and 1
 ///       7 handshake         SYN, then SYN-ACK and ACK with the model's sequence numbers (or the
-///                           server's challenge ACK when it has the connection open)
+///                           server's challenge ACK when it has the connection open; the client
+///                           then goes on at its sequence number before the SYN)
 ///     segment fields: flags byte (FIN SYN RST PSH ACK URG ECE CWR), control byte c:
 ///       c & 3   sequence number: 0 the sender's next, 1 next + signed byte, 2 any (4 bytes),
 ///               3 ISN + 2 bytes
@@ -76,6 +79,17 @@ struct SentPacket {
     var forged: Bool
 }
 
+/// A segment's payload as its sender sent it.
+struct SegmentCopy {
+    var sequence: SequenceNumber
+    var payload: [UInt8]
+
+    func byte(at position: SequenceNumber) -> UInt8? {
+        let k = sequence.distance(to: position)
+        return k >= 0 && k < payload.count ? payload[k] : nil
+    }
+}
+
 /// One connection between a client and the server, as both ends see it.
 struct ModelConnection {
     var client: Endpoint
@@ -90,6 +104,11 @@ struct ModelConnection {
     var incarnations: [Incarnation] = []
     /// The connection left the queue (`acceptBypassing`): the kernel passes its packets unseen.
     var bypassing = false
+    /// The payloads of this incarnation's genuine packets that went to the engine, as sent, each
+    /// way: held segments that overlap take the bytes held first (docs/behaviour.md), so the
+    /// engine may forward one copy with another's bytes, which their sender sent there too.
+    var copiesToServer: [SegmentCopy] = []
+    var copiesToClient: [SegmentCopy] = []
 
     /// The server has the connection open: not reset, not closed both ways (each FIN taken by
     /// its receiver, in order: one beyond a gap leaves the connection synchronized). A SYN then
@@ -209,7 +228,9 @@ struct FlowRun {
     // MARK: - Operations
 
     /// The client's SYN, then what a Linux server answers: a SYN-ACK (and the client's ACK) when
-    /// the SYN opened a connection, a challenge ACK when one is still open (RFC 5961 §4).
+    /// the SYN opened a connection, a challenge ACK when one is still open (RFC 5961 §4). Then
+    /// the SYN was not the client's TCP's (it has the connection open: forged with its address,
+    /// or an old duplicate), and the client goes on where it was.
     mutating func handshake(_ c: Int) {
         note("handshake \(c)")
         let conn = connections[c]
@@ -220,6 +241,7 @@ struct FlowRun {
         connections[c].clientNext = conn.clientISN + 1
         guard connections[c].incarnations.count > opened else {
             note("  (the server has this connection open: a challenge ACK)")
+            connections[c].clientNext = conn.clientNext
             send(build(c, fromClient: false, flags: .ack, sequence: connections[c].serverNext,
                        ack: readPoint(c, byClient: false), payload: []),
                  c, fromClient: false, good: true, checksumNotReady: false)

@@ -21,6 +21,7 @@ extension FlowRun {
         let sent = SentPacket(bytes: original, good: good, checksumNotReady: checksumNotReady,
                               forged: wrongSide && interfacesKnown)
         if passesUnqueued(sent) { return }
+        if good && !sent.forged { noteCopy(original) }
         var bytes = original
         let verdict: PacketVerdict
         let checksum: ChecksumStatus = checksumNotReady ? .notReady : verified && good ? .verified : .unverified
@@ -73,6 +74,19 @@ extension FlowRun {
                 last.atClient.closed = true
                 connections[c].incarnations[connections[c].incarnations.count - 1] = last
             }
+        }
+    }
+
+    /// Keeps the payload of a genuine packet on its way to the engine (see `ModelConnection`).
+    mutating func noteCopy(_ bytes: [UInt8]) {
+        guard let packet = try? TCPPacket(checking: bytes.span), packet.totalLength <= bytes.count,
+              !packet.payloadRange.isEmpty, let c = connection(of: packet) else { return }
+        if case .v4(let ip) = packet.network, ip.isFragment { return }
+        let copy = SegmentCopy(sequence: packet.sequenceNumber, payload: Array(bytes[packet.payloadRange]))
+        if packet.flowKey.destination == connections[c].server {
+            connections[c].copiesToServer.append(copy)
+        } else {
+            connections[c].copiesToClient.append(copy)
         }
     }
 
@@ -160,6 +174,8 @@ extension FlowRun {
                     var incarnation = Incarnation(policyBits: ruleBits)
                     incarnation.atServer.start(isn: packet.sequenceNumber)
                     connections[c].incarnations.append(incarnation)
+                    connections[c].copiesToServer = []
+                    connections[c].copiesToClient = []
                 }
             } else if !toServer && flags.contains(.ack), var last = connections[c].incarnations.last,
                       last.atClient.next == nil {
@@ -178,6 +194,13 @@ extension FlowRun {
             let shift = first.sequenceNumber.distance(to: packet.sequenceNumber)
             let theirs = Array(original[first.payloadRange])
             for k in sent.indices where shift + k >= 0 && shift + k < theirs.count { sent[k] = theirs[shift + k] }
+        }
+        // Bytes of another copy at the same place (overlapping held segments take the bytes held
+        // first) were sent there by the same sender: judged afresh as such.
+        let copies = toServer ? connections[c].copiesToServer : connections[c].copiesToClient
+        for k in sent.indices where payload[k] != sent[k]
+            && copies.contains(where: { $0.byte(at: packet.sequenceNumber + k) == payload[k] }) {
+            sent[k] = payload[k]
         }
         let read = receiver.receive(sequence: packet.sequenceNumber, payload: payload, original: sent,
                                     fin: flags.contains(.fin), urgentPointer: urgent,

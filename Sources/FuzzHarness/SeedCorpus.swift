@@ -261,6 +261,48 @@ public enum SeedCorpus {
                 f.client("EHLO again\r\n")
             }))
         }
+        // After the bypass, a SYN from the client's address and port: the rules queue it (and
+        // what follows) again, and the server's answer decides (FlowEngine+Bypass.swift).
+        func bypassed(header: UInt8, _ body: (inout FlowScript) -> Void) -> [UInt8] {
+            session(header: header) { f in
+                f.client("STARTTLS\r\n")
+                f.server("220 2.0.0 Ready to start TLS\r\n")
+                f.segment(fromClient: true, bytes: tlsRecord(handshake: 1))
+                f.segment(fromClient: false, bytes: tlsRecord(handshake: 2))
+                body(&f)
+            }
+        }
+        // The server has the connection open and answers with a challenge ACK: the session
+        // leaves the queue again, and the client's records pass unqueued.
+        seeds.append(("starttls-bypass-syn-challenge-ack", bypassed(header: 64) { f in
+            f.handshake()
+            f.segment(fromClient: true, bytes: tlsApplicationData(24))
+            f.client("EXPN root\r\n")
+            f.segment(fromClient: false, bytes: tlsApplicationData(16))
+            f.segment(fromClient: true, "", flags: [.fin, .ack])
+            f.segment(fromClient: false, "", flags: [.fin, .ack])
+        }))
+        // The client aborted the connection (an RST the engine does not see) and opens a new one
+        // on the same port: the server's SYN-ACK makes it a new session, inspected from its start.
+        seeds.append(("starttls-bypass-syn-new-connection", bypassed(header: 64) { f in
+            f.segment(fromClient: true, "", flags: [.rst, .ack])
+            f.handshake()
+            f.server("220 mail.example.test ESMTP\r\n")
+            f.client("EHLO c.example\r\n")
+            f.server("250-mail.example.test\r\n250 STARTTLS\r\n")
+            f.client("EXPN root\r\n")
+            f.server("502 5.5.2 Error\r\n")
+        }))
+        // Nothing answers the SYN (at the client's ISN, while the server has the connection
+        // open): past synwait the half-open session goes with the old one, and a late ACK of
+        // the server brings nothing back (mid-stream packets dropped, header bit 3).
+        seeds.append(("starttls-bypass-syn-unanswered", bypassed(header: 64 | 8) { f in
+            f.segment(fromClient: true, "", flags: .syn, control: 3, fields: [0, 0])
+            f.tick(255)
+            f.tick(100)
+            f.segment(fromClient: false, "", flags: .ack)
+            f.segment(fromClient: true, bytes: tlsApplicationData(24))
+        }))
         seeds.append(("two-sessions-small-bounds", { () -> [UInt8] in
             var f = FlowScript(header: 4 | 8 | 16)
             f.handshake(0)
@@ -281,6 +323,11 @@ public enum SeedCorpus {
     /// 2 ServerHello), as SMTPSession's TLS check wants to see after a 220 to STARTTLS.
     static func tlsRecord(handshake: UInt8) -> [UInt8] {
         [22, 3, 1, 0, 8, handshake, 0, 0, 4, 3, 3, 0, 0]
+    }
+
+    /// A TLS application-data record of `length` bytes (mail, once the handshake is over).
+    static func tlsApplicationData(_ length: UInt8) -> [UInt8] {
+        [23, 3, 3, 0, length] + [UInt8](repeating: 0xA5, count: Int(length))
     }
 
     /// Known-issue reproducers for the flow target (Tests/fuzz/regressions/flow).
@@ -327,7 +374,23 @@ public enum SeedCorpus {
         h.client("DATA\r\n")
         h.segment(fromClient: false, "354 go\r\n", control: 3, fields: [17, 0])
         h.client("EXPN root\r\n")
+        // The harness's error, found by a flow run on the branch of issue 13 (the fuzzer's input
+        // was longer): while DATA waits for its reply, a segment beyond a gap and then one that
+        // fills the gap and overlaps it with other bytes are both held. Held segments that
+        // overlap take the bytes held first (docs/behaviour.md), so the 354 releases the second
+        // with the first one's bytes, which the server reads. The client sent those bytes there
+        // too, but the model took only the releasing packet's bytes for sent.
+        var k = FlowScript(header: 2)
+        k.handshake()
+        k.server("220 mx\r\n")
+        k.client("HELO a\r\n"); k.server("250 mx\r\n")
+        k.client("MAIL FROM:<a@b>\r\n"); k.server("250 ok\r\n")
+        k.client("RCPT TO:<c@d>\r\n"); k.server("250 ok\r\n")
+        k.client("DATA\r\n")
+        k.segment(fromClient: true, "arrived first\r\n", control: 1, fields: [6])
+        k.client("Subj: arrived second\r\n")
+        k.server("354 go\r\n")
         return [("rst-then-syn-new-session", f.w.bytes), ("idle-expiry-then-syn-new-session", g.w.bytes),
-                ("reply-after-server-fin", h.w.bytes)]
+                ("reply-after-server-fin", h.w.bytes), ("held-overlap-takes-first-copy", k.w.bytes)]
     }
 }

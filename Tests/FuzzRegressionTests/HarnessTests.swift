@@ -1,3 +1,4 @@
+import FlowEngine
 @testable import FuzzHarness
 import PacketWire
 import Testing
@@ -39,6 +40,38 @@ struct HarnessTests {
         #expect(receive(109, "JKL", urgent: 2) == "JL")  // K is the urgent byte
         #expect(receive(112, "M", fin: true) == "M")
         #expect(receive(113, "after FIN") == "")
+    }
+
+    @Test("The committed corpora and regressions hold every generated seed and reproducer, as generated")
+    func seedsCommitted() {
+        for (kind, prefix, seeds) in [("corpus", "seed-", SeedCorpus.all()), ("regressions", "", SeedCorpus.reproducers())] {
+            for seed in seeds {
+                let name = "\(seed.target)/\(prefix)\(seed.name)"
+                let committed = try? Repository.bytes(kind, name)
+                #expect(committed == seed.bytes, "Tests/fuzz/\(kind)/\(name) differs: run `smtp-inspect-fuzz seeds Tests/fuzz`")
+            }
+        }
+    }
+
+    @Test("Copies of a sender's bytes: only genuine packets that went to the engine, of the connection's current incarnation")
+    func segmentCopies() {
+        var f = SeedCorpus.FlowScript(header: 0)
+        f.handshake()
+        f.server("220 mx\r\n")
+        f.client("NOOP\r\n")
+        f.server("250 ok\r\n")
+        f.segment(fromClient: true, "", flags: [.rst, .ack])  // at the server's next: both ends close
+        f.handshake()  // a new incarnation: the old copies go
+        f.server("220 again\r\n")
+        var bytes = f.w.bytes
+        bytes += [0x10, 0x18, 1, 0, 4] + Array("AAAA".utf8)  // forged: on the server's interface
+        bytes += [0x00, 0x18, 1 | 64, 0, 4] + Array("BBBB".utf8)  // a bad TCP checksum
+        bytes += [0x00, 0x18, 1, 0, 4] + Array("CCCC".utf8)
+        var run = FlowRun(bytes, guards: .strict)
+        run.play()
+        #expect(run.connections[0].incarnations.count == 2)
+        #expect(run.connections[0].copiesToServer.map(\.payload) == [Array("CCCC".utf8)])
+        #expect(run.connections[0].copiesToClient.map(\.payload) == [Array("220 again\r\n".utf8)])
     }
 
     @Test("The flow check finds a command the server read unmasked, and bytes read past a hold")
@@ -105,5 +138,74 @@ struct BypassModelTests {
         var findings = FuzzFindings()
         incarnation.verify(into: &findings, name: "premature")
         #expect(!findings.isEmpty)
+    }
+}
+
+/// The seeds that take the engine's "resumed bypass" paths (FlowEngine+Bypass.swift): a SYN from
+/// the client's address and port after its TLS session left the queue is queued again, and the
+/// server's answer decides what becomes of the old session. Each seed must pass, and must really
+/// take its path: a seed that stopped reaching it would only make the fuzz loop start elsewhere.
+@Suite("Fuzz harness: a SYN on the ports of a TLS session that left the queue")
+struct ResumedBypassSeedTests {
+    /// The seed played to its end (final ticks included).
+    static func played(_ name: String) -> FlowRun {
+        var run = FlowRun(BypassModelTests.seed(name), guards: .strict)
+        run.play()
+        return run
+    }
+
+    /// What connection 0's incarnation `k` had its server read, as text.
+    static func serverRead(_ run: FlowRun, _ k: Int) -> String {
+        String(decoding: run.connections[0].incarnations[k].serverRead, as: UTF8.self)
+    }
+
+    @Test("Challenge ACK: the session leaves the queue again, the client's records pass unqueued and are read")
+    func challengeAckResumes() {
+        let name = "starttls-bypass-syn-challenge-ack"
+        let run = Self.played(name)
+        #expect(run.findings.isEmpty, "\(run.findings)")
+        #expect(run.engine.statistics.bypassResumed == 1)
+        #expect(run.engine.statistics.bypassed == 1)
+        #expect(run.connections[0].incarnations.count == 1)  // no new connection at the server
+        let records = SeedCorpus.tlsApplicationData(24) + Array("EXPN root\r\n".utf8)
+        #expect(run.connections[0].incarnations[0].serverRead.suffix(records.count).elementsEqual(records))
+        // The SYN and the challenge ACK went through the engine; what follows did not.
+        let lines = FlowEngineFuzz.describe(BypassModelTests.seed(name)).split(separator: "\n").map(String.init)
+        let challenge = lines.firstIndex { $0.contains("a challenge ACK") }
+        #expect(challenge != nil)
+        guard let challenge else { return }
+        #expect(lines[challenge + 1] == "  -> acceptBypassing")
+        let after = lines[(challenge + 2)...].filter { $0.hasPrefix("  -> ") }
+        #expect(after.count == 5 && after.allSatisfy { $0.contains("not queued") })
+    }
+
+    @Test("SYN-ACK: a new connection, inspected from its start (its EXPN masked); nothing resumed")
+    func synAckIsANewConnection() {
+        let run = Self.played("starttls-bypass-syn-new-connection")
+        #expect(run.findings.isEmpty, "\(run.findings)")
+        #expect(run.engine.statistics.bypassResumed == 0)
+        #expect(!run.connections[0].bypassing)
+        #expect(run.connections[0].incarnations.count == 2)
+        guard run.connections[0].incarnations.count == 2 else { return }
+        let read = Self.serverRead(run, 1)
+        #expect(read.hasPrefix("EHLO c.example\r\n"))
+        #expect(!read.contains("EXPN") && read.count == "EHLO c.example\r\nEXPN root\r\n".count)
+        #expect(run.engine.statistics.smtp.commandsMasked == 1)
+    }
+
+    @Test("No answer: past synwait the old session is gone, and a late ACK of the server resumes nothing")
+    func unansweredSynForgets() {
+        let name = "starttls-bypass-syn-unanswered"
+        let run = Self.played(name)
+        #expect(run.findings.isEmpty, "\(run.findings)")
+        #expect(run.engine.statistics.bypassResumed == 0)
+        #expect(!run.connections[0].bypassing)
+        #expect(run.connections[0].incarnations.count == 1)
+        // The late ACK and the client's record after it reached the engine, which dropped them
+        // (mid-stream packets of no session): the server never read the record.
+        let lines = FlowEngineFuzz.describe(BypassModelTests.seed(name)).split(separator: "\n").map(String.init)
+        #expect(Array(lines.suffix(4).filter { $0.hasPrefix("  -> ") }) == ["  -> drop", "  -> drop"])
+        #expect(run.connections[0].incarnations[0].serverRead
+                == Array("EHLO c.example\r\nSTARTTLS\r\n".utf8) + SeedCorpus.tlsRecord(handshake: 1))
     }
 }
