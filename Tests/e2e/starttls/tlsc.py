@@ -161,6 +161,17 @@ def mode_mail(a):
     return "port=%d %s %s" % (c.port, proto, queued[-1])
 
 
+def line_outcome(c, line):
+    """Sends LINE and prints what became of it ("OUTCOME reply CODE TEXT|reset|eof|timeout|error")."""
+    def send():
+        c.send(line.encode("latin-1") + b"\r\n")
+        got, lines = c.reply(line.split(" ")[0])
+        return "reply %d %s" % (got, lines[-1])
+    outcome = outcome_of(send)
+    say("OUTCOME %s" % outcome)
+    return outcome
+
+
 def mode_plain(a):
     c = Conn(a)
     c.reply("greeting", 220)
@@ -168,13 +179,7 @@ def mode_plain(a):
     c.cmd("STARTTLS", 220)
     line = a.line[0] if a.line else "EXPN root"
     say("C (plaintext after the 220): %s" % line)
-
-    def plain():
-        c.send(line.encode("latin-1") + b"\r\n")
-        got, lines = c.reply(line.split(" ")[0])
-        return "reply %d %s" % (got, lines[-1])
-    outcome = outcome_of(plain)
-    say("OUTCOME %s" % outcome)
+    outcome = line_outcome(c, line)
     c.sock.close()
     return "port=%d outcome=%s" % (c.port, outcome.split(" ")[0])
 
@@ -223,13 +228,7 @@ def mode_tls(a):
     outcomes = []
     for line in a.line + ["QUIT"]:
         say("C: %s" % line)
-
-        def send():
-            c.send(line.encode("latin-1") + b"\r\n")
-            got, lines = c.reply(line.split(" ")[0])
-            return "reply %d %s" % (got, lines[-1])
-        outcome = outcome_of(send)
-        say("OUTCOME %s" % outcome)
+        outcome = line_outcome(c, line)
         outcomes.append("%s => %s" % (line, outcome.split(" ")[0]))
         if not outcome.startswith("reply"):
             break
