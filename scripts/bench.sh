@@ -22,9 +22,11 @@
 #   tls       in the lab's namespaces (root): bench/tls-sink.c (a discarding mail server with
 #             STARTTLS, a certificate generated with openssl) in the server namespace,
 #             bench/tls-load.c in the client namespace (20 threads, one STARTTLS session per
-#             message), over four paths: no queue; the rules `smtp-inspect rules` generates
-#             with ACCEPT where they queue (the firewall without the queue); nfq-accept and
-#             smtp-inspect run --allow-starttls, both behind the generated rules (their bypass
+#             message), over five paths: no queue; the rules `smtp-inspect rules` generates
+#             with ACCEPT where they queue (the firewall without the queue); nfq-accept (every
+#             packet queued); nfq-accept -t (the floor: it checks nothing, but lets a session
+#             leave the queue at the same packet as smtp-inspect); and smtp-inspect run
+#             --allow-starttls. The last three run behind the generated rules (their bypass
 #             rules accept a session that left the queue before the NFQUEUE rule).
 #             Loads: small (20 sessions, 3000 x 10 KiB) and bulk (20 sessions, 1000 x 1 MiB),
 #             interleaved, N repetitions.
@@ -423,6 +425,7 @@ dp_path_up() {
     CONSUMER_LOG=$BENCH_TMP/consumer.log
     case "$path" in
         nfq) lab_spawn router "$CONSUMER_LOG" "${env[@]}" "$NFQ_BIN" -m 4096 -r 128 -b 256 -g $QUEUE ;;
+        floor) lab_spawn router "$CONSUMER_LOG" "${env[@]}" "$NFQ_BIN" -m 4096 -r 128 -b 256 -g -t "$BYPASS_MARK" $QUEUE ;;
         inspect) lab_spawn router "$CONSUMER_LOG" "${env[@]}" "$INSPECT_BIN" run --queue $QUEUE \
                      --stats-interval 0 --no-control --config "$BENCH_CONFIG" \
                      --interface "Ethernet0=$LAB_EXT_IF" "${DP_INSPECT_EXTRA[@]}" ;;
@@ -670,6 +673,7 @@ run_datapath() {
 
 TLS_RULES=""
 TLS_RULES_NOQ=""
+BYPASS_MARK=0x8000000   # IptablesRules.bypassMark: what smtp-inspect's verdict adds, nfq-accept -t too
 TLS_SINK_PID=""
 TLS_SINK_LOG=""
 
@@ -698,9 +702,9 @@ tls_prepare() {
     TLS_RULES=$BENCH_TMP/tls.rules
     "$INSPECT_BIN" rules --config "$BENCH_CONFIG" --interface "Ethernet0=$LAB_EXT_IF" --family ipv4 >"$TLS_RULES" ||
         die "smtp-inspect rules failed on $BENCH_CONFIG"
-    if ! grep -q -- '-m mark --mark 0x8000000/0x8000000 .*-j CONNMARK --set-xmark 0x8000000/0x8000000' "$TLS_RULES" ||
-        ! grep -q -- '-m connmark --mark 0x8000000/0x8000000 .*-j ACCEPT' "$TLS_RULES"; then
-        die "the rules smtp-inspect generates have no bypass rules (mark 0x8000000) before NFQUEUE: see $TLS_RULES"
+    if ! grep -q -- "-m mark --mark $BYPASS_MARK/$BYPASS_MARK .*-j CONNMARK --set-xmark $BYPASS_MARK/$BYPASS_MARK" "$TLS_RULES" ||
+        ! grep -q -- "-m connmark --mark $BYPASS_MARK/$BYPASS_MARK .*-j ACCEPT" "$TLS_RULES"; then
+        die "the rules smtp-inspect generates have no bypass rules (mark $BYPASS_MARK) before NFQUEUE: see $TLS_RULES"
     fi
     # The same rules with ACCEPT where they queue: the firewall (conntrack, marks, the chains)
     # without the queue, the most any consumer of the queue could reach.
@@ -780,6 +784,8 @@ tls_run_once() {
     local dp=- db=- dr=- dd=-
     if [[ "$path" == inspect && "$d" != - ]]; then
         dp=$(counter packets "$d") db=$(counter_before bypassed "$d") dr=$(counter reset "$d") dd=$(counter dropped "$d")
+    elif [[ "$path" == floor && "$d" != - ]]; then
+        db=$(counter bypassed "$d")
     fi
     TLS_RUN=$(json_obj rep "$rep" load "$load" path "$path" messages "$msgs" length "$len" rc "$rc" \
         wall_s "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')" \
@@ -812,7 +818,7 @@ run_tls() {
         { json_obj rep "$rep" load_1min "$(cut -d' ' -f1 /proc/loadavg)" quiet "$quiet"; echo; } >>"$BENCH_TMP/tls-reps.json"
         calibrate "$BENCH_TMP/calibrate.tls"
         for load in small bulk; do
-            for path in none rules nfq inspect; do
+            for path in none rules nfq floor inspect; do
                 tls_run "$rep" "$load" "$path"
             done
         done
