@@ -4,7 +4,7 @@
 # synflood.json are the measurements behind the blocks BENCHMARKS.md had when the report moved
 # from bench.sh's awk to the script, and their .md are those blocks; datapath.json holds that
 # block's real runs with made-up allocation samples, and datapath.md is what the awk report
-# made of them; tls.json is the TLS run of 3 December 23:54 (four paths) and tls.md its block.
+# made of them; tls.json is the TLS run of 4 December 04:42 (five paths) and tls.md its block.
 # No root, no build. Ends with "N passed, N failed".
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
