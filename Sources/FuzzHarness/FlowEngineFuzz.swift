@@ -77,17 +77,22 @@ struct SentPacket {
     var checksumNotReady: Bool
     /// It came in on the other side's interface.
     var forged: Bool
-}
+    /// What the engine keeps of it while it is held: its bytes, with those of the genuine packets
+    /// held before it written over the ones they share (held segments that overlap take the bytes
+    /// held first, docs/behaviour.md). Its receiver reads these, masks aside.
+    var carried: [UInt8]
 
-/// A segment's payload as its sender sent it.
-struct SegmentCopy {
-    var sequence: SequenceNumber
-    var payload: [UInt8]
-
-    func byte(at position: SequenceNumber) -> UInt8? {
-        let k = sequence.distance(to: position)
-        return k >= 0 && k < payload.count ? payload[k] : nil
+    init(bytes: [UInt8], good: Bool, checksumNotReady: Bool, forged: Bool) {
+        self.bytes = bytes
+        self.good = good
+        self.checksumNotReady = checksumNotReady
+        self.forged = forged
+        carried = bytes
     }
+
+    /// Its sender sent it: the receiving stack accepts it (a CHECKSUM_PARTIAL packet is the
+    /// local host's, finished on its way out).
+    var genuine: Bool { !forged && (good || checksumNotReady) }
 }
 
 /// One connection between a client and the server, as both ends see it.
@@ -104,11 +109,6 @@ struct ModelConnection {
     var incarnations: [Incarnation] = []
     /// The connection left the queue (`acceptBypassing`): the kernel passes its packets unseen.
     var bypassing = false
-    /// The payloads of this incarnation's genuine packets that went to the engine, as sent, each
-    /// way: held segments that overlap take the bytes held first (docs/behaviour.md), so the
-    /// engine may forward one copy with another's bytes, which their sender sent there too.
-    var copiesToServer: [SegmentCopy] = []
-    var copiesToClient: [SegmentCopy] = []
 
     /// The server has the connection open: not reset, not closed both ways (each FIN taken by
     /// its receiver, in order: one beyond a gap leaves the connection synchronized). A SYN then
@@ -199,6 +199,12 @@ struct FlowRun {
     }
 
     mutating func play() {
+        playOperations()
+        finish()
+    }
+
+    /// The input's operations, without the final timeouts and checks of `finish`.
+    mutating func playOperations() {
         while !reader.isAtEnd && operations < 400 {
             operations += 1
             let op = reader.byte()
@@ -222,7 +228,6 @@ struct FlowRun {
             default: handshake(c)
             }
         }
-        finish()
     }
 
     // MARK: - Operations

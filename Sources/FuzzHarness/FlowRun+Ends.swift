@@ -21,7 +21,6 @@ extension FlowRun {
         let sent = SentPacket(bytes: original, good: good, checksumNotReady: checksumNotReady,
                               forged: wrongSide && interfacesKnown)
         if passesUnqueued(sent) { return }
-        if good && !sent.forged { noteCopy(original) }
         var bytes = original
         let verdict: PacketVerdict
         let checksum: ChecksumStatus = checksumNotReady ? .notReady : verified && good ? .verified : .unverified
@@ -63,7 +62,9 @@ extension FlowRun {
             forward(Array(bytes[..<length]), sent: sent, modified: true, origin: origin)
         case .hold:
             findings.check(held[token] == nil, "\(origin): token \(token) held twice")
-            held[token] = sent
+            var kept = sent
+            kept.carried = overlaidByHeld(sent)
+            held[token] = kept
         case .drop, .reset:
             break
         }
@@ -74,19 +75,6 @@ extension FlowRun {
                 last.atClient.closed = true
                 connections[c].incarnations[connections[c].incarnations.count - 1] = last
             }
-        }
-    }
-
-    /// Keeps the payload of a genuine packet on its way to the engine (see `ModelConnection`).
-    mutating func noteCopy(_ bytes: [UInt8]) {
-        guard let packet = try? TCPPacket(checking: bytes.span), packet.totalLength <= bytes.count,
-              !packet.payloadRange.isEmpty, let c = connection(of: packet) else { return }
-        if case .v4(let ip) = packet.network, ip.isFragment { return }
-        let copy = SegmentCopy(sequence: packet.sequenceNumber, payload: Array(bytes[packet.payloadRange]))
-        if packet.flowKey.destination == connections[c].server {
-            connections[c].copiesToServer.append(copy)
-        } else {
-            connections[c].copiesToClient.append(copy)
         }
     }
 
@@ -143,14 +131,14 @@ extension FlowRun {
         // A forged packet is not what its claimed sender sent: the model ends do not read it, so
         // whatever it changed in the engine shows in what they did read.
         guard !sent.forged else { return }
-        deliver(packet, wire, original: sent.bytes)
+        deliver(packet, wire, original: sent.carried)
     }
 
     /// The receiving end reads the packet as Linux would (and the bytes its sender sent there,
     /// for the check in `Incarnation.verify`).
     mutating func deliver(_ packet: TCPPacket, _ bytes: [UInt8], original: [UInt8]) {
         guard let c = connection(of: packet) else { return }
-        if case .v4(let ip) = packet.network, ip.isFragment { return }  // reassembly is not modelled
+        if packet.isIPv4Fragment { return }  // reassembly is not modelled
         let toServer = packet.flowKey.destination == connections[c].server
         let flags = packet.flags
         // Linux looks at RST before SYN (tcp_validate_incoming).
@@ -174,8 +162,6 @@ extension FlowRun {
                     var incarnation = Incarnation(policyBits: ruleBits)
                     incarnation.atServer.start(isn: packet.sequenceNumber)
                     connections[c].incarnations.append(incarnation)
-                    connections[c].copiesToServer = []
-                    connections[c].copiesToClient = []
                 }
             } else if !toServer && flags.contains(.ack), var last = connections[c].incarnations.last,
                       last.atClient.next == nil {
@@ -195,13 +181,6 @@ extension FlowRun {
             let theirs = Array(original[first.payloadRange])
             for k in sent.indices where shift + k >= 0 && shift + k < theirs.count { sent[k] = theirs[shift + k] }
         }
-        // Bytes of another copy at the same place (overlapping held segments take the bytes held
-        // first) were sent there by the same sender: judged afresh as such.
-        let copies = toServer ? connections[c].copiesToServer : connections[c].copiesToClient
-        for k in sent.indices where payload[k] != sent[k]
-            && copies.contains(where: { $0.byte(at: packet.sequenceNumber + k) == payload[k] }) {
-            sent[k] = payload[k]
-        }
         let read = receiver.receive(sequence: packet.sequenceNumber, payload: payload, original: sent,
                                     fin: flags.contains(.fin), urgentPointer: urgent,
                                     removesUrgentByte: true)
@@ -211,6 +190,25 @@ extension FlowRun {
         }
         if toServer { last.atServer = receiver } else { last.atClient = receiver }
         connections[c].incarnations[connections[c].incarnations.count - 1] = last
+    }
+
+    /// A packet's bytes with those of the genuine packets held before it, in the same direction,
+    /// written over the ones they share, in the order they were held (`SentPacket.carried`).
+    func overlaidByHeld(_ sent: SentPacket) -> [UInt8] {
+        guard sent.genuine, let packet = try? TCPPacket(checking: sent.bytes.span),
+              packet.totalLength <= sent.bytes.count, !packet.isIPv4Fragment else { return sent.bytes }
+        var bytes = sent.bytes
+        let payload = packet.payloadRange
+        for token in held.keys.sorted() {
+            guard let earlier = held[token], earlier.genuine,
+                  let other = try? TCPPacket(checking: earlier.carried.span), other.totalLength <= earlier.carried.count,
+                  !other.isIPv4Fragment, other.flowKey == packet.flowKey else { continue }
+            for k in payload.indices {
+                let j = other.sequenceNumber.distance(to: packet.sequenceNumber + (k - payload.lowerBound))
+                if j >= 0 && j < other.payloadRange.count { bytes[k] = earlier.carried[other.payloadRange.lowerBound + j] }
+            }
+        }
+        return bytes
     }
 
     /// Released held packets, and the engine's events, trace and resets.
@@ -319,5 +317,13 @@ extension FlowRun {
 
     mutating func note(_ line: @autoclosure () -> String) {
         if describing { log.append(line()) }
+    }
+}
+
+extension TCPPacket {
+    /// A fragment of an IPv4 datagram (the model ends do not reassemble).
+    var isIPv4Fragment: Bool {
+        if case .v4(let ip) = network { return ip.isFragment }
+        return false
     }
 }
