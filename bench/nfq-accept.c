@@ -1,10 +1,10 @@
 /*
  * nfq-accept: the smallest useful NFQUEUE consumer. It accepts every packet unchanged (with -t,
  * all but one per TLS session, which it marks) and is the ceiling of the NFQUEUE path on a
- * machine: whatever smtp-inspect does per packet comes on top of this. Written against libmnl and libnetfilter_queue's mnl API, like upstream's
- * examples/nf-queue.c (docs/nfqueue.md §1), with the batching smtp-inspect uses:
- * verdicts are appended to one buffer while more packets are waiting and sent with one sendto
- * when the socket would block or the buffer is full (§2).
+ * machine: whatever smtp-inspect does per packet comes on top of this. Written against libmnl
+ * and libnetfilter_queue's mnl API, like upstream's examples/nf-queue.c (docs/nfqueue.md §1),
+ * with the batching smtp-inspect uses: verdicts are appended to one buffer while more packets
+ * are waiting and sent with one sendto when the socket would block or the buffer is full (§2).
  *
  *   nfq-accept [-g] [-f] [-m MAXLEN] [-r RCVBUF_MB] [-b BATCH] [-t MARK] [-v] QUEUE
  *     -g  set NFQA_CFG_F_GSO (the kernel queues GSO super-packets instead of segmenting them)
