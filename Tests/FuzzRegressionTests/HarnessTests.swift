@@ -55,15 +55,7 @@ struct HarnessTests {
 
     @Test("A held packet carries the bytes of genuine packets held before it where they overlap, as the engine keeps it")
     func heldCarries() throws {
-        var f = SeedCorpus.FlowScript(header: 2)
-        f.handshake()
-        f.server("220 mx\r\n")
-        f.client("HELO a\r\n"); f.server("250 mx\r\n")
-        f.client("MAIL FROM:<a@b>\r\n"); f.server("250 ok\r\n")
-        f.client("RCPT TO:<c@d>\r\n"); f.server("250 ok\r\n")
-        f.client("DATA\r\n")  // no reply yet: what follows is held
-        f.segment(fromClient: true, "arrived first\r\n", control: 1, fields: [6])
-        f.client("Subj: arrived a\r\n\u{1}\u{18}\r\n")
+        let f = SeedCorpus.FlowScript.overlappingHolds(second: "Subj: arrived a\r\n\u{1}\u{18}\r\n")
         var run = FlowRun(f.w.bytes, guards: .strict)
         run.playOperations()
         let tokens = run.held.keys.sorted()
