@@ -135,10 +135,10 @@ extension FlowRun {
     }
 
     /// The receiving end reads the packet as Linux would (and the bytes its sender sent there,
-    /// for the check in `Incarnation.verify`).
+    /// for the check in `Incarnation.verify`). Fragments never come here: `TCPPacket(checking:)`
+    /// refuses them, so reassembly is not modelled.
     mutating func deliver(_ packet: TCPPacket, _ bytes: [UInt8], original: [UInt8]) {
         guard let c = connection(of: packet) else { return }
-        if packet.isIPv4Fragment { return }  // reassembly is not modelled
         let toServer = packet.flowKey.destination == connections[c].server
         let flags = packet.flags
         // Linux looks at RST before SYN (tcp_validate_incoming).
@@ -196,13 +196,13 @@ extension FlowRun {
     /// written over the ones they share, in the order they were held (`SentPacket.carried`).
     func overlaidByHeld(_ sent: SentPacket) -> [UInt8] {
         guard sent.genuine, let packet = try? TCPPacket(checking: sent.bytes.span),
-              packet.totalLength <= sent.bytes.count, !packet.isIPv4Fragment else { return sent.bytes }
+              packet.totalLength <= sent.bytes.count else { return sent.bytes }
         var bytes = sent.bytes
         let payload = packet.payloadRange
         for token in held.keys.sorted() {
             guard let earlier = held[token], earlier.genuine,
                   let other = try? TCPPacket(checking: earlier.carried.span), other.totalLength <= earlier.carried.count,
-                  !other.isIPv4Fragment, other.flowKey == packet.flowKey else { continue }
+                  other.flowKey == packet.flowKey else { continue }
             for k in payload.indices {
                 let j = other.sequenceNumber.distance(to: packet.sequenceNumber + (k - payload.lowerBound))
                 if j >= 0 && j < other.payloadRange.count { bytes[k] = earlier.carried[other.payloadRange.lowerBound + j] }
@@ -317,13 +317,5 @@ extension FlowRun {
 
     mutating func note(_ line: @autoclosure () -> String) {
         if describing { log.append(line()) }
-    }
-}
-
-extension TCPPacket {
-    /// A fragment of an IPv4 datagram (the model ends do not reassemble).
-    var isIPv4Fragment: Bool {
-        if case .v4(let ip) = network { return ip.isFragment }
-        return false
     }
 }
